@@ -1,0 +1,33 @@
+# Two commands do everything: `make run` and `make test` (see README.md).
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test lint manage bench-smoke clean
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## run: embedded or configured servers, migrate, demo data, write API, read API, workers, beat
+run: $(STAMP)
+	$(BIN)/python -m infra.with_services -- $(BIN)/python -m infra.supervise
+
+## test: the whole suite against real PostgreSQL and Redis (embedded unless the URLs are set)
+test: $(STAMP)
+	DATA_DIR=$${TEST_DATA_DIR:-$(CURDIR)/var/test} EVENT_DISPATCH=off \
+	  $(BIN)/python -m infra.with_services -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+## manage: ARGS="projections status" runs a management command with the servers available
+manage: $(STAMP)
+	$(BIN)/python -m infra.with_services -- $(BIN)/python manage.py $(ARGS)
+
+clean:
+	rm -rf var/test

@@ -1,0 +1,104 @@
+"""Settings both Django projects share (each project's settings module imports these names)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from infra.environment import env, env_bool, env_int
+
+SECRET_KEY = env("SECRET_KEY") or "dev-insecure-key-change-me-0123456789abcdef0123456789"
+DEBUG = env_bool("DEBUG")
+ALLOWED_HOSTS = [h.strip() for h in (env("ALLOWED_HOSTS") or "*").split(",") if h.strip()]
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en"
+USE_I18N = False
+APPEND_SLASH = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+MAX_BODY_BYTES = env_int("MAX_BODY_BYTES")
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+STATIC_URL = "/static/"
+# The API docs page loads Swagger UI from the sidecar package, served locally (no CDN).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
+MIN_POSITION_WAIT_SECONDS = float(env("MIN_POSITION_WAIT_SECONDS") or "2")
+
+REDIS_URL = env("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "TIMEOUT": 300,
+    }
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=30),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env("JWT_SIGNING_KEY") or SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+
+def rest_framework_settings(*, authentication: str) -> dict:
+    return {
+        "DEFAULT_RENDERER_CLASSES": ["api_conventions.renderers.EnvelopeJSONRenderer"],
+        "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+        "DEFAULT_AUTHENTICATION_CLASSES": [authentication],
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+        "EXCEPTION_HANDLER": "api_conventions.exception_handler.handle_exception",
+        "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+        "DEFAULT_THROTTLE_CLASSES": [
+            "rest_framework.throttling.AnonRateThrottle",
+            "rest_framework.throttling.UserRateThrottle",
+        ],
+        "DEFAULT_THROTTLE_RATES": {
+            "anon": env("THROTTLE_ANON"),
+            "user": env("THROTTLE_USER"),
+            "auth": env("THROTTLE_AUTH"),
+        },
+        "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    }
+
+
+def spectacular_settings(*, title: str, description: str) -> dict:
+    return {
+        "TITLE": title,
+        "DESCRIPTION": description,
+        "VERSION": "1.0.0",
+        "SERVE_INCLUDE_SCHEMA": False,
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "COMPONENT_SPLIT_REQUEST": True,
+    }
+
+
+def logging_settings() -> dict:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "api_conventions.request_context.RequestIdLogFilter"}},
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        },
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        },
+        "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
+        "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
+    }
+
+
+COMMON_MIDDLEWARE = [
+    "api_conventions.request_context.RequestIdMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "api_conventions.middleware.BodySizeLimitMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]

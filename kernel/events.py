@@ -1,0 +1,174 @@
+"""Typed, versioned domain events: the contract between commands and projections.
+
+Each event type is a frozen dataclass registered under a stable ``type`` string and ``version``.
+Commands build them; the event log stores ``payload`` as JSON; projections receive
+:class:`RecordedEvent` objects carrying the payload back as a plain dict. ``docs/events.md`` lists
+every type, and a test keeps that file and this registry in step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+_REGISTRY: dict[str, type[DomainEvent]] = {}
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Base of every event payload. Subclasses declare ``event_type``, ``version``, ``aggregate_type``."""
+
+    event_type: ClassVar[str]
+    version: ClassVar[int] = 1
+    aggregate_type: ClassVar[str]
+
+    def aggregate_id(self) -> UUID:
+        raise NotImplementedError
+
+    def payload(self) -> dict[str, Any]:
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(self).items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def event(cls: type[DomainEvent]) -> type[DomainEvent]:
+    """Class decorator registering an event type; duplicate type names are refused."""
+    if cls.event_type in _REGISTRY:
+        raise ValueError(f"event type {cls.event_type!r} registered twice")
+    _REGISTRY[cls.event_type] = cls
+    return cls
+
+
+def registered_events() -> dict[str, type[DomainEvent]]:
+    return dict(_REGISTRY)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as read back from the log, in position order."""
+
+    position: int
+    event_id: UUID
+    type: str
+    version: int
+    aggregate_type: str
+    aggregate_id: UUID
+    payload: dict[str, Any]
+    actor_id: UUID | None
+    request_id: str | None
+    recorded_at: datetime
+
+
+# --- Identity and practitioners -------------------------------------------------------------
+
+
+@event
+@dataclass(frozen=True)
+class UserRegistered(DomainEvent):
+    event_type: ClassVar[str] = "user.registered"
+    aggregate_type: ClassVar[str] = "user"
+    user_id: UUID
+    email: str
+    first_name: str
+    last_name: str
+
+    def aggregate_id(self) -> UUID:
+        return self.user_id
+
+
+@event
+@dataclass(frozen=True)
+class PractitionerRegistered(DomainEvent):
+    """A user became a practitioner. Payload is the full profile (event-carried state)."""
+
+    event_type: ClassVar[str] = "practitioner.registered"
+    aggregate_type: ClassVar[str] = "practitioner"
+    practitioner_id: UUID
+    user_id: UUID
+    display_name: str
+    title: str
+    bio: str
+    timezone: str
+    is_active: bool
+
+    def aggregate_id(self) -> UUID:
+        return self.practitioner_id
+
+
+@event
+@dataclass(frozen=True)
+class PractitionerUpdated(DomainEvent):
+    """The profile changed. Payload is the full profile after the change."""
+
+    event_type: ClassVar[str] = "practitioner.updated"
+    aggregate_type: ClassVar[str] = "practitioner"
+    practitioner_id: UUID
+    user_id: UUID
+    display_name: str
+    title: str
+    bio: str
+    timezone: str
+    is_active: bool
+
+    def aggregate_id(self) -> UUID:
+        return self.practitioner_id
+
+
+# --- Catalogue --------------------------------------------------------------------------------
+
+
+@event
+@dataclass(frozen=True)
+class ServiceCreated(DomainEvent):
+    """A service was created. Payload is the full service (event-carried state)."""
+
+    event_type: ClassVar[str] = "service.created"
+    aggregate_type: ClassVar[str] = "service"
+    service_id: UUID
+    practitioner_id: UUID
+    title: str
+    description: str
+    service_type: str
+    format: str
+    status: str
+    price_cents: int
+    duration_minutes: int
+    created_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.service_id
+
+
+@event
+@dataclass(frozen=True)
+class ServiceUpdated(DomainEvent):
+    """A service changed (including status changes such as archive). Payload is the full service."""
+
+    event_type: ClassVar[str] = "service.updated"
+    aggregate_type: ClassVar[str] = "service"
+    service_id: UUID
+    practitioner_id: UUID
+    title: str
+    description: str
+    service_type: str
+    format: str
+    status: str
+    price_cents: int
+    duration_minutes: int
+    created_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.service_id

@@ -1,0 +1,47 @@
+"""The contract every projection implements; the runtime in ``workers`` drives it.
+
+A projection is one ordered consumer of the event log. It writes into a *generation* of its read
+model so that a rebuild can fill a new generation while the active one keeps serving, then switch.
+``apply`` must be idempotent: the runtime delivers at least once (a crash between applying a batch
+and saving the checkpoint replays that batch).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from kernel.events import RecordedEvent
+
+
+class Projection(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+
+    def handler_for(self, event_type: str) -> Callable[[RecordedEvent], Any] | None:
+        """``on_<type with dots as underscores>``, e.g. ``on_service_created``; None when ignored."""
+        return getattr(self, "on_" + event_type.replace(".", "_"), None)
+
+    def handles(self, event_type: str) -> bool:
+        return self.handler_for(event_type) is not None
+
+    @abstractmethod
+    def prepare(self, generation: int) -> None:
+        """Create an empty read model for ``generation`` (idempotent)."""
+
+    @abstractmethod
+    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
+        """Apply a batch, in order, durably. Idempotent per event."""
+
+    @abstractmethod
+    def activate(self, generation: int) -> None:
+        """Make ``generation`` the one readers use (atomically)."""
+
+    @abstractmethod
+    def discard(self, generation: int) -> None:
+        """Delete a generation nobody reads any more."""
+
+    @abstractmethod
+    def snapshot(self, generation: int) -> Any:
+        """A canonical, comparable image of the read model (for verify and replay tests)."""

@@ -1,0 +1,36 @@
+"""``GET /api/v1/projections/`` (staff): each projection's position and lag."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+from rest_framework.permissions import BasePermission
+
+from api_conventions.responses import ok
+from read_models import positions
+from read_models.views import ReadModelView
+
+
+class IsStaffToken(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and getattr(request.user, "is_staff", False))
+
+
+class ProjectionsApi(ReadModelView):
+    permission_classes = [IsStaffToken]
+
+    def get(self, request):
+        head = positions.head()
+        now = time.time()
+        published = positions.client().get("projections:status")
+        detail = {row["name"]: row for row in orjson.loads(published)} if published else {}
+        rows = []
+        for name, state in sorted(positions.all_projections().items()):
+            lag_events = max(head - state.position, 0)
+            rows.append({"name": name, "generation": state.generation, "position": state.position, "head": head,
+                         "lag_events": lag_events,
+                         "lag_seconds": detail.get(name, {}).get("lag_seconds", 0.0) if lag_events else 0.0,
+                         "seconds_since_update": round(max(now - state.updated_at, 0.0), 3),
+                         "last_error": detail.get(name, {}).get("last_error", "")})
+        return ok(rows)

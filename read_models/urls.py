@@ -1,0 +1,28 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from api_conventions import health, middleware
+from api_conventions.metrics import metrics_view
+from read_models.health import CHECKS
+from read_models.operations.views import ProjectionsApi
+from read_models.search.views import SearchApi
+
+api_v1 = [
+    path("search/", SearchApi.as_view()),
+    path("projections/", ProjectionsApi.as_view()),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("health/", health.liveness),
+    path("health/ready/", health.readiness_view(CHECKS)),
+    path("metrics", metrics_view),
+]
+
+handler400 = middleware.bad_request
+handler403 = middleware.permission_denied
+handler404 = middleware.not_found
+handler500 = middleware.server_error

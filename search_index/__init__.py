@@ -1,0 +1,1 @@
+"""The search read model: documents, engines (tantivy embedded, OpenSearch, Elasticsearch), projection."""

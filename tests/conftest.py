@@ -1,0 +1,79 @@
+"""Fixtures shared by the suite. Everything runs against real PostgreSQL, Redis and the search engine."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from django.conf import settings
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from infra.environment import data_path
+
+
+def _reset_read_side() -> None:
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    shutil.rmtree(data_path("search"), ignore_errors=True)
+    from search_index.engines import configured_engine
+    from workers import registry
+
+    configured_engine.cache_clear()
+    registry.projections.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def clean_read_side() -> Iterator[None]:
+    _reset_read_side()
+    yield
+
+
+@pytest.fixture
+def write_api() -> APIClient:
+    return APIClient()
+
+
+class ReadApiClient(APIClient):
+    """The read API in-process: each request runs with the read API's URLconf, middleware and DRF
+    settings, so a test can talk to both APIs. (A separate-process test covers the real deployment.)"""
+
+    def request(self, **kwargs):
+        from read_models import settings as read_settings
+
+        with override_settings(ROOT_URLCONF=read_settings.ROOT_URLCONF, MIDDLEWARE=read_settings.MIDDLEWARE,
+                               REST_FRAMEWORK=read_settings.REST_FRAMEWORK,
+                               SPECTACULAR_SETTINGS=read_settings.SPECTACULAR_SETTINGS):
+            return super().request(**kwargs)
+
+
+@pytest.fixture
+def read_api() -> APIClient:
+    return ReadApiClient()
+
+
+def register(client: APIClient, email: str | None = None, password: str = "a-strong-password-1") -> dict:
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+    response = client.post("/api/v1/auth/register/", {"email": email, "password": password}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["data"]
+
+
+def authenticate(client: APIClient, tokens: dict) -> APIClient:
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    return client
+
+
+@pytest.fixture
+def practitioner(write_api: APIClient) -> dict:
+    """A registered user who became a practitioner; the client is authenticated as them."""
+    user = register(write_api)
+    authenticate(write_api, user["tokens"])
+    response = write_api.post("/api/v1/practitioners/", {"display_name": "Ada Lovelace", "title": "Breathwork coach",
+                                                         "timezone": "Europe/London"}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()["data"]
+    authenticate(write_api, body["tokens"])
+    return {"user": user["user"], "practitioner": body["practitioner"], "tokens": body["tokens"]}

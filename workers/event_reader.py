@@ -1,0 +1,48 @@
+"""Reading the event log in position order (never through the ORM's per-row overhead)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from uuid import UUID
+
+from django.db import connection
+
+from kernel.events import RecordedEvent
+
+_COLUMNS = "position, event_id, type, version, aggregate_type, aggregate_id, payload, actor_id, request_id, recorded_at"
+
+
+def _row(row: tuple) -> RecordedEvent:
+    payload = row[6] if isinstance(row[6], dict) else json.loads(row[6])
+    return RecordedEvent(position=int(row[0]), event_id=row[1] if isinstance(row[1], UUID) else UUID(str(row[1])),
+                         type=row[2], version=int(row[3]), aggregate_type=row[4],
+                         aggregate_id=row[5] if isinstance(row[5], UUID) else UUID(str(row[5])),
+                         payload=payload, actor_id=row[7], request_id=row[8], recorded_at=row[9])
+
+
+def events_after(position: int, *, limit: int, up_to: int | None = None) -> list[RecordedEvent]:
+    sql = f"SELECT {_COLUMNS} FROM event_log WHERE position > %s"
+    params: list[int] = [position]
+    if up_to is not None:
+        sql += " AND position <= %s"
+        params.append(up_to)
+    sql += " ORDER BY position LIMIT %s"
+    params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [_row(r) for r in cursor.fetchall()]
+
+
+def head_position() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT position FROM event_log_head WHERE id = 1")
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def recorded_at(position: int) -> datetime | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT recorded_at FROM event_log WHERE position = %s", [position])
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -1,0 +1,32 @@
+"""Publishing each projection's applied position to Redis, where the read API looks for it.
+
+Key ``projection:<name>`` is a hash ``{generation, position, updated_at}``; HSET writes both fields
+at once so a reader never pairs one generation with another's position. ``eventlog:head`` holds the
+newest committed position (see ``write_api.eventlog.dispatch``).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import redis
+from django.conf import settings
+
+STATUS_KEY = "projections:status"
+
+
+@functools.cache
+def client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+def publish(name: str, *, generation: int, position: int) -> None:
+    client().hset(f"projection:{name}", mapping={"generation": generation, "position": position,
+                                                 "updated_at": time.time()})
+
+
+def publish_head(position: int) -> None:
+    script = ("local c = tonumber(redis.call('GET', KEYS[1]) or '0') "
+              "if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end return 1")
+    client().eval(script, 1, "eventlog:head", position)

@@ -1,0 +1,1 @@
+"""The write API: commands validated and stored in PostgreSQL, each appending events to the log."""

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+
+class MarketplaceUserManager(UserManager["User"]):
+    def create_user(self, email: str, password: str | None = None, **extra):  # type: ignore[override]
+        extra.setdefault("username", email.lower())
+        return super().create_user(email=email.lower(), password=password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):  # type: ignore[override]
+        extra.setdefault("username", email.lower())
+        return super().create_superuser(email=email.lower(), password=password, **extra)
+
+
+class User(AbstractUser):
+    """Everyone is a client; a practitioner profile makes a practitioner; ``is_staff`` makes staff."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["username"]
+
+    objects = MarketplaceUserManager()
+
+    class Meta:
+        db_table = "accounts_user"

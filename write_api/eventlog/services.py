@@ -1,0 +1,73 @@
+"""Appending to the event log, as the last step of a command's transaction."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Sequence
+from uuid import UUID
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from api_conventions.request_context import current_request_id
+from kernel.events import DomainEvent
+from write_api.eventlog.dispatch import after_commit_dispatch
+from write_api.eventlog.models import Event
+
+log = logging.getLogger(__name__)
+
+# One statement that creates the head row if missing and otherwise locks and advances it.
+_CLAIM_POSITIONS = (
+    "INSERT INTO event_log_head (id, position) VALUES (1, %s) "
+    "ON CONFLICT (id) DO UPDATE SET position = event_log_head.position + EXCLUDED.position "
+    "RETURNING position"
+)
+
+# Per-thread record of the last position appended by the current request, for X-Event-Position.
+_last_position: contextvars.ContextVar[int | None] = contextvars.ContextVar("last_event_position", default=None)
+
+
+def last_appended_position() -> int | None:
+    return _last_position.get()
+
+
+def reset_appended_position() -> None:
+    _last_position.set(None)
+
+
+def event_append(events: Sequence[DomainEvent], *, actor_id: UUID | None) -> int:
+    """Append ``events`` and return the position of the last one.
+
+    Must run inside the command's transaction, as its last statement: the head row's lock is held
+    until commit, which is what makes positions visible in order.
+    """
+    if not events:
+        raise ValueError("event_append needs at least one event")
+    if not connection.in_atomic_block:
+        raise RuntimeError("event_append must run inside the command's transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_POSITIONS, [len(events)])
+        last = int(cursor.fetchone()[0])
+    now = timezone.now()
+    request_id = current_request_id()
+    first = last - len(events) + 1
+    Event.objects.bulk_create(
+        [
+            Event(
+                position=first + offset,
+                type=domain_event.event_type,
+                version=domain_event.version,
+                aggregate_type=domain_event.aggregate_type,
+                aggregate_id=domain_event.aggregate_id(),
+                payload=domain_event.payload(),
+                actor_id=actor_id,
+                request_id=request_id,
+                recorded_at=now,
+            )
+            for offset, domain_event in enumerate(events)
+        ]
+    )
+    _last_position.set(last)
+    transaction.on_commit(lambda: after_commit_dispatch(last))
+    return last

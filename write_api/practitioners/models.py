@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Practitioner(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="practitioner")
+    display_name = models.CharField(max_length=120)
+    title = models.CharField(max_length=120, blank=True, default="")
+    bio = models.TextField(blank=True, default="")
+    timezone = models.CharField(max_length=64, default="UTC")
+    is_active = models.BooleanField(default=True)
+    buffer_minutes = models.PositiveIntegerField(default=15)
+    min_notice_minutes = models.PositiveIntegerField(default=1440)
+    max_advance_days = models.PositiveIntegerField(default=60)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "practitioner"
+
+    def __str__(self) -> str:
+        return self.display_name

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+
+from api_conventions.errors import NotFound
+from api_conventions.responses import created, ok
+from api_conventions.serializers import StrictInput
+from write_api.accounts.tokens import token_pair_for
+from write_api.accounts.views import validate_zone
+from write_api.practitioners import services
+from write_api.practitioners.models import Practitioner
+
+
+def practitioner_out(p: Practitioner) -> dict:
+    return {"id": str(p.id), "user_id": str(p.user_id), "display_name": p.display_name, "title": p.title,
+            "bio": p.bio, "timezone": p.timezone, "is_active": p.is_active,
+            "buffer_minutes": p.buffer_minutes, "min_notice_minutes": p.min_notice_minutes,
+            "max_advance_days": p.max_advance_days, "created_at": p.created_at.isoformat()}
+
+
+class ProfileInput(StrictInput):
+    display_name = serializers.CharField(max_length=120)
+    title = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    bio = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    timezone = serializers.CharField(max_length=64, required=False, validators=[validate_zone])
+    buffer_minutes = serializers.IntegerField(min_value=0, max_value=240, required=False)
+    min_notice_minutes = serializers.IntegerField(min_value=0, max_value=60 * 24 * 30, required=False)
+    max_advance_days = serializers.IntegerField(min_value=1, max_value=730, required=False)
+
+
+class PractitionerCreateApi(APIView):
+    """Become a practitioner. Answers with fresh tokens carrying the new ``practitioner_id`` claim."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request):
+        data = ProfileInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        practitioner = services.practitioner_register(user=request.user, **data.validated_data)
+        request.user.practitioner = practitioner
+        return created({"practitioner": practitioner_out(practitioner), "tokens": token_pair_for(request.user)})
+
+
+class PractitionerDetailApi(APIView):
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method == "PATCH" else []
+
+    def get(self, request, practitioner_id):
+        practitioner = Practitioner.objects.filter(id=practitioner_id).first()
+        if practitioner is None:
+            raise NotFound("Practitioner not found.")
+        return ok(practitioner_out(practitioner))
+
+    def patch(self, request, practitioner_id):
+        data = ProfileInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        practitioner = services.practitioner_update(practitioner_id=practitioner_id, actor=request.user,
+                                                    changes=data.validated_data)
+        return ok(practitioner_out(practitioner), message="Updated.")
