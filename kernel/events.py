@@ -103,6 +103,14 @@ class PractitionerRegistered(DomainEvent):
     bio: str
     timezone: str
     is_active: bool
+    online_only: bool = True
+    address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    modalities: tuple[str, ...] = ()
+    buffer_minutes: int = 15
+    min_notice_minutes: int = 1440
+    max_advance_days: int = 60
 
     def aggregate_id(self) -> UUID:
         return self.practitioner_id
@@ -122,6 +130,74 @@ class PractitionerUpdated(DomainEvent):
     bio: str
     timezone: str
     is_active: bool
+    online_only: bool = True
+    address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    modalities: tuple[str, ...] = ()
+    buffer_minutes: int = 15
+    min_notice_minutes: int = 1440
+    max_advance_days: int = 60
+
+    def aggregate_id(self) -> UUID:
+        return self.practitioner_id
+
+
+# --- Schedule (availability inputs) -------------------------------------------------------------
+
+
+@event
+@dataclass(frozen=True)
+class ScheduleUpdated(DomainEvent):
+    """Weekly windows replaced. ``windows``: [{weekday, start_minute, end_minute}] in ``timezone``."""
+
+    event_type: ClassVar[str] = "schedule.updated"
+    aggregate_type: ClassVar[str] = "practitioner"
+    practitioner_id: UUID
+    timezone: str
+    windows: tuple[dict[str, int], ...]
+
+    def aggregate_id(self) -> UUID:
+        return self.practitioner_id
+
+
+@event
+@dataclass(frozen=True)
+class ScheduleOverrideSet(DomainEvent):
+    """One local date's windows replaced (``windows`` empty: day off); ``windows`` None removes the override."""
+
+    event_type: ClassVar[str] = "schedule.override_set"
+    aggregate_type: ClassVar[str] = "practitioner"
+    practitioner_id: UUID
+    date: str
+    windows: tuple[tuple[int, int], ...] | None
+
+    def aggregate_id(self) -> UUID:
+        return self.practitioner_id
+
+
+@event
+@dataclass(frozen=True)
+class ScheduleBlockAdded(DomainEvent):
+    event_type: ClassVar[str] = "schedule.block_added"
+    aggregate_type: ClassVar[str] = "practitioner"
+    block_id: UUID
+    practitioner_id: UUID
+    start_at: datetime
+    end_at: datetime
+    reason: str
+
+    def aggregate_id(self) -> UUID:
+        return self.practitioner_id
+
+
+@event
+@dataclass(frozen=True)
+class ScheduleBlockRemoved(DomainEvent):
+    event_type: ClassVar[str] = "schedule.block_removed"
+    aggregate_type: ClassVar[str] = "practitioner"
+    block_id: UUID
+    practitioner_id: UUID
 
     def aggregate_id(self) -> UUID:
         return self.practitioner_id
@@ -147,6 +223,13 @@ class ServiceCreated(DomainEvent):
     price_cents: int
     duration_minutes: int
     created_at: datetime
+    category: str | None = None
+    category_name: str | None = None
+    modalities: tuple[str, ...] = ()
+    step_minutes: int = 15
+    capacity: int = 1
+    validity_days: int = 180
+    children: tuple[dict[str, Any], ...] = ()
 
     def aggregate_id(self) -> UUID:
         return self.service_id
@@ -169,6 +252,114 @@ class ServiceUpdated(DomainEvent):
     price_cents: int
     duration_minutes: int
     created_at: datetime
+    category: str | None = None
+    category_name: str | None = None
+    modalities: tuple[str, ...] = ()
+    step_minutes: int = 15
+    capacity: int = 1
+    validity_days: int = 180
+    children: tuple[dict[str, Any], ...] = ()
 
     def aggregate_id(self) -> UUID:
         return self.service_id
+
+
+# --- Sessions (occurrences of workshops and courses) ----------------------------------------------
+
+
+@event
+@dataclass(frozen=True)
+class ServiceSessionScheduled(DomainEvent):
+    """A session was scheduled or changed (full state; ``status`` ``cancelled`` when cancelled)."""
+
+    event_type: ClassVar[str] = "service_session.scheduled"
+    aggregate_type: ClassVar[str] = "service"
+    session_id: UUID
+    service_id: UUID
+    practitioner_id: UUID
+    start_at: datetime
+    end_at: datetime
+    capacity: int
+    status: str
+
+    def aggregate_id(self) -> UUID:
+        return self.service_id
+
+
+# --- Bookings -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _BookingState(DomainEvent):
+    """Full state of a booking after the change (event-carried state transfer)."""
+
+    aggregate_type: ClassVar[str] = "booking"
+    booking_id: UUID
+    client_id: UUID
+    practitioner_id: UUID
+    service_id: UUID
+    service_type: str
+    status: str
+    start_at: datetime | None
+    end_at: datetime | None
+    price_cents: int
+    session_ids: tuple[str, ...]
+    parent_id: UUID | None
+    practitioner_timezone: str
+    created_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.booking_id
+
+
+@event
+@dataclass(frozen=True)
+class BookingConfirmed(_BookingState):
+    """Paid and confirmed at creation (sessions, workshops, courses, and package/bundle purchases)."""
+
+    event_type: ClassVar[str] = "booking.confirmed"
+
+
+@event
+@dataclass(frozen=True)
+class BookingCreatedUnscheduled(_BookingState):
+    """A package/bundle child waiting for the client to pick a time, valid until ``valid_until``."""
+
+    event_type: ClassVar[str] = "booking.created_unscheduled"
+    valid_until: datetime | None = None
+
+
+@event
+@dataclass(frozen=True)
+class BookingScheduled(_BookingState):
+    """An unscheduled package/bundle child got its time."""
+
+    event_type: ClassVar[str] = "booking.scheduled"
+
+
+@event
+@dataclass(frozen=True)
+class BookingRescheduled(_BookingState):
+    event_type: ClassVar[str] = "booking.rescheduled"
+    previous_start_at: datetime | None = None
+    previous_end_at: datetime | None = None
+
+
+@event
+@dataclass(frozen=True)
+class BookingCancelled(_BookingState):
+    """``cancelled_by``: client, practitioner or system; ``refund_cents`` credited back (maybe 0)."""
+
+    event_type: ClassVar[str] = "booking.cancelled"
+    cancelled_by: str = "client"
+    refund_cents: int = 0
+    reason: str = ""
+
+
+@event
+@dataclass(frozen=True)
+class BookingCompleted(_BookingState):
+    """``completed_by``: practitioner or system (the auto-completion job)."""
+
+    event_type: ClassVar[str] = "booking.completed"
+    completed_by: str = "practitioner"

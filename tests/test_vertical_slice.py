@@ -51,7 +51,8 @@ def test_archived_service_leaves_search(write_api, read_api, practitioner):
     runtime.drain_all()
     assert [h["id"] for h in read_api.get("/api/v1/search/?q=reiki").json()["data"]] == [created["id"]]
     deleted = write_api.delete(f"/api/v1/services/{created['id']}/")
-    assert deleted.status_code == 204
+    assert deleted.status_code == 200
+    assert deleted.json()["data"]["status"] == "archived"
     runtime.drain_all()
     after = read_api.get("/api/v1/search/?q=reiki", HTTP_X_MIN_POSITION=deleted["X-Event-Position"])
     assert after.json()["data"] == []

@@ -25,8 +25,3 @@ def publish(name: str, *, generation: int, position: int) -> None:
     client().hset(f"projection:{name}", mapping={"generation": generation, "position": position,
                                                  "updated_at": time.time()})
 
-
-def publish_head(position: int) -> None:
-    script = ("local c = tonumber(redis.call('GET', KEYS[1]) or '0') "
-              "if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end return 1")
-    client().eval(script, 1, "eventlog:head", position)

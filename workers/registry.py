@@ -9,10 +9,11 @@ from kernel.projection import Projection
 
 @functools.cache
 def projections() -> dict[str, Projection]:
+    from read_models.catalogue.projection import CatalogueProjection
     from search_index.engines import configured_engine
     from search_index.projection import SearchProjection
 
-    found: list[Projection] = [SearchProjection(configured_engine())]
+    found: list[Projection] = [SearchProjection(configured_engine()), CatalogueProjection()]
     return {p.name: p for p in found}
 
 

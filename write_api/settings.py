@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "write_api.eventlog",
     "write_api.practitioners",
     "write_api.catalogue",
+    "write_api.scheduling",
+    "write_api.bookings",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from write_api.accounts import views as accounts
 from write_api.catalogue import views as catalogue
 from write_api.health import CHECKS
 from write_api.practitioners import views as practitioners
+from write_api.scheduling import views as scheduling
 
 api_v1 = [
     path("auth/register/", accounts.RegisterApi.as_view()),
@@ -18,6 +19,13 @@ api_v1 = [
     path("practitioners/<uuid:practitioner_id>/", practitioners.PractitionerDetailApi.as_view()),
     path("services/", catalogue.ServiceCreateApi.as_view()),
     path("services/<uuid:service_id>/", catalogue.ServiceDetailApi.as_view()),
+    path("services/<uuid:service_id>/sessions/", catalogue.SessionListApi.as_view()),
+    path("services/<uuid:service_id>/sessions/<uuid:session_id>/", catalogue.SessionDetailApi.as_view()),
+    path("practitioner/schedule/", scheduling.ScheduleApi.as_view()),
+    path("practitioner/schedule/overrides/", scheduling.OverrideApi.as_view()),
+    path("practitioner/schedule/block/", scheduling.BlockCreateApi.as_view()),
+    path("practitioner/schedule/blocks/", scheduling.BlockListApi.as_view()),
+    path("practitioner/schedule/blocks/<uuid:block_id>/", scheduling.BlockDetailApi.as_view()),
 ]
 
 urlpatterns = [
@@ -35,3 +43,4 @@ handler400 = middleware.bad_request
 handler403 = middleware.permission_denied
 handler404 = middleware.not_found
 handler500 = middleware.server_error
+

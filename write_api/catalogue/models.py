@@ -7,6 +7,37 @@ from django.db import models
 from write_api.practitioners.models import Practitioner
 
 
+class Category(models.Model):
+    """Reference data (loaded by a migration): the one category a service belongs to."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        db_table = "category"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Modality(models.Model):
+    """Reference data (loaded by a migration): practices such as yoga or reiki."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        db_table = "modality"
+        ordering = ["name"]
+        verbose_name_plural = "modalities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Service(models.Model):
     class Type(models.TextChoices):
         SESSION = "session"
@@ -26,6 +57,9 @@ class Service(models.Model):
         INACTIVE = "inactive"
         ARCHIVED = "archived"
 
+    SCHEDULED_TYPES = (Type.WORKSHOP, Type.COURSE)
+    CONTAINER_TYPES = (Type.PACKAGE, Type.BUNDLE)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="services")
     title = models.CharField(max_length=200)
@@ -35,6 +69,11 @@ class Service(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     price_cents = models.PositiveIntegerField()
     duration_minutes = models.PositiveIntegerField(default=60)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="services")
+    modalities = models.ManyToManyField(Modality, blank=True, related_name="services")
+    step_minutes = models.PositiveIntegerField(default=15, help_text="Slot grid step from local midnight.")
+    capacity = models.PositiveIntegerField(default=1, help_text="Seats per session (workshops and courses).")
+    validity_days = models.PositiveIntegerField(default=180, help_text="Packages and bundles: days to use them.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -42,7 +81,44 @@ class Service(models.Model):
         db_table = "service"
         constraints = [
             models.CheckConstraint(condition=models.Q(duration_minutes__gt=0), name="service_duration_positive"),
+            models.CheckConstraint(condition=models.Q(step_minutes__gt=0), name="service_step_positive"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class ServiceChild(models.Model):
+    """A package's or bundle's content: ``quantity`` sessions of ``child``."""
+
+    parent = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="children")
+    child = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="contained_in")
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        db_table = "service_child"
+        constraints = [models.UniqueConstraint(fields=["parent", "child"], name="service_child_unique")]
+
+
+class ServiceSession(models.Model):
+    """A scheduled occurrence of a workshop or course, with its seats."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        CANCELLED = "cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="sessions")
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    capacity = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "service_session"
+        ordering = ["start_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end_at__gt=models.F("start_at")), name="session_end_after_start"),
+        ]
+        indexes = [models.Index(fields=["service", "start_at"])]

@@ -4,18 +4,36 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from api_conventions.responses import created, no_content, ok
+from api_conventions.errors import NotFound
+from api_conventions.pagination import PageRequest, pagination_meta
+from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
 from write_api.catalogue import services
-from write_api.catalogue.models import Service
+from write_api.catalogue.models import Service, ServiceSession
+from write_api.permissions import IsPractitioner
 
 
 def service_out(s: Service) -> dict:
     return {"id": str(s.id), "practitioner_id": str(s.practitioner_id), "title": s.title,
             "description": s.description, "service_type": s.service_type, "format": s.format,
             "status": s.status, "price_cents": s.price_cents, "price": f"{s.price_cents / 100:.2f}",
-            "duration_minutes": s.duration_minutes, "created_at": s.created_at.isoformat(),
-            "updated_at": s.updated_at.isoformat()}
+            "duration_minutes": s.duration_minutes, "step_minutes": s.step_minutes, "capacity": s.capacity,
+            "validity_days": s.validity_days, "category": s.category.slug if s.category_id else None,
+            "modalities": sorted(m.slug for m in s.modalities.all()),
+            "children": [{"service_id": str(c.child_id), "quantity": c.quantity} for c in s.children.all()],
+            "created_at": s.created_at.isoformat(), "updated_at": s.updated_at.isoformat()}
+
+
+def session_out(s: ServiceSession) -> dict:
+    taken = s.seats.filter(active=True).count()
+    return {"id": str(s.id), "service_id": str(s.service_id), "start_at": s.start_at.isoformat(),
+            "end_at": s.end_at.isoformat(), "capacity": s.capacity, "seats_taken": taken,
+            "seats_left": max(s.capacity - taken, 0), "status": s.status}
+
+
+class ChildInput(StrictInput):
+    service_id = serializers.UUIDField()
+    quantity = serializers.IntegerField(min_value=1, max_value=100)
 
 
 class ServiceInput(StrictInput):
@@ -27,10 +45,16 @@ class ServiceInput(StrictInput):
                                      required=False)
     price_cents = serializers.IntegerField(min_value=0, max_value=100_000_000)
     duration_minutes = serializers.IntegerField(min_value=5, max_value=24 * 60, required=False)
+    step_minutes = serializers.IntegerField(min_value=5, max_value=240, required=False)
+    capacity = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+    validity_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+    category = serializers.SlugField(max_length=60, required=False, allow_null=True)
+    modalities = serializers.ListField(child=serializers.SlugField(max_length=60), max_length=20, required=False)
+    children = ChildInput(many=True, required=False, max_length=50)
 
 
 class ServiceCreateApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, IsPractitioner]
 
     def post(self, request):
         data = ServiceInput(data=request.data)
@@ -39,18 +63,70 @@ class ServiceCreateApi(APIView):
         return created(service_out(service))
 
 
+class ServiceUpdateInput(ServiceInput):
+    service_type = None  # the type of a service never changes
+
+
 class ServiceDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class UpdateInput(ServiceInput):
-        service_type = None  # the type of a service never changes
-
     def patch(self, request, service_id):
-        data = self.UpdateInput(data=request.data, partial=True)
+        data = ServiceUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        service = services.service_update(service_id=service_id, actor=request.user, changes=data.validated_data)
+        service = services.service_update(service_id=service_id, actor=request.user,
+                                          changes=data.validated_data)
         return ok(service_out(service), message="Updated.")
 
     def delete(self, request, service_id):
-        services.service_archive(service_id=service_id, actor=request.user)
-        return no_content()
+        service = services.service_archive(service_id=service_id, actor=request.user)
+        return ok(service_out(service), message="Archived.")
+
+
+class SessionInput(StrictInput):
+    start_at = serializers.DateTimeField()
+    end_at = serializers.DateTimeField(required=False)
+    capacity = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+
+    def validate(self, attrs):
+        if "end_at" in attrs and "start_at" in attrs and attrs["end_at"] <= attrs["start_at"]:
+            raise serializers.ValidationError({"end_at": ["Must be after start_at."]})
+        return attrs
+
+
+class SessionListApi(APIView):
+    """``POST`` schedules a session of a workshop/course (owner); ``GET`` lists them (anyone)."""
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method == "POST" else []
+
+    def get(self, request, service_id):
+        if not Service.objects.filter(id=service_id).exists():
+            raise NotFound("Service not found.")
+        page = PageRequest.from_query(request.query_params)
+        sessions = ServiceSession.objects.filter(service_id=service_id).order_by("start_at")
+        count = sessions.count()
+        items = [session_out(s) for s in sessions[page.offset:page.offset + page.page_size]]
+        return ok(items, meta={"pagination": pagination_meta(request, page, count), "filters_applied": {}})
+
+    def post(self, request, service_id):
+        data = SessionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.session_create(service_id=service_id, actor=request.user, **data.validated_data)
+        return created(session_out(session))
+
+
+class SessionDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def patch(self, request, service_id, session_id):
+        data = SessionInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        session = services.session_update(service_id=service_id, session_id=session_id, actor=request.user,
+                                          changes=data.validated_data)
+        return ok(session_out(session), message="Updated.")
+
+    def delete(self, request, service_id, session_id):
+        from write_api.bookings.services import session_cancel
+
+        session = session_cancel(service_id=service_id, session_id=session_id, actor=request.user)
+        return ok(session_out(session), message="Session cancelled; every seat refunded.")

@@ -19,7 +19,8 @@ DRAIN_TASK = "workers.tasks.drain_all_projections"
 HEAD_KEY = "eventlog:head"
 
 # Keep the head monotonic even when two commits publish out of order.
-_SET_MAX = "local c = tonumber(redis.call('GET', KEYS[1]) or '0') if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end return 1"
+_SET_MAX = ("local c = tonumber(redis.call('GET', KEYS[1]) or '0') "
+            "if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end return 1")
 
 
 @functools.cache

@@ -17,7 +17,9 @@ def practitioner_out(p: Practitioner) -> dict:
     return {"id": str(p.id), "user_id": str(p.user_id), "display_name": p.display_name, "title": p.title,
             "bio": p.bio, "timezone": p.timezone, "is_active": p.is_active,
             "buffer_minutes": p.buffer_minutes, "min_notice_minutes": p.min_notice_minutes,
-            "max_advance_days": p.max_advance_days, "created_at": p.created_at.isoformat()}
+            "max_advance_days": p.max_advance_days, "online_only": p.online_only, "address": p.address,
+            "latitude": p.latitude, "longitude": p.longitude,
+            "modalities": sorted(m.slug for m in p.modalities.all()), "created_at": p.created_at.isoformat()}
 
 
 class ProfileInput(StrictInput):
@@ -28,6 +30,12 @@ class ProfileInput(StrictInput):
     buffer_minutes = serializers.IntegerField(min_value=0, max_value=240, required=False)
     min_notice_minutes = serializers.IntegerField(min_value=0, max_value=60 * 24 * 30, required=False)
     max_advance_days = serializers.IntegerField(min_value=1, max_value=730, required=False)
+    online_only = serializers.BooleanField(required=False)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
+    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
+    modalities = serializers.ListField(child=serializers.SlugField(max_length=60), max_length=20, required=False)
+    is_active = serializers.BooleanField(required=False, help_text="Staff only.")
 
 
 class PractitionerCreateApi(APIView):

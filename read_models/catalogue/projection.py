@@ -1,0 +1,161 @@
+"""The catalogue projection: services, practitioners, schedules, sessions and busy time into Redis.
+
+It feeds service detail, time slots and the practitioner profile on the read API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from kernel.events import RecordedEvent
+from kernel.projection import Projection
+from read_models.catalogue import store
+
+GROUP_TYPES = ("workshop", "course")
+CONTAINER_TYPES = ("package", "bundle")
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+class CatalogueProjection(Projection):
+    name = "catalogue"
+    description = "Service detail, practitioner profiles, schedules, sessions and busy time (Redis)."
+
+    def __init__(self) -> None:
+        self.batch: store.Batch | None = None
+
+    def prepare(self, generation: int) -> None:
+        store.discard(generation)
+
+    def activate(self, generation: int) -> None:
+        store.activate(generation)
+
+    def discard(self, generation: int) -> None:
+        store.discard(generation)
+
+    def snapshot(self, generation: int) -> dict[str, Any]:
+        return store.snapshot(generation)
+
+    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
+        self.batch = store.Batch(generation)
+        for event in events:
+            handler = self.handler_for(event.type)
+            if handler is not None:
+                handler(event)
+        self.batch.commit()
+        self.batch = None
+
+    @property
+    def b(self) -> store.Batch:
+        assert self.batch is not None
+        return self.batch
+
+    # --- practitioners and schedules ----------------------------------------------------------------
+    def _practitioner(self, practitioner_id: str) -> dict[str, Any]:
+        return self.b.get(f"practitioner:{practitioner_id}") or {"id": practitioner_id, "windows": [],
+                                                                  "overrides": {}}
+
+    def on_practitioner_registered(self, event: RecordedEvent) -> None:
+        self._profile(event)
+
+    def on_practitioner_updated(self, event: RecordedEvent) -> None:
+        self._profile(event)
+
+    def _profile(self, event: RecordedEvent) -> None:
+        p = event.payload
+        doc = self._practitioner(p["practitioner_id"])
+        doc.update({k: v for k, v in p.items() if k not in ("practitioner_id",)})
+        doc["id"] = p["practitioner_id"]
+        self.b.put(f"practitioner:{doc['id']}", doc)
+
+    def on_schedule_updated(self, event: RecordedEvent) -> None:
+        p = event.payload
+        doc = self._practitioner(p["practitioner_id"])
+        doc["timezone"] = p["timezone"]
+        doc["windows"] = list(p["windows"])
+        self.b.put(f"practitioner:{doc['id']}", doc)
+
+    def on_schedule_override_set(self, event: RecordedEvent) -> None:
+        p = event.payload
+        doc = self._practitioner(p["practitioner_id"])
+        overrides = dict(doc.get("overrides") or {})
+        if p["windows"] is None:
+            overrides.pop(p["date"], None)
+        else:
+            overrides[p["date"]] = [list(w) for w in p["windows"]]
+        doc["overrides"] = overrides
+        self.b.put(f"practitioner:{doc['id']}", doc)
+
+    def on_schedule_block_added(self, event: RecordedEvent) -> None:
+        p = event.payload
+        self.b.interval(f"blocks:{p['practitioner_id']}", p["block_id"], _epoch(p["start_at"]), _epoch(p["end_at"]))
+
+    def on_schedule_block_removed(self, event: RecordedEvent) -> None:
+        p = event.payload
+        self.b.drop_interval(f"blocks:{p['practitioner_id']}", p["block_id"])
+
+    # --- services and sessions -------------------------------------------------------------------------
+    def on_service_created(self, event: RecordedEvent) -> None:
+        self._service(event)
+
+    def on_service_updated(self, event: RecordedEvent) -> None:
+        self._service(event)
+
+    def _service(self, event: RecordedEvent) -> None:
+        p = event.payload
+        service_id = p["service_id"]
+        previous = self.b.get(f"service:{service_id}") or {}
+        doc = {k: v for k, v in p.items() if k != "service_id"}
+        doc["id"] = service_id
+        self.b.put(f"service:{service_id}", doc)
+        self.b.sadd(f"practitioner:{p['practitioner_id']}:services", service_id)
+        old = {c["service_id"] for c in previous.get("children", [])}
+        new = {c["service_id"] for c in p.get("children", [])}
+        for child in sorted(old - new):
+            self.b.srem(f"service:{child}:containers", service_id)
+        for child in sorted(new):
+            self.b.sadd(f"service:{child}:containers", service_id)
+
+    def on_service_session_scheduled(self, event: RecordedEvent) -> None:
+        p = event.payload
+        session_id = p["session_id"]
+        doc = {"id": session_id, "service_id": p["service_id"], "start_at": p["start_at"], "end_at": p["end_at"],
+               "capacity": p["capacity"], "status": p["status"]}
+        self.b.put(f"session:{session_id}", doc)
+        self.b.zadd(f"service:{p['service_id']}:sessions", session_id, _epoch(p["start_at"]))
+        busy = f"busy:{p['practitioner_id']}"
+        if p["status"] == "scheduled":
+            self.b.interval(busy, f"session:{session_id}", _epoch(p["start_at"]), _epoch(p["end_at"]))
+        else:
+            self.b.drop_interval(busy, f"session:{session_id}")
+
+    # --- bookings --------------------------------------------------------------------------------------
+    def _booking_holds_time(self, event: RecordedEvent) -> None:
+        p = event.payload
+        if p["session_ids"]:
+            for session_id in p["session_ids"]:
+                self.b.sadd(f"session:{session_id}:seats", p["booking_id"])
+            return
+        if p["service_type"] in CONTAINER_TYPES or not p["start_at"]:
+            return
+        self.b.interval(f"busy:{p['practitioner_id']}", f"booking:{p['booking_id']}", _epoch(p["start_at"]),
+                        _epoch(p["end_at"]))
+
+    def on_booking_confirmed(self, event: RecordedEvent) -> None:
+        self._booking_holds_time(event)
+
+    def on_booking_scheduled(self, event: RecordedEvent) -> None:
+        self._booking_holds_time(event)
+
+    def on_booking_rescheduled(self, event: RecordedEvent) -> None:
+        self._booking_holds_time(event)
+
+    def on_booking_cancelled(self, event: RecordedEvent) -> None:
+        p = event.payload
+        for session_id in p["session_ids"]:
+            self.b.srem(f"session:{session_id}:seats", p["booking_id"])
+        self.b.drop_interval(f"busy:{p['practitioner_id']}", f"booking:{p['booking_id']}")

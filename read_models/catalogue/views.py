@@ -1,0 +1,90 @@
+"""Service detail and time slots, answered from the catalogue read model."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from api_conventions.errors import NotFound, ServiceUnavailable
+from api_conventions.responses import ok
+from read_models.catalogue import store
+from read_models.views import ReadModelView
+
+UPCOMING_SESSIONS = 20
+
+
+def active_generation() -> int:
+    generation = store.active_generation()
+    if generation is None:
+        raise ServiceUnavailable("The catalogue read model is not built yet.", code="projection_lagging")
+    return generation
+
+
+def caller_practitioner_id(request: Any) -> str | None:
+    user = getattr(request, "user", None)
+    return getattr(user, "practitioner_id", None) if user is not None and user.is_authenticated else None
+
+
+def visible_service(request: Any, generation: int, service_id: str) -> tuple[dict, dict]:
+    """The service and its practitioner, if the caller may see it (public, or their own)."""
+    service, practitioner = store.read_doc(generation, f"service:{service_id}"), None
+    if service is not None:
+        practitioner = store.read_doc(generation, f"practitioner:{service['practitioner_id']}")
+    if service is None or practitioner is None:
+        raise NotFound("Service not found.")
+    public = service["status"] == "active" and practitioner.get("is_active", False)
+    if not public and caller_practitioner_id(request) != service["practitioner_id"]:
+        raise NotFound("Service not found.")
+    return service, practitioner
+
+
+def practitioner_brief(p: dict) -> dict:
+    return {"id": p["id"], "display_name": p.get("display_name"), "title": p.get("title"),
+            "timezone": p.get("timezone"), "online_only": p.get("online_only", True),
+            "address": p.get("address") or None, "latitude": p.get("latitude"), "longitude": p.get("longitude"),
+            "modalities": p.get("modalities", [])}
+
+
+def session_out(s: dict) -> dict:
+    return {"id": s["id"], "start_at": s["start_at"], "end_at": s["end_at"], "capacity": s["capacity"],
+            "seats_taken": s["seats_taken"], "seats_left": max(s["capacity"] - s["seats_taken"], 0)}
+
+
+def reviews_summary(service: dict) -> dict:
+    summary = service.get("reviews") or {}
+    return {"average": summary.get("average"), "count": summary.get("count", 0),
+            "distribution": summary.get("distribution", {str(i): 0 for i in range(1, 6)})}
+
+
+class ServiceDetailApi(ReadModelView):
+    read_models = ("catalogue",)
+
+    def get(self, request, service_id):
+        generation = active_generation()
+        service, practitioner = visible_service(request, generation, str(service_id))
+        now = time.time()
+        sessions = store.read_sessions(generation, service["id"], now, now + 3 * 365 * 86400)
+        upcoming = [session_out(s) for s in sessions if s["status"] == "scheduled"][:UPCOMING_SESSIONS]
+        container_ids = sorted(store.read_members(generation, f"service:{service['id']}:containers"))
+        containers = [c for c in store.read_docs(generation, [f"service:{i}" for i in container_ids])
+                      if c and c["status"] == "active"]
+        data = {
+            "id": service["id"], "title": service["title"], "description": service["description"],
+            "service_type": service["service_type"], "format": service["format"], "status": service["status"],
+            "price_cents": service["price_cents"], "price": f"{service['price_cents'] / 100:.2f}",
+            "duration_minutes": service["duration_minutes"], "step_minutes": service.get("step_minutes", 15),
+            "capacity": service.get("capacity", 1), "validity_days": service.get("validity_days"),
+            "category": ({"slug": service["category"], "name": service.get("category_name")}
+                         if service.get("category") else None),
+            "modalities": service.get("modalities", []),
+            "children": service.get("children", []),
+            "practitioner": practitioner_brief(practitioner),
+            "upcoming_sessions": upcoming,
+            "reviews": reviews_summary(service),
+            "included_in": [{"id": c["id"], "title": c["title"], "service_type": c["service_type"],
+                             "price_cents": c["price_cents"],
+                             "quantity": next((ch["quantity"] for ch in c.get("children", [])
+                                               if ch["service_id"] == service["id"]), 1)} for c in containers],
+            "created_at": service["created_at"],
+        }
+        return ok(data)
