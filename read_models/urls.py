@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from api_conventions import health, middleware
 from api_conventions.metrics import metrics_view
 from read_models.catalogue import views as catalogue
+from read_models.catalogue.time_slots import TimeSlotsApi
 from read_models.health import CHECKS
 from read_models.operations.views import ProjectionsApi
 from read_models.search.views import SearchApi
@@ -11,6 +12,7 @@ from read_models.search.views import SearchApi
 api_v1 = [
     path("search/", SearchApi.as_view()),
     path("services/<uuid:service_id>/", catalogue.ServiceDetailApi.as_view()),
+    path("services/<uuid:service_id>/time-slots/", TimeSlotsApi.as_view()),
     path("projections/", ProjectionsApi.as_view()),
 ]
 

@@ -1,0 +1,109 @@
+"""``GET /api/v1/services/{id}/time-slots/``: free 1:1 slots, or group sessions with seats left.
+
+The inputs come from the catalogue read model; the slots come from :mod:`kernel.availability`, the
+same function the write API validates bookings with. Answers are as fresh as the catalogue
+projection (``X-Projection-Position``); send ``X-Min-Position`` to include your own latest write.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from typing import Any
+
+from rest_framework import serializers
+
+from api_conventions.errors import Conflict, ValidationFailed
+from api_conventions.responses import ok
+from kernel import availability
+from kernel.timezones import MAX_QUERY_DAYS, UnknownTimeZone, local_days_range, parse_zone
+from read_models.catalogue import store
+from read_models.catalogue.views import active_generation, session_out, visible_service
+from read_models.views import ReadModelView
+
+_MARGIN = 2 * 86400
+
+
+class TimeSlotQuery(serializers.Serializer):
+    date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    days = serializers.IntegerField(min_value=1, max_value=MAX_QUERY_DAYS, required=False, default=1)
+    timezone = serializers.CharField(max_length=64, required=False)
+
+    def validate_timezone(self, value: str) -> str:
+        try:
+            parse_zone(value)
+        except UnknownTimeZone as exc:
+            raise serializers.ValidationError(str(exc))
+        return value
+
+    def validate_date(self, value: date) -> date:
+        if not date(2000, 1, 1) <= value <= date(2100, 1, 1):
+            raise serializers.ValidationError("Must be between 2000-01-01 and 2100-01-01.")
+        return value
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def _inputs(generation: int, practitioner: dict[str, Any], start: datetime, end: datetime) -> dict[str, Any]:
+    pid = practitioner["id"]
+    low, high = start.timestamp() - _MARGIN, end.timestamp() + _MARGIN
+    return {
+        "weekly": [availability.WeeklyWindow(w["weekday"], w["start_minute"], w["end_minute"])
+                   for w in practitioner.get("windows", [])],
+        "overrides": [availability.DateOverride(date=date.fromisoformat(d), windows=tuple(tuple(w) for w in ws))
+                      for d, ws in (practitioner.get("overrides") or {}).items()],
+        "busy": [availability.Interval(_utc(s), _utc(e))
+                 for s, e in store.read_intervals(generation, "busy", pid, low, high)],
+        "blocks": [availability.Interval(_utc(s), _utc(e))
+                   for s, e in store.read_intervals(generation, "blocks", pid, low, high)],
+    }
+
+
+class TimeSlotsApi(ReadModelView):
+    read_models = ("catalogue",)
+
+    def get(self, request, service_id):
+        query = TimeSlotQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        generation = active_generation()
+        service, practitioner = visible_service(request, generation, str(service_id))
+        practitioner_zone = parse_zone(practitioner.get("timezone") or "UTC")
+        display_zone = parse_zone(query.validated_data.get("timezone") or practitioner_zone.key)
+        try:
+            start, end = local_days_range(query.validated_data["date"], query.validated_data["days"], display_zone)
+        except ValueError as exc:
+            raise ValidationFailed(errors={"date": [str(exc)]})
+        filters = {"date": query.validated_data["date"].isoformat(), "days": query.validated_data["days"],
+                   "timezone": display_zone.key, "service_type": service["service_type"]}
+        meta = {"filters_applied": filters, "range": {"start": start.isoformat(), "end": end.isoformat()}}
+        kind = service["service_type"]
+        if kind in ("workshop", "course"):
+            now = time.time()
+            sessions = [s for s in store.read_sessions(generation, service["id"], start.timestamp(), end.timestamp())
+                        if s["status"] == "scheduled" and datetime.fromisoformat(s["start_at"]).timestamp() > now
+                        and s["seats_taken"] < s["capacity"]]
+            return ok([{**session_out(s), **_local(s, practitioner_zone, display_zone)} for s in sessions], meta=meta)
+        if kind != "session":
+            raise Conflict("Packages and bundles are scheduled through their sessions: book the package, then "
+                           "pick times for its sessions with the child service's time slots.",
+                           code="not_schedulable")
+        rules = availability.Rules(zone=practitioner_zone.key, buffer_minutes=practitioner.get("buffer_minutes", 15),
+                                   min_notice_minutes=practitioner.get("min_notice_minutes", 1440),
+                                   max_advance_days=practitioner.get("max_advance_days", 60),
+                                   step_minutes=service.get("step_minutes", 15))
+        slots = availability.free_slots(rules=rules, duration_minutes=service["duration_minutes"],
+                                        range_start_utc=start, range_end_utc=end, now_utc=datetime.now(UTC),
+                                        **_inputs(generation, practitioner, start, end))
+        return ok(availability.present_slots(slots, practitioner_zone=practitioner_zone, display_zone=display_zone),
+                  meta=meta)
+
+
+def _local(session: dict[str, Any], practitioner_zone: Any, display_zone: Any) -> dict[str, Any]:
+    slot = availability.Slot(datetime.fromisoformat(session["start_at"]), datetime.fromisoformat(session["end_at"]))
+    presented = availability.present_slot(slot, practitioner_zone=practitioner_zone, display_zone=display_zone)
+    return {"start": presented["start"], "end": presented["end"], "local": presented["local"],
+            "practitioner_local": presented["practitioner_local"]}
+
+

@@ -1,0 +1,1 @@
+"""The analytics warehouse (DuckDB): facts and dimensions projected from events (issue 6)."""
