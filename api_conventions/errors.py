@@ -51,6 +51,12 @@ class Conflict(ApplicationError):
     default_message = "The request conflicts with the current state."
 
 
+class PayloadTooLarge(ApplicationError):
+    status_code = 413
+    code = "payload_too_large"
+    default_message = "The request body is too large."
+
+
 class ProjectionLagging(ApplicationError):
     status_code = 503
     code = "projection_lagging"

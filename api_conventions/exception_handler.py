@@ -1,75 +1,107 @@
-"""The one exception handler of both APIs: every error becomes an envelope, transactions roll back."""
+"""The one exception handler of both APIs: every error becomes an envelope, transactions roll back.
+
+Everything a DRF view raises ends here; errors outside DRF views (unknown routes, middleware) are
+rendered by the ``handler404``/``handler500`` views of :mod:`api_conventions.middleware`, which use
+the same envelope.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from api_conventions.envelope import error_body
-from api_conventions.errors import ApplicationError
+from api_conventions.errors import ApplicationError, Conflict, PayloadTooLarge, ServiceUnavailable, ValidationFailed
 
 log = logging.getLogger("api.errors")
 
-_DRF_CODES: dict[type[drf.APIException], tuple[str, str | None]] = {
-    drf.ParseError: ("malformed_request", None),
-    drf.UnsupportedMediaType: ("unsupported_media_type", None),
-    drf.NotAuthenticated: ("not_authenticated", None),
-    drf.AuthenticationFailed: ("not_authenticated", None),
-    drf.PermissionDenied: ("permission_denied", None),
-    drf.NotFound: ("not_found", None),
-    drf.MethodNotAllowed: ("method_not_allowed", None),
-    drf.NotAcceptable: ("not_acceptable", None),
-    drf.Throttled: ("throttled", None),
-}
+_DRF_CODES: tuple[tuple[type[drf.APIException], str], ...] = (
+    (drf.ParseError, "malformed_request"),
+    (drf.UnsupportedMediaType, "unsupported_media_type"),
+    (drf.NotAuthenticated, "not_authenticated"),
+    (drf.AuthenticationFailed, "not_authenticated"),
+    (drf.PermissionDenied, "permission_denied"),
+    (drf.NotFound, "not_found"),
+    (drf.MethodNotAllowed, "method_not_allowed"),
+    (drf.NotAcceptable, "not_acceptable"),
+    (drf.Throttled, "throttled"),
+)
 
 
 def _flatten_detail(detail: Any) -> Any:
     if isinstance(detail, dict):
         return {str(k): _flatten_detail(v) for k, v in detail.items()}
-    if isinstance(detail, list):
+    if isinstance(detail, list | tuple):
         return [_flatten_detail(v) for v in detail]
     return str(detail)
 
 
+def _message_of(exc: drf.APIException) -> str:
+    detail = exc.detail
+    if isinstance(detail, dict):  # simplejwt: {"detail": ..., "code": ..., "messages": [...]}
+        detail = detail.get("detail", exc.default_detail)
+    elif isinstance(detail, list):
+        detail = detail[0] if detail else exc.default_detail
+    return str(detail)
+
+
+def _translate(exc: Exception) -> Exception:
+    """Framework and driver exceptions that are not bugs, as the error they stand for."""
+    if isinstance(exc, Http404):
+        return drf.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return drf.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, SuspiciousOperation):
+        return ApplicationError("Bad request.", code="bad_request")
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return ValidationFailed(errors=errors)
+    if isinstance(exc, DataError):  # a value the database cannot hold (too long, out of range)
+        log.warning("database refused a value: %s", exc)
+        return ValidationFailed("A value is out of range or too long.")
+    if isinstance(exc, IntegrityError):  # a race that no command mapped to a specific conflict
+        log.warning("integrity error: %s", exc)
+        return Conflict()
+    if isinstance(exc, OperationalError | InterfaceError | RedisConnectionError | RedisTimeoutError):
+        log.exception("dependency unavailable", exc_info=exc)
+        return ServiceUnavailable()
+    return exc
+
+
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response:
     set_rollback()
+    exc = _translate(exc)
     if isinstance(exc, ApplicationError):
         return Response(error_body(code=exc.code, message=exc.message, errors=exc.errors),
                         status=exc.status_code)
-    if isinstance(exc, RequestDataTooBig):
-        return Response(error_body(code="payload_too_large", message="The request body is too large."),
-                        status=413)
-    if isinstance(exc, Http404):
-        exc = drf.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = drf.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
-        log.exception("unhandled error", exc_info=exc)
+        log.error("unhandled error", exc_info=exc)
         return Response(error_body(code="server_error", message="Internal server error."), status=500)
+    assert isinstance(exc, drf.APIException)
     if isinstance(exc, drf.ValidationError):
         detail = _flatten_detail(exc.detail)
         errors = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         response.data = error_body(code="validation_error", message="Invalid input.", errors=errors)
         return response
-    code = "error"
-    for klass, (name, _) in _DRF_CODES.items():
-        if isinstance(exc, klass):
-            code = name
-            break
-    message = _flatten_detail(getattr(exc, "detail", "")) if hasattr(exc, "detail") else str(exc)
-    if not isinstance(message, str):
-        message = str(message)
+    code = next((name for klass, name in _DRF_CODES if isinstance(exc, klass)), exc.default_code)
+    errors = {}
     if isinstance(exc, drf.Throttled) and exc.wait is not None:
-        response.data = error_body(code=code, message=message, errors={"retry_after_seconds": int(exc.wait)})
-    else:
-        response.data = error_body(code=code, message=message)
+        errors = {"retry_after_seconds": math.ceil(exc.wait)}
+    response.data = error_body(code=code, message=_message_of(exc), errors=errors)
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -9,15 +10,33 @@ import orjson
 from django.http import HttpRequest, HttpResponse
 
 from api_conventions.envelope import error_body, success_body
+from api_conventions.middleware import envelope_response
 
 Check = Callable[[], None]
+View = Callable[[HttpRequest], HttpResponse]
 
 
+def read_only(view: View) -> View:
+    """GET and HEAD only; anything else gets a 405 envelope (plain Django views bypass DRF's handler)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            response = envelope_response(405, "method_not_allowed", f'Method "{request.method}" not allowed.')
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request)
+
+    return wrapped
+
+
+@read_only
 def liveness(request: HttpRequest) -> HttpResponse:
     return HttpResponse(orjson.dumps(success_body({"alive": True})), content_type="application/json")
 
 
-def readiness_view(checks: dict[str, Check]) -> Callable[[HttpRequest], HttpResponse]:
+def readiness_view(checks: dict[str, Check]) -> View:
+    @read_only
     def view(request: HttpRequest) -> HttpResponse:
         results: dict[str, dict] = {}
         healthy = True

@@ -30,7 +30,9 @@ class BodySizeLimitMiddleware:
         try:
             length = int(raw)
         except ValueError:
-            return envelope_response(400, "malformed_request", "Content-Length is not a number.")
+            length = -1
+        if length < 0:
+            return envelope_response(400, "malformed_request", "Content-Length is not a non-negative number.")
         if length > settings.MAX_BODY_BYTES:
             return envelope_response(413, "payload_too_large",
                                      f"The request body exceeds {settings.MAX_BODY_BYTES} bytes.")

@@ -7,10 +7,21 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from rest_framework import serializers
+
 from api_conventions.errors import ValidationFailed
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 10_000
+
+
+class PageQuery(serializers.Serializer):
+    """The paging query parameters, for the OpenAPI schema (``query_serializer``); parsing is :class:`PageRequest`."""
+
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, default=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE,
+                                         default=DEFAULT_PAGE_SIZE)
 
 
 @dataclass(frozen=True)
@@ -29,8 +40,8 @@ class PageRequest:
         size = _positive_int(params.get("page_size"), DEFAULT_PAGE_SIZE, "page_size", errors)
         if size > MAX_PAGE_SIZE:
             errors["page_size"] = [f"Must be at most {MAX_PAGE_SIZE}."]
-        if page > 10_000:
-            errors["page"] = ["Must be at most 10000."]
+        if page > MAX_PAGE:
+            errors["page"] = [f"Must be at most {MAX_PAGE}."]
         if errors:
             raise ValidationFailed(errors=errors)
         return cls(page=page, page_size=size)

@@ -21,6 +21,12 @@ STATIC_URL = "/static/"
 # The API docs page loads Swagger UI from the sidecar package, served locally (no CDN).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 MIN_POSITION_WAIT_SECONDS = float(env("MIN_POSITION_WAIT_SECONDS") or "2")
 
 REDIS_URL = env("REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -49,15 +55,18 @@ SIMPLE_JWT = {
 def rest_framework_settings(*, authentication: str) -> dict:
     return {
         "DEFAULT_RENDERER_CLASSES": ["api_conventions.renderers.EnvelopeJSONRenderer"],
-        "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+        "DEFAULT_PARSER_CLASSES": ["api_conventions.parsers.StrictJSONParser"],
         "DEFAULT_AUTHENTICATION_CLASSES": [authentication],
         "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
         "EXCEPTION_HANDLER": "api_conventions.exception_handler.handle_exception",
-        "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+        "DEFAULT_SCHEMA_CLASS": "api_conventions.schema.EnvelopeAutoSchema",
         "DEFAULT_THROTTLE_CLASSES": [
-            "rest_framework.throttling.AnonRateThrottle",
-            "rest_framework.throttling.UserRateThrottle",
+            "api_conventions.throttling.AnonThrottle",
+            "api_conventions.throttling.UserThrottle",
         ],
+        # Clients connect to gunicorn directly: the throttle identity is the peer address, never a
+        # client-supplied X-Forwarded-For (which would let anyone dodge the anonymous rate).
+        "NUM_PROXIES": 0,
         "DEFAULT_THROTTLE_RATES": {
             "anon": env("THROTTLE_ANON"),
             "user": env("THROTTLE_USER"),
@@ -77,6 +86,7 @@ def spectacular_settings(*, title: str, description: str) -> dict:
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
+        "SCHEMA_PATH_PREFIX": r"/api/v1",  # operations are tagged by the segment after it: auth, services...
     }
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 
-from api_conventions.metrics import MetricsMiddleware
+from api_conventions.metrics import MetricsMiddleware, register_scrape_collector
 from read_models import positions
 
 
@@ -35,4 +34,4 @@ class ProjectionLagCollector:
         yield seconds
 
 
-REGISTRY.register(ProjectionLagCollector())
+register_scrape_collector(ProjectionLagCollector())

@@ -7,6 +7,7 @@ from typing import ClassVar
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
 from api_conventions.errors import ValidationFailed
 from read_models import positions
@@ -20,6 +21,9 @@ class ReadModelView(APIView):
     """
 
     read_models: ClassVar[tuple[str, ...]] = ()
+    # The token is the identity: no user table to ask (the read API has no database). Declared here, not
+    # only in settings, because DRF copies its defaults onto APIView once, when first imported.
+    authentication_classes = [JWTStatelessUserAuthentication]
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
@@ -27,8 +31,8 @@ class ReadModelView(APIView):
         if raw is None:
             return
         try:
-            minimum = int(raw)
-            if minimum < 0:
+            minimum = int(raw) if raw.strip().isascii() else -1
+            if not 0 <= minimum < 2**63:
                 raise ValueError
         except ValueError:
             raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import orjson
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 
 from api_conventions.responses import ok
@@ -13,13 +15,28 @@ from read_models.views import ReadModelView
 
 
 class IsStaffToken(BasePermission):
+    """Staff, as the token says (``is_staff`` claim): the read API has no user table to ask."""
+
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and getattr(request.user, "is_staff", False))
 
 
+class ProjectionOut(serializers.Serializer):
+    name = serializers.CharField()
+    generation = serializers.IntegerField()
+    position = serializers.IntegerField(help_text="Last event position applied.")
+    head = serializers.IntegerField(help_text="Last event position committed to the event log.")
+    lag_events = serializers.IntegerField()
+    lag_seconds = serializers.FloatField(help_text="Age of the oldest event not yet applied; 0 when caught up.")
+    seconds_since_update = serializers.FloatField()
+    last_error = serializers.CharField(allow_blank=True)
+
+
 class ProjectionsApi(ReadModelView):
     permission_classes = [IsStaffToken]
+    output_serializer = ProjectionOut(many=True)
 
+    @extend_schema(summary="Projection positions and lag (staff)")
     def get(self, request):
         head = positions.head()
         now = time.time()
@@ -33,4 +50,6 @@ class ProjectionsApi(ReadModelView):
                          "lag_seconds": detail.get(name, {}).get("lag_seconds", 0.0) if lag_events else 0.0,
                          "seconds_since_update": round(max(now - state.updated_at, 0.0), 3),
                          "last_error": detail.get(name, {}).get("last_error", "")})
+        # This view answers from every projection: its position is the lowest of them.
+        request.projection_position = min((row["position"] for row in rows), default=head)
         return ok(rows)

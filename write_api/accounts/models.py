@@ -6,13 +6,18 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
 
+def _username_for(email: str) -> str:
+    # ``username`` is Django's legacy login name (150 chars); sign-in uses the email (254 chars).
+    return email if len(email) <= 150 else f"user-{uuid.uuid4().hex}"
+
+
 class MarketplaceUserManager(UserManager["User"]):
     def create_user(self, email: str, password: str | None = None, **extra):  # type: ignore[override]
-        extra.setdefault("username", email.lower())
+        extra.setdefault("username", _username_for(email.lower()))
         return super().create_user(email=email.lower(), password=password, **extra)
 
     def create_superuser(self, email: str, password: str | None = None, **extra):  # type: ignore[override]
-        extra.setdefault("username", email.lower())
+        extra.setdefault("username", _username_for(email.lower()))
         return super().create_superuser(email=email.lower(), password=password, **extra)
 
 

@@ -1,0 +1,180 @@
+"""OpenAPI for views written in this project's style: one APIView per operation, small serializers.
+
+drf-spectacular cannot guess the bodies of a plain ``APIView`` (no ``serializer_class``), so this
+schema class reads the conventions the views follow instead:
+
+- request body: ``input_serializers[<method>]``, else ``input_serializer``, else a nested ``Input``;
+- query parameters: ``query_serializer`` (a serializer class, or a tuple of them);
+- success response: the envelope, ``data`` described by ``output_serializers[<method>]`` or
+  ``output_serializer`` (a ``many=True`` instance for lists) when declared, else any JSON; status
+  ``success_status`` (a code, or a dict by method), else 201 for POST and 200 otherwise;
+- error responses: the error envelope for each status the operation can produce.
+
+``@extend_schema(request=..., responses=Serializer, parameters=...)`` still overrides each part; a
+response given as a plain serializer is wrapped in the envelope, a ``{status: ...}`` dict is used
+as is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+from api_conventions.pagination import PageQuery
+
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+class PaginationMeta(serializers.Serializer):
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    count = serializers.IntegerField()
+    total_pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class ErrorEnvelope(serializers.Serializer):
+    status = serializers.CharField(help_text='Always "error".')
+    data = serializers.JSONField(allow_null=True, help_text="Always null.")
+    message = serializers.CharField(help_text="Human readable.")
+    errors = serializers.DictField(help_text="Per-field messages for `validation_error`; details otherwise.")
+    code = serializers.CharField(help_text="Machine readable, stable: `validation_error`, `not_found`, ...")
+    meta = serializers.DictField()
+
+
+_ERRORS: dict[int, str] = {
+    400: "`validation_error` (per-field `errors`) or `malformed_request`.",
+    401: "`not_authenticated`: missing, invalid or expired token.",
+    403: "`permission_denied`.",
+    404: "`not_found`.",
+    409: "A business conflict, with a specific `code`.",
+    413: "`payload_too_large`.",
+    415: "`unsupported_media_type`: the body must be `application/json`.",
+    429: "`throttled`; see `Retry-After`.",
+    503: "`projection_lagging`: the read model did not reach `X-Min-Position` in time; retry.",
+}
+
+
+def _by_method(view: Any, plural: str, singular: str, method: str) -> Any:
+    per_method = getattr(view, plural, None) or {}
+    return per_method.get(method.lower()) or getattr(view, singular, None)
+
+
+class EnvelopeAutoSchema(AutoSchema):
+    def get_request_serializer(self) -> Any:
+        if self.method not in BODY_METHODS:
+            return None
+        return _by_method(self.view, "input_serializers", "input_serializer", self.method) or getattr(
+            self.view, "Input", None)
+
+    def get_response_serializers(self) -> Any:
+        return None  # only ``@extend_schema(responses=...)`` sets one; see ``_get_response_bodies``
+
+    def get_override_parameters(self) -> list[Any]:
+        query = getattr(self.view, "query_serializer", None) if self.method == "GET" else None
+        params: list[Any] = list(query) if isinstance(query, tuple | list) else [query] if query else []
+        if self._reads_projections():
+            params.append(OpenApiParameter(
+                "X-Min-Position", OpenApiTypes.INT, OpenApiParameter.HEADER,
+                description="Wait (at most 2 s) until the read models applied this event position "
+                            "(a write's `X-Event-Position`), else answer 503 `projection_lagging`."))
+        return params
+
+    def get_serializer_name(self, serializer: serializers.Serializer, direction: str) -> str:
+        # Views nest their serializers (``RegisterApi.Input``): name components after the view.
+        qualname = type(serializer).__qualname__
+        if re.fullmatch(r"\w+\.\w+", qualname):
+            outer, inner = qualname.split(".")
+            return outer.removesuffix("Api") + inner
+        return super().get_serializer_name(serializer, direction)
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        # Names operations ``..._list`` rather than ``..._retrieve``: a paged GET, or a declared list output.
+        if serializer is None and self.method == "GET":
+            query = getattr(self.view, "query_serializer", None)
+            queries = query if isinstance(query, tuple | list) else (query,)
+            output = _by_method(self.view, "output_serializers", "output_serializer", self.method)
+            if PageQuery in queries or isinstance(output, serializers.ListSerializer):
+                return True
+        return super()._is_list_view(serializer)
+
+    def _reads_projections(self) -> bool:
+        return hasattr(self.view, "read_models")
+
+    def _success_status(self) -> int:
+        declared = getattr(self.view, "success_status", None)
+        if isinstance(declared, dict):
+            declared = declared.get(self.method.lower())
+        return declared or (201 if self.method == "POST" else 200)
+
+    def _data_schema(self, output: Any) -> dict[str, Any]:
+        if output is None:
+            return {"description": "The operation's result (an object, or a list for list endpoints)."}
+        if isinstance(output, serializers.ListSerializer):
+            return {"type": "array", "items": self.resolve_serializer(output.child, "response").ref}
+        return self.resolve_serializer(output, "response").ref
+
+    def _envelope_schema(self, output: Any) -> dict[str, Any]:
+        meta: dict[str, Any] = {"type": "object", "properties": {
+            "pagination": self.resolve_serializer(PaginationMeta, "response").ref,
+            "filters_applied": {"type": "object", "additionalProperties": {},
+                                "description": "The parsed, normalised filters actually used."}}}
+        return {"type": "object", "required": ["status", "data", "message", "errors", "meta"], "properties": {
+            "status": {"type": "string", "enum": ["success"]}, "data": self._data_schema(output),
+            "message": {"type": "string"}, "errors": {"type": "object"}, "meta": meta}}
+
+    def _content(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {media_type: {"schema": schema} for media_type in self.map_renderers("media_type")}
+
+    def _error_statuses(self) -> list[int]:
+        has_body = self.method in BODY_METHODS
+        statuses = [401, 429]
+        if has_body or getattr(self.view, "query_serializer", None) or self._reads_projections():
+            statuses.append(400)
+        if any(not isinstance(p, AllowAny) for p in self.view.get_permissions()):
+            statuses.append(403)
+        if "{" in self.path:
+            statuses.append(404)
+        if has_body or self.method == "DELETE":
+            statuses += [] if self._reads_projections() else [409]
+        if has_body:
+            statuses += [413, 415]
+        if self._reads_projections():
+            statuses.append(503)
+        return sorted(statuses)
+
+    def _success_headers(self) -> dict[str, Any]:
+        if self._reads_projections():
+            return {"X-Projection-Position": {"schema": {"type": "integer"}, "description":
+                    "The lowest event position applied by the read models this answer comes from."}}
+        if self.method in (*BODY_METHODS, "DELETE"):
+            return {"X-Event-Position": {"schema": {"type": "integer"}, "description":
+                    "When the command appended events: the position of the last one (send it to the read API "
+                    "as `X-Min-Position` to read your own write)."}}
+        return {}
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        override = self.get_response_serializers()  # only ``@extend_schema(responses=...)`` gives one
+        if isinstance(override, dict):
+            return super()._get_response_bodies(direction)
+        output = override if override is not None else _by_method(
+            self.view, "output_serializers", "output_serializer", self.method)
+        if isinstance(output, type):
+            output = output()
+        success: dict[str, Any] = {"description": "Success, in the envelope.",
+                                   "content": self._content(self._envelope_schema(output))}
+        headers = self._success_headers()
+        if headers:
+            success["headers"] = headers
+        responses = {str(self._success_status()): success}
+        error = self.resolve_serializer(ErrorEnvelope, "response").ref
+        for status in self._error_statuses():
+            responses[str(status)] = {"description": _ERRORS[status], "content": self._content(error)}
+        return responses

@@ -1,0 +1,41 @@
+"""Redis-backed request throttles of both APIs (counters live in the ``default`` cache).
+
+DRF's classes copy ``DEFAULT_THROTTLE_RATES`` once, at import; these read the current settings on
+every request, so a settings override (tests, the read API's own settings) takes effect. A cache
+outage lets requests through rather than turning every answer into a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from redis.exceptions import RedisError
+from rest_framework import throttling
+from rest_framework.settings import api_settings
+
+log = logging.getLogger("api.throttling")
+
+
+class _LiveRates:
+    @property
+    def THROTTLE_RATES(self) -> dict[str, str | None]:  # noqa: N802 - the name DRF reads
+        return api_settings.DEFAULT_THROTTLE_RATES
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)  # type: ignore[misc]
+        except RedisError as exc:
+            log.warning("throttle cache unavailable, request allowed: %s", exc)
+            return True
+
+
+class AnonThrottle(_LiveRates, throttling.AnonRateThrottle):
+    """Anonymous requests per client IP (``anon`` rate)."""
+
+
+class UserThrottle(_LiveRates, throttling.UserRateThrottle):
+    """Authenticated requests per user (``user`` rate)."""
+
+
+class ScopedThrottle(_LiveRates, throttling.ScopedRateThrottle):
+    """Requests per view ``throttle_scope`` (e.g. ``auth``), per user or else per client IP."""
