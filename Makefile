@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint manage bench-smoke clean
+.PHONY: run test lint manage bench bench-smoke clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,7 +18,7 @@ run: $(STAMP)
 
 ## test: the whole suite against real PostgreSQL and Redis (embedded unless the URLs are set)
 test: $(STAMP)
-	DATA_DIR=$${TEST_DATA_DIR:-$(CURDIR)/var/test} EVENT_DISPATCH=off \
+	DATA_DIR=$${TEST_DATA_DIR:-$(CURDIR)/var/test} EVENT_DISPATCH=off THROTTLE_AUTH=$${THROTTLE_AUTH:-100000/min} \
 	  $(BIN)/python -m infra.with_services -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -28,6 +28,16 @@ lint: $(STAMP)
 ## manage: ARGS="projections status" runs a management command with the servers available
 manage: $(STAMP)
 	$(BIN)/python -m infra.with_services -- $(BIN)/python manage.py $(ARGS)
+
+## bench: dataset at BENCH_SCALE (medium; smoke, large), every scenario, bench/RESULTS.md + charts (long)
+bench: $(STAMP)
+	DATA_DIR=$${BENCH_DATA_DIR:-$(CURDIR)/var/bench} $(BIN)/python -m infra.with_services -- \
+	  $(BIN)/python -m bench --scale $${BENCH_SCALE:-medium} $(BENCH_ARGS)
+
+## bench-smoke: the smoke scale in about a minute (tests/test_bench_smoke.py runs it inside `make test`)
+bench-smoke: $(STAMP)
+	DATA_DIR=$${BENCH_DATA_DIR:-$(CURDIR)/var/bench-smoke} $(BIN)/python -m infra.with_services -- \
+	  $(BIN)/python -m bench --scale smoke $(BENCH_ARGS)
 
 clean:
 	rm -rf var/test

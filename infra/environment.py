@@ -48,6 +48,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("THROTTLE_ANON", "120/min", "Request rate allowed per anonymous client IP."),
     Variable("THROTTLE_USER", "600/min", "Request rate allowed per authenticated user."),
     Variable("THROTTLE_AUTH", "20/min", "Rate of login/register/refresh attempts per client IP."),
+    Variable("PROMETHEUS_MULTIPROC_DIR", None, "Directory where an API's gunicorn workers share Prometheus samples. "
+             "`make run` sets one per API under `DATA_DIR/prometheus` (wiped at start); unset: each process "
+             "reports only its own figures."),
+    Variable("WAREHOUSE_PUBLISH_SECONDS", "1", "The warehouse writer publishes a new read-only snapshot at most "
+             "this often while events arrive, and a beat job publishes pending changes every this many seconds."),
+    Variable("ANALYTICS_CACHE_SECONDS", "30", "How long the read API caches an analytics answer for one snapshot "
+             "(a newer snapshot is never served from an older answer); `0` disables the cache."),
 )
 
 _BY_NAME = {v.name: v for v in VARIABLES}

@@ -1,53 +1,227 @@
 """``make run``: migrate, load demo data into an empty database, then run every process until stopped.
 
-Runs under :mod:`infra.with_services`, so the database and Redis URLs are already exported. The
-processes (write API, read API, projector workers, beat) run under honcho's manager, which stops all
-of them when any one exits or when SIGINT/SIGTERM arrives.
+Runs under :mod:`infra.with_services`, so the database and Redis URLs are already exported. Each
+process (write API, read API, projector worker, warehouse writer, beat) runs in its own session (process group), with
+its own ``DJANGO_SETTINGS_MODULE`` (and, for the APIs, a fresh ``PROMETHEUS_MULTIPROC_DIR`` under
+``DATA_DIR/prometheus``, so each API's ``/metrics`` sums its gunicorn workers).
+
+SIGINT/SIGTERM, or any process exiting, stops all of them: SIGTERM to each leader (which stops its
+own children gracefully), SIGKILL to whatever is left after the grace period, and a final SIGKILL
+sweep of every group so that no grandchild (gunicorn or Celery pool worker) outlives us.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
-from honcho.manager import Manager
-
-from infra.environment import data_path, env, env_bool
+from infra.environment import PROJECT_ROOT, data_path, env, env_bool
 
 PYTHON = sys.executable
 BIN = os.path.dirname(PYTHON)
+GRACE_SECONDS = 10.0
+COLOURS = ("36", "33", "32", "35", "34", "31")
 
 
-def _manage(*args: str) -> None:
-    subprocess.run([PYTHON, "manage.py", *args], check=True)
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    argv: list[str]
+    settings: str
+    metrics_dir: Path | None = None  # PROMETHEUS_MULTIPROC_DIR of a multi-process API
 
 
-def processes() -> dict[str, str]:
+def processes() -> list[ProcessSpec]:
+    """The long-running processes; docker-compose.yml runs the same roles, one per container."""
     host = env("BIND_HOST")
-    web = env("WEB_CONCURRENCY")
+    log_level = env("LOG_LEVEL") or "INFO"
     schedule = data_path("celery") / "beat-schedule"
-    gunicorn = f"{BIN}/gunicorn --workers {web} --access-logfile - --graceful-timeout 10"
-    return {
-        "write-api": f"{gunicorn} --bind {host}:{env('WRITE_API_PORT')} write_api.wsgi:application",
-        "read-api": f"{gunicorn} --bind {host}:{env('READ_API_PORT')} read_models.wsgi:application",
-        "worker": f"{BIN}/celery -A workers.celery_app worker --queues projections,default "
-                  f"--concurrency {env('WORKER_CONCURRENCY')} --loglevel {env('LOG_LEVEL')} --without-gossip "
-                  "--without-mingle",
-        "beat": f"{BIN}/celery -A workers.celery_app beat --loglevel {env('LOG_LEVEL')} --schedule {schedule}",
-    }
+    gunicorn = [f"{BIN}/gunicorn", "--workers", str(env("WEB_CONCURRENCY")), "--access-logfile", "-",
+                "--graceful-timeout", "8"]
+    # Access lines carry the request id the API put on the response (the id of its own log lines).
+    gunicorn += ["--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s']
+    celery = [f"{BIN}/celery", "-A", "workers.celery_app"]
+    metrics = data_path("prometheus")
+    return [
+        ProcessSpec("write-api", [*gunicorn, "--bind", f"{host}:{env('WRITE_API_PORT')}",
+                                  "write_api.wsgi:application"], "write_api.settings", metrics / "write-api"),
+        ProcessSpec("read-api", [*gunicorn, "--bind", f"{host}:{env('READ_API_PORT')}",
+                                 "read_models.wsgi:application"], "read_models.settings", metrics / "read-api"),
+        ProcessSpec("worker", [*celery, "worker", "--queues", "projections,default", "--hostname", "worker@%h",
+                               "--concurrency", str(env("WORKER_CONCURRENCY")), "--loglevel", log_level,
+                               "--without-gossip", "--without-mingle"], "workers.settings"),
+        # DuckDB allows one writer process: the warehouse queue has its own worker, concurrency 1.
+        ProcessSpec("warehouse", [*celery, "worker", "--queues", "warehouse", "--hostname", "warehouse@%h",
+                                  "--concurrency", "1", "--loglevel", log_level, "--without-gossip",
+                                  "--without-mingle"], "workers.settings"),
+        ProcessSpec("beat", [*celery, "beat", "--loglevel", log_level, "--schedule", str(schedule)],
+                    "workers.settings"),
+    ]
+
+
+class StopRequest:
+    """Records SIGINT/SIGTERM; the loops below poll it (a handler that raises could strike mid-spawn)."""
+
+    signum: int | None = None
+
+    @classmethod
+    def handle(cls, signum: int, _frame: object) -> None:
+        cls.signum = cls.signum or signum
+
+    @classmethod
+    def install(cls) -> None:
+        signal.signal(signal.SIGINT, cls.handle)
+        signal.signal(signal.SIGTERM, cls.handle)
+
+
+def _child_env(settings: str, metrics_dir: Path | None = None) -> dict[str, str]:
+    values = {**os.environ, "DJANGO_SETTINGS_MODULE": settings, "PYTHONUNBUFFERED": "1"}
+    if metrics_dir is not None:
+        values["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    return values
+
+
+def _fresh_directory(path: Path) -> None:
+    """Samples of a previous run's processes must not be summed into this run's figures."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+
+
+def _manage(*args: str) -> bool:
+    """Run a management command in the foreground; False when a stop request interrupted it."""
+    child = subprocess.Popen([PYTHON, "manage.py", *args], cwd=PROJECT_ROOT, env=_child_env("workers.settings"))
+    while child.poll() is None:
+        if StopRequest.signum is not None:
+            child.send_signal(StopRequest.signum)
+            try:
+                child.wait(GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            return False
+        time.sleep(0.1)
+    if child.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed with exit code {child.returncode}")
+    return True
+
+
+def _has_exited(child: subprocess.Popen) -> bool:
+    """Exited, without reaping it: an unreaped leader keeps its process-group id from being reused,
+    so signalling the group later can only reach what is left of *our* processes."""
+    if child.returncode is not None:
+        return True
+    try:
+        return os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+class Supervisor:
+    def __init__(self, specs: list[ProcessSpec]) -> None:
+        names = [s.name for s in specs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"process names must be unique: {names}")
+        self.specs = specs
+        self.children: dict[str, subprocess.Popen] = {}
+        self._out_lock = threading.Lock()
+        self._pumps: list[threading.Thread] = []
+        self._width = max(len("system"), *(len(s.name) for s in specs))
+        self._colour = sys.stdout.isatty()
+
+    def _print(self, name: str, index: int, line: str) -> None:
+        label = f"{name:<{self._width}} | "
+        if self._colour:
+            colour = "1" if index < 0 else COLOURS[index % len(COLOURS)]
+            label = f"\033[{colour}m{label}\033[0m"
+        with self._out_lock:
+            sys.stdout.write(label + line if line.endswith("\n") else label + line + "\n")
+            sys.stdout.flush()
+
+    def say(self, message: str) -> None:
+        self._print("system", -1, message)
+
+    def _pump(self, name: str, index: int, stream: IO[str]) -> None:
+        for line in stream:
+            self._print(name, index, line)
+
+    def start(self) -> None:
+        for index, spec in enumerate(self.specs):
+            if spec.metrics_dir is not None:
+                _fresh_directory(spec.metrics_dir)
+            child = subprocess.Popen(spec.argv, cwd=PROJECT_ROOT, env=_child_env(spec.settings, spec.metrics_dir),
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     text=True, errors="replace", start_new_session=True)
+            self.children[spec.name] = child
+            pump = threading.Thread(target=self._pump, args=(spec.name, index, child.stdout), daemon=True)
+            pump.start()
+            self._pumps.append(pump)
+            self.say(f"{spec.name} started (pid {child.pid})")
+
+    def wait_for_exit(self) -> str | None:
+        """Block until a child exits (its name) or a stop is requested (None)."""
+        while StopRequest.signum is None:
+            for name, child in self.children.items():
+                if _has_exited(child):
+                    return name
+            time.sleep(0.2)
+        return None
+
+    def stop(self) -> None:
+        """SIGTERM every leader, SIGKILL after the grace period, then sweep every group once more."""
+        for name, child in self.children.items():
+            if not _has_exited(child):
+                # The leader (gunicorn master, Celery main process) stops its own children gracefully.
+                self.say(f"stopping {name} (pid {child.pid})")
+                with contextlib.suppress(ProcessLookupError):
+                    child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + GRACE_SECONDS
+        while time.monotonic() < deadline and not all(_has_exited(c) for c in self.children.values()):
+            time.sleep(0.1)
+        for name, child in self.children.items():
+            if not _has_exited(child):
+                self.say(f"{name} did not stop in {GRACE_SECONDS:.0f}s: killing")
+        for child in self.children.values():
+            _signal_group(child.pid, signal.SIGKILL)  # also whatever grandchildren are left in the group
+        for child in self.children.values():
+            child.wait()
+        for pump in self._pumps:
+            pump.join(timeout=1)
 
 
 def main() -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workers.settings")
-    _manage("migrate", "--noinput")
-    if env_bool("DEMO_DATA"):
-        _manage("demo_data", "--if-empty")
-    manager = Manager()
-    for name, command in processes().items():
-        manager.add_process(name, command, env=dict(os.environ))
-    manager.loop()
-    return manager.returncode or 0
+    StopRequest.install()
+    supervisor = Supervisor(processes())
+    if not _manage("migrate", "--noinput"):
+        return 0
+    if env_bool("DEMO_DATA") and not _manage("demo_data", "--if-empty"):
+        return 0
+    supervisor.start()
+    exited = supervisor.wait_for_exit()
+    if exited is None:
+        supervisor.say(f"{signal.Signals(StopRequest.signum or signal.SIGTERM).name} received: stopping everything")
+    else:
+        supervisor.say(f"{exited} exited: stopping everything")
+    supervisor.stop()
+    supervisor.say("all processes stopped")
+    if exited is None:
+        return 0  # a requested stop is a clean exit
+    code = supervisor.children[exited].returncode
+    supervisor.say(f"{exited} had exited with code {code}")
+    return code or 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,256 @@
+"""The real deployment: ``python -m infra.supervise`` runs both APIs (gunicorn), the projector worker, the
+warehouse writer and beat as separate processes. Over real HTTP a write is projected by the worker
+(Celery trigger on commit) and found by the read API with read-your-writes; SIGTERM then stops every
+process, leaving no orphan. Also: the embedded servers of ``infra.with_services`` are shared, adopted
+and stopped as documented."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import orjson
+import psutil
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from infra.environment import PROJECT_ROOT, data_path
+
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+
+STARTUP_SECONDS = 30
+STOP_SECONDS = 15
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _database_url(settings_dict: dict) -> str:
+    """The URL of the database this test runs on (pytest's committed test database)."""
+    auth = quote(settings_dict.get("USER") or "", safe="")
+    if settings_dict.get("PASSWORD"):
+        auth += ":" + quote(settings_dict["PASSWORD"], safe="")
+    host = quote(settings_dict.get("HOST") or "", safe="")  # a socket directory is percent-encoded
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgresql://{auth}@{host}{port}/{quote(settings_dict['NAME'], safe='')}"
+
+
+def _http(method: str, url: str, body: dict | None = None, headers: dict | None = None):
+    request = urllib.request.Request(url, method=method, data=orjson.dumps(body) if body is not None else None,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, orjson.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, orjson.loads(error.read())
+
+
+def _is_alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+class Stack:
+    def __init__(self, supervisor: subprocess.Popen, log: Path, write_url: str, read_url: str) -> None:
+        self.supervisor = supervisor
+        self.log = log
+        self.write_url = write_url
+        self.read_url = read_url
+        self.seen: dict[int, psutil.Process] = {}  # every descendant ever listed, for the cleanup
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-6000:]
+
+    def descendants(self) -> list[psutil.Process]:
+        try:
+            found = psutil.Process(self.supervisor.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        self.seen.update((p.pid, p) for p in found)
+        return found
+
+    def wait_until(self, what: str, predicate, timeout: float = STARTUP_SECONDS) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.supervisor.poll() is None, f"supervisor exited while waiting for {what}:\n{self.output()}"
+            try:
+                if predicate():
+                    return
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.2)
+        pytest.fail(f"timed out waiting for {what}:\n{self.output()}")
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    write_port, read_port = _free_port(), _free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "WRITE_API_PORT": str(write_port),
+        "READ_API_PORT": str(read_port),
+        "BIND_HOST": "127.0.0.1",
+        "DEMO_DATA": "0",
+        "EVENT_DISPATCH": "celery",
+        "WEB_CONCURRENCY": "1",
+        "WORKER_CONCURRENCY": "1",
+        "DATA_DIR": str(tmp_path / "data"),
+        # Generous for a loaded CI machine; the read still has to wait for the worker's projection.
+        "MIN_POSITION_WAIT_SECONDS": "10",
+    }
+    log = tmp_path / "supervise.log"
+    with log.open("wb") as sink:
+        supervisor = subprocess.Popen([sys.executable, "-m", "infra.supervise"], cwd=PROJECT_ROOT, env=environment,
+                                      stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                      start_new_session=True)
+    stack = Stack(supervisor, log, f"http://127.0.0.1:{write_port}", f"http://127.0.0.1:{read_port}")
+    try:
+        yield stack
+    finally:
+        stack.descendants()
+        if supervisor.poll() is None:
+            supervisor.kill()
+            supervisor.wait()
+        leftovers = [p for p in stack.seen.values() if _is_alive(p)]  # only when the test failed
+        for process in leftovers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        psutil.wait_procs(leftovers, timeout=5)
+
+
+def test_supervised_stack_serves_the_slice_over_http_and_stops_without_orphans(stack: Stack) -> None:
+    stack.wait_until("both APIs ready", lambda: _http("GET", f"{stack.write_url}/health/ready/")[0] == 200
+                     and _http("GET", f"{stack.read_url}/health/ready/")[0] == 200)
+    # The worker drains on every beat tick and publishes its position: once it shows, worker and beat run.
+    positions = redis.Redis.from_url(settings.REDIS_URL)
+    stack.wait_until("the projector worker", lambda: positions.exists("projection:search") == 1)
+
+    status, _, body = _http("POST", f"{stack.write_url}/api/v1/auth/register/",
+                            {"email": f"proc-{uuid.uuid4().hex[:8]}@example.com", "password": "a-strong-password-1"})
+    assert status == 201, body
+    auth = {"Authorization": f"Bearer {body['data']['tokens']['access']}"}
+    status, _, body = _http("POST", f"{stack.write_url}/api/v1/practitioners/",
+                            {"display_name": "Grace Hopper", "title": "Qigong teacher", "timezone": "Europe/Paris"},
+                            auth)
+    assert status == 201, body
+    auth = {"Authorization": f"Bearer {body['data']['tokens']['access']}"}
+    status, headers, body = _http("POST", f"{stack.write_url}/api/v1/services/",
+                                  {"title": "Zhan zhuang standing qigong", "service_type": "session",
+                                   "price_cents": 4200}, auth)
+    assert status == 201, body
+    service_id = body["data"]["id"]
+    position = int(headers["X-Event-Position"])
+
+    status, headers, body = _http("GET", f"{stack.read_url}/api/v1/search/?q=qigong",
+                                  headers={"X-Min-Position": str(position)})
+    if status != 200:
+        pytest.fail(f"search answered {status}: {body}\n{stack.output()}")
+    assert int(headers["X-Projection-Position"]) >= position
+    hits = {hit["id"]: hit for hit in body["data"]}
+    assert service_id in hits
+    assert hits[service_id]["type"] == "service"
+    assert hits[service_id]["practitioner_name"] == "Grace Hopper"
+    assert hits[service_id]["price_cents"] == 4200
+
+    processes = stack.descendants()
+    commands = [" ".join(p.cmdline()) for p in processes]
+    for expected in ("write_api.wsgi:application", "read_models.wsgi:application",
+                     "worker --queues projections,default", "worker --queues warehouse",
+                     "celery -A workers.celery_app beat"):
+        assert any(expected in command for command in commands), commands
+    # Each gunicorn: a master and one worker; each Celery worker: its main process and one pool process; beat.
+    assert len(processes) >= 9, commands
+
+    started = time.monotonic()
+    stack.supervisor.send_signal(signal.SIGTERM)
+    assert stack.supervisor.wait(timeout=STOP_SECONDS) == 0, stack.output()
+    _, alive = psutil.wait_procs(processes, timeout=max(STOP_SECONDS - (time.monotonic() - started), 0.1))
+    survivors = [p for p in alive if _is_alive(p)]
+    assert survivors == [], [(p.pid, p.cmdline()) for p in survivors]
+    assert "all processes stopped" in stack.output()
+
+
+def _with_services(data_dir: Path, *command: str, **kwargs) -> subprocess.Popen:
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
+    return subprocess.Popen([sys.executable, "-m", "infra.with_services", "--", *command], cwd=PROJECT_ROOT,
+                            env={**environment, "DATA_DIR": str(data_dir)}, start_new_session=True, **kwargs)
+
+
+def _marker(data_dir: Path) -> dict[str, str]:
+    path = data_dir / "runtime.env"
+    return dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.exists() else {}
+
+
+def _server_processes(data_dir: Path) -> list[psutil.Process]:
+    """The embedded PostgreSQL postmaster and redis-server serving ``data_dir``."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "cwd"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if (f"-D {data_dir}/postgres" in cmdline or ("redis-server" in cmdline
+                                                      and process.info["cwd"] == str(data_dir / "redis"))):
+            found.append(process)
+    return found
+
+
+def test_embedded_servers_are_shared_while_their_owner_runs_and_adopted_after_it_is_killed() -> None:
+    data_dir = data_path("with-services-test")  # kept between runs: initdb only the first time
+    owner = _with_services(data_dir, "sleep", "60")
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while {"DATABASE_URL", "REDIS_URL"} - set(_marker(data_dir)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        urls = _marker(data_dir)
+        assert urls.get("OWNER_PID") == str(owner.pid), urls
+        servers = _server_processes(data_dir)
+        assert len(servers) == 2, servers
+
+        # A second command on the same DATA_DIR uses the running servers and leaves them running.
+        borrower = _with_services(data_dir, "sh", "-c", 'echo "$DATABASE_URL $REDIS_URL"', stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        out, err = borrower.communicate(timeout=STARTUP_SECONDS)
+        assert borrower.returncode == 0, err.decode()
+        assert out.decode().split() == [urls["DATABASE_URL"], urls["REDIS_URL"]]
+        assert all(_is_alive(p) for p in servers)
+
+        # The owner dies without cleaning up: the servers outlive it, and its marker stays behind.
+        os.killpg(owner.pid, signal.SIGKILL)
+        owner.wait()
+        assert all(_is_alive(p) for p in servers) and _marker(data_dir)["OWNER_PID"] == str(owner.pid)
+
+        # The next command adopts them (same Redis, data intact) and stops them when it ends.
+        probe = ("import os, psycopg, redis; psycopg.connect(os.environ['DATABASE_URL']).execute('SELECT 1'); "
+                 "print(redis.Redis.from_url(os.environ['REDIS_URL']).ping(), os.environ['REDIS_URL'])")
+        adopter = _with_services(data_dir, sys.executable, "-c", probe, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = adopter.communicate(timeout=STARTUP_SECONDS)
+        assert adopter.returncode == 0, err.decode()
+        assert out.decode().split() == ["True", urls["REDIS_URL"]]
+        _, alive = psutil.wait_procs(servers, timeout=STOP_SECONDS)
+        assert [p for p in alive if _is_alive(p)] == []
+        assert not (data_dir / "runtime.env").exists()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(owner.pid, signal.SIGKILL)
+        for process in _server_processes(data_dir):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
