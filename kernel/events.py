@@ -363,3 +363,261 @@ class BookingCompleted(_BookingState):
 
     event_type: ClassVar[str] = "booking.completed"
     completed_by: str = "practitioner"
+
+
+# --- Engagement: favourites, reviews, streams ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _FavoriteChange(DomainEvent):
+    aggregate_type: ClassVar[str] = "user"
+    user_id: UUID
+    object_type: str
+    object_id: UUID
+
+    def aggregate_id(self) -> UUID:
+        return self.user_id
+
+
+@event
+@dataclass(frozen=True)
+class FavoriteAdded(_FavoriteChange):
+    """A user favourited a practitioner, service or stream (``object_type``)."""
+
+    event_type: ClassVar[str] = "favorite.added"
+
+
+@event
+@dataclass(frozen=True)
+class FavoriteRemoved(_FavoriteChange):
+    event_type: ClassVar[str] = "favorite.removed"
+
+
+@dataclass(frozen=True)
+class _ReviewState(DomainEvent):
+    """Full state of a review after the change, plus the rating summaries it changed.
+
+    ``service_rating`` / ``practitioner_rating``: ``{"average": float | None, "count": int,
+    "distribution": {"1": n, …, "5": n}}`` over the *published* reviews of the service and of the
+    practitioner after this change (computed under the practitioner's row lock, so exact).
+    """
+
+    aggregate_type: ClassVar[str] = "review"
+    review_id: UUID
+    booking_id: UUID
+    client_id: UUID
+    practitioner_id: UUID
+    service_id: UUID
+    service_title: str
+    reviewer_name: str
+    rating: int
+    comment: str
+    status: str
+    reply: str
+    replied_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    service_rating: dict[str, Any]
+    practitioner_rating: dict[str, Any]
+
+    def aggregate_id(self) -> UUID:
+        return self.review_id
+
+
+@event
+@dataclass(frozen=True)
+class ReviewPublished(_ReviewState):
+    """The client of a completed booking reviewed it."""
+
+    event_type: ClassVar[str] = "review.published"
+
+
+@event
+@dataclass(frozen=True)
+class ReviewUpdated(_ReviewState):
+    """The author edited rating or comment (within 24 hours)."""
+
+    event_type: ClassVar[str] = "review.updated"
+
+
+@event
+@dataclass(frozen=True)
+class ReviewDeleted(_ReviewState):
+    """Deleted by its author (within 24 hours) or by staff; ``status`` is ``deleted``."""
+
+    event_type: ClassVar[str] = "review.deleted"
+    deleted_by: str = "author"
+
+
+@event
+@dataclass(frozen=True)
+class ReviewReplied(_ReviewState):
+    """The reviewed practitioner replied (once)."""
+
+    event_type: ClassVar[str] = "review.replied"
+
+
+@dataclass(frozen=True)
+class _StreamState(DomainEvent):
+    """Full state of a stream (content item) after the change, premium content included.
+
+    ``access`` is ``free`` or ``premium``; ``price_cents`` is the unlock price in credits (cents);
+    ``body`` and ``media_url`` are the premium content the read side hides from callers who have
+    not unlocked it; ``status`` is ``published`` or ``archived``.
+    """
+
+    aggregate_type: ClassVar[str] = "stream"
+    stream_id: UUID
+    practitioner_id: UUID
+    title: str
+    description: str
+    body: str
+    media_url: str
+    tags: tuple[str, ...]
+    modalities: tuple[str, ...]
+    access: str
+    price_cents: int
+    status: str
+    like_count: int
+    save_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.stream_id
+
+
+@event
+@dataclass(frozen=True)
+class StreamPublished(_StreamState):
+    event_type: ClassVar[str] = "stream.published"
+
+
+@event
+@dataclass(frozen=True)
+class StreamUpdated(_StreamState):
+    event_type: ClassVar[str] = "stream.updated"
+
+
+@event
+@dataclass(frozen=True)
+class StreamArchived(_StreamState):
+    """Deleted by its owner (delete = archive; unlocks stay valid)."""
+
+    event_type: ClassVar[str] = "stream.archived"
+
+
+@dataclass(frozen=True)
+class _StreamReaction(DomainEvent):
+    """A user's like or save changed; the counts are the stream's after the change."""
+
+    aggregate_type: ClassVar[str] = "stream"
+    stream_id: UUID
+    practitioner_id: UUID
+    user_id: UUID
+    like_count: int
+    save_count: int
+
+    def aggregate_id(self) -> UUID:
+        return self.stream_id
+
+
+@event
+@dataclass(frozen=True)
+class StreamLiked(_StreamReaction):
+    event_type: ClassVar[str] = "stream.liked"
+
+
+@event
+@dataclass(frozen=True)
+class StreamUnliked(_StreamReaction):
+    event_type: ClassVar[str] = "stream.unliked"
+
+
+@event
+@dataclass(frozen=True)
+class StreamSaved(_StreamReaction):
+    event_type: ClassVar[str] = "stream.saved"
+
+
+@event
+@dataclass(frozen=True)
+class StreamUnsaved(_StreamReaction):
+    event_type: ClassVar[str] = "stream.unsaved"
+
+
+@event
+@dataclass(frozen=True)
+class StreamUnlocked(DomainEvent):
+    """A user unlocked a premium stream; ``method`` ``credits`` or ``card`` (bought credits, then spent)."""
+
+    event_type: ClassVar[str] = "stream.unlocked"
+    aggregate_type: ClassVar[str] = "stream"
+    unlock_id: UUID
+    stream_id: UUID
+    practitioner_id: UUID
+    user_id: UUID
+    title: str
+    method: str
+    amount_cents: int
+    unlocked_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.stream_id
+
+
+# --- Credits ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CreditMovement(DomainEvent):
+    """One ledger row: ``amount_cents`` is signed (in > 0, out < 0), ``balance_after_cents`` the user's balance
+    after it, ``sequence`` the row's place in the user's ledger (1, 2, 3…); ``reference_type``/``reference_id``
+    name what it paid for or came from (``booking``/id, ``payment``/charge id, ``stream``/id), or are empty."""
+
+    aggregate_type: ClassVar[str] = "credit_account"
+    transaction_id: UUID
+    user_id: UUID
+    sequence: int
+    amount_cents: int
+    balance_after_cents: int
+    reference_type: str
+    reference_id: str
+    created_at: datetime
+
+    def aggregate_id(self) -> UUID:
+        return self.user_id
+
+
+@event
+@dataclass(frozen=True)
+class CreditsPurchased(_CreditMovement):
+    """Credits bought through the payment provider (``reference_type`` ``payment``, ``reference_id`` the charge)."""
+
+    event_type: ClassVar[str] = "credits.purchased"
+    provider: str = ""
+
+
+@event
+@dataclass(frozen=True)
+class CreditsSpent(_CreditMovement):
+    """Credits paid for a booking or an unlock (``amount_cents`` negative)."""
+
+    event_type: ClassVar[str] = "credits.spent"
+
+
+@event
+@dataclass(frozen=True)
+class CreditsRefunded(_CreditMovement):
+    """Credits given back, e.g. for a cancelled booking (exactly once per refund)."""
+
+    event_type: ClassVar[str] = "credits.refunded"
+
+
+@event
+@dataclass(frozen=True)
+class CreditsAdjusted(_CreditMovement):
+    """A staff correction (either sign); ``reason`` says why, the event's ``actor_id`` is the staff member."""
+
+    event_type: ClassVar[str] = "credits.adjusted"
+    reason: str = ""

@@ -8,11 +8,17 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+import rest_framework.views  # noqa: F401 - see below
 from django.conf import settings
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from infra.environment import data_path
+
+# APIView takes its class-level defaults (authentication classes…) from the settings active when
+# rest_framework.views is first imported. It is imported above, under the write API's settings, so
+# a test whose first request goes to the in-process read API cannot leave every write-API view
+# authenticating with the read API's stateless token user.
 
 
 def _reset_read_side() -> None:
@@ -29,6 +35,18 @@ def _reset_read_side() -> None:
 def clean_read_side() -> Iterator[None]:
     _reset_read_side()
     yield
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request) -> None:
+    """Transactional tests truncate every table after each test, migration-loaded rows included."""
+    if "django_db_setup" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from write_api.catalogue import reference_data as data
+    from write_api.catalogue.models import Category, Modality
+
+    data.load(Category, Modality)
 
 
 @pytest.fixture

@@ -34,6 +34,11 @@ INSTALLED_APPS = [
     "write_api.catalogue",
     "write_api.scheduling",
     "write_api.bookings",
+    "write_api.streams",
+    "write_api.favorites",
+    "write_api.reviews",
+    "write_api.notifications",
+    "write_api.credits",
 ]
 
 MIDDLEWARE = [

@@ -1,14 +1,21 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api_conventions import health, middleware
+from api_conventions.docs import LocalRedocView
 from api_conventions.metrics import metrics_view
 from write_api.accounts import views as accounts
+from write_api.bookings import views as bookings
 from write_api.catalogue import views as catalogue
+from write_api.credits import views as credits
+from write_api.favorites import views as favorites
 from write_api.health import CHECKS
+from write_api.notifications import views as notifications
 from write_api.practitioners import views as practitioners
+from write_api.reviews import views as reviews
 from write_api.scheduling import views as scheduling
+from write_api.streams import views as streams
 
 api_v1 = [
     path("auth/register/", accounts.RegisterApi.as_view()),
@@ -26,13 +33,37 @@ api_v1 = [
     path("practitioner/schedule/block/", scheduling.BlockCreateApi.as_view()),
     path("practitioner/schedule/blocks/", scheduling.BlockListApi.as_view()),
     path("practitioner/schedule/blocks/<uuid:block_id>/", scheduling.BlockDetailApi.as_view()),
+    path("bookings/", bookings.BookingListApi.as_view()),
+    path("bookings/<uuid:booking_id>/", bookings.BookingDetailApi.as_view()),
+    path("bookings/<uuid:booking_id>/schedule/", bookings.BookingScheduleApi.as_view()),
+    path("bookings/<uuid:booking_id>/reschedule/", bookings.BookingRescheduleApi.as_view()),
+    path("bookings/<uuid:booking_id>/cancel/", bookings.BookingCancelApi.as_view()),
+    path("bookings/<uuid:booking_id>/complete/", bookings.BookingCompleteApi.as_view()),
+    path("bookings/<uuid:booking_id>/review/", reviews.ReviewCreateApi.as_view()),
+    path("reviews/<uuid:review_id>/", reviews.ReviewDetailApi.as_view()),
+    path("reviews/<uuid:review_id>/reply/", reviews.ReviewReplyApi.as_view()),
+    path("favorites/", favorites.FavoriteListApi.as_view()),
+    path("favorites/<str:object_type>/<str:object_id>/", favorites.FavoriteDetailApi.as_view()),
+    path("notifications/", notifications.NotificationListApi.as_view()),
+    path("notifications/unread-count/", notifications.UnreadCountApi.as_view()),
+    path("notifications/read-all/", notifications.NotificationReadAllApi.as_view()),
+    path("notifications/<uuid:notification_id>/", notifications.NotificationDetailApi.as_view()),
+    path("notifications/<uuid:notification_id>/read/", notifications.NotificationReadApi.as_view()),
+    path("streams/", streams.StreamCreateApi.as_view()),
+    path("streams/<uuid:stream_id>/", streams.StreamDetailApi.as_view()),
+    path("streams/<uuid:stream_id>/like/", streams.StreamLikeApi.as_view()),
+    path("streams/<uuid:stream_id>/save/", streams.StreamSaveApi.as_view()),
+    path("streams/<uuid:stream_id>/unlock/", streams.StreamUnlockApi.as_view()),
+    path("credits/balance/", credits.BalanceApi.as_view()),
+    path("credits/transactions/", credits.TransactionListApi.as_view()),
+    path("credits/purchase/", credits.PurchaseApi.as_view()),
 ]
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/redoc/", LocalRedocView.as_view(url_name="schema"), name="redoc"),
     path("health/", health.liveness),
     path("health/ready/", health.readiness_view(CHECKS)),
     path("metrics", metrics_view),

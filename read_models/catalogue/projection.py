@@ -111,6 +111,8 @@ class CatalogueProjection(Projection):
         previous = self.b.get(f"service:{service_id}") or {}
         doc = {k: v for k, v in p.items() if k != "service_id"}
         doc["id"] = service_id
+        if "reviews" in previous:  # the rating summary comes from review events; keep it across updates
+            doc["reviews"] = previous["reviews"]
         self.b.put(f"service:{service_id}", doc)
         self.b.sadd(f"practitioner:{p['practitioner_id']}:services", service_id)
         old = {c["service_id"] for c in previous.get("children", [])}
@@ -159,3 +161,26 @@ class CatalogueProjection(Projection):
         for session_id in p["session_ids"]:
             self.b.srem(f"session:{session_id}:seats", p["booking_id"])
         self.b.drop_interval(f"busy:{p['practitioner_id']}", f"booking:{p['booking_id']}")
+
+    # --- review summaries (event-carried: each review event has the exact summaries after it) -----------
+    def _review_summaries(self, event: RecordedEvent) -> None:
+        p = event.payload
+        service = self.b.get(f"service:{p['service_id']}")
+        if service is not None:
+            service["reviews"] = p["service_rating"]
+            self.b.put(f"service:{p['service_id']}", service)
+        practitioner = self._practitioner(p["practitioner_id"])
+        practitioner["reviews"] = p["practitioner_rating"]
+        self.b.put(f"practitioner:{p['practitioner_id']}", practitioner)
+
+    def on_review_published(self, event: RecordedEvent) -> None:
+        self._review_summaries(event)
+
+    def on_review_updated(self, event: RecordedEvent) -> None:
+        self._review_summaries(event)
+
+    def on_review_deleted(self, event: RecordedEvent) -> None:
+        self._review_summaries(event)
+
+    def on_review_replied(self, event: RecordedEvent) -> None:
+        self._review_summaries(event)

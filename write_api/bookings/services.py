@@ -65,10 +65,10 @@ def _bookable_service(service_id: Any, client: User) -> Service:
     return service
 
 
-def _charge(client: User, booking: Booking, amount_cents: int) -> None:
+def _charge(client: User, booking: Booking, amount_cents: int, events: list[Any]) -> None:
     if amount_cents > 0:
         credits_spend(user=client, amount_cents=amount_cents, reference=_reference(booking),
-                      dedupe_key=f"booking-charge:{booking.id}")
+                      dedupe_key=f"booking-charge:{booking.id}", events=events)
         booking.charged_cents = amount_cents
         booking.save(update_fields=["charged_cents"])
 
@@ -102,8 +102,9 @@ def _book_session(client: User, service: Service, start_at: datetime, now: datet
     booking = Booking.objects.create(client=client, practitioner=practitioner, service=service,
                                      status=Booking.Status.CONFIRMED, start_at=start_at, end_at=end_at,
                                      price_cents=service.price_cents)
-    _charge(client, booking, service.price_cents)
-    event_append([BookingConfirmed(**booking_state(booking))], actor_id=client.id)
+    events: list[Any] = []
+    _charge(client, booking, service.price_cents, events)
+    event_append([*events, BookingConfirmed(**booking_state(booking))], actor_id=client.id)
     return booking
 
 
@@ -131,8 +132,9 @@ def _book_group(client: User, service: Service, session_ids: list[Any], now: dat
             Seat.objects.bulk_create([Seat(booking=booking, session=s, client=client) for s in sessions])
     except IntegrityError:
         raise Conflict("You already hold a seat in this session.", code="already_booked")
-    _charge(client, booking, service.price_cents)
-    event_append([BookingConfirmed(**booking_state(booking))], actor_id=client.id)
+    events: list[Any] = []
+    _charge(client, booking, service.price_cents, events)
+    event_append([*events, BookingConfirmed(**booking_state(booking))], actor_id=client.id)
     return booking
 
 
@@ -163,8 +165,9 @@ def _book_container(client: User, service: Service, now: datetime) -> Booking:
         [Booking(client=client, practitioner_id=service.practitioner_id, service=unit, parent=parent,
                  status=Booking.Status.UNSCHEDULED, price_cents=share, valid_until=valid_until)
          for unit, share in zip(units, shares, strict=True)])
-    _charge(client, parent, service.price_cents)
-    events: list[Any] = [BookingConfirmed(**booking_state(parent))]
+    events: list[Any] = []
+    _charge(client, parent, service.price_cents, events)
+    events.append(BookingConfirmed(**booking_state(parent)))
     for kid in kids:
         kid.refresh_from_db()
         events.append(BookingCreatedUnscheduled(**booking_state(kid), valid_until=valid_until))
@@ -242,7 +245,7 @@ def _decide_refund(booking: Booking, role: str, now: datetime) -> refund_policy.
                                        cancelled_by=role, now=now)
 
 
-def _cancel_one(booking: Booking, role: str, reason: str, now: datetime, actor_id: Any) -> Any:
+def _cancel_one(booking: Booking, role: str, reason: str, now: datetime, events: list[Any]) -> None:
     decision = _decide_refund(booking, role, now)
     if not decision.allowed:
         raise Conflict(decision.reason, code="cancellation_window_closed")
@@ -254,9 +257,9 @@ def _cancel_one(booking: Booking, role: str, reason: str, now: datetime, actor_i
     Seat.objects.filter(booking=booking, active=True).update(active=False)
     if decision.refund_cents:
         credits_refund(user=booking.client, amount_cents=decision.refund_cents, reference=_reference(booking),
-                       dedupe_key=f"booking-refund:{booking.id}")
-    return BookingCancelled(**booking_state(booking), cancelled_by=role, refund_cents=decision.refund_cents,
-                            reason=reason)
+                       dedupe_key=f"booking-refund:{booking.id}", events=events)
+    events.append(BookingCancelled(**booking_state(booking), cancelled_by=role, refund_cents=decision.refund_cents,
+                                   reason=reason))
 
 
 @transaction.atomic(durable=True)
@@ -273,13 +276,13 @@ def booking_cancel(*, booking_id: Any, actor: User, reason: str = "") -> Booking
                       .filter(parent=booking, status__in=Booking.ACTIVE).order_by("id")):
             decision = _decide_refund(child, role, now)
             if decision.allowed:
-                events.append(_cancel_one(child, role, reason, now, actor.id))
+                _cancel_one(child, role, reason, now, events)
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at, booking.cancelled_by, booking.cancellation_reason = now, role, reason
         booking.save()
         events.append(BookingCancelled(**booking_state(booking), cancelled_by=role, refund_cents=0, reason=reason))
     else:
-        events.append(_cancel_one(booking, role, reason, now, actor.id))
+        _cancel_one(booking, role, reason, now, events)
     event_append(events, actor_id=actor.id)
     return booking
 
@@ -349,10 +352,9 @@ def session_cancel(*, service_id: Any, session_id: Any, actor: User) -> ServiceS
             booking.save(update_fields=["refund_cents", "updated_at"])
             if share:
                 credits_refund(user=booking.client, amount_cents=share, reference=_reference(booking),
-                               dedupe_key=f"seat-refund:{seat.id}")
+                               dedupe_key=f"seat-refund:{seat.id}", events=events)
         else:
-            events.append(_cancel_one(booking, refund_policy.PRACTITIONER, "Session cancelled by the practitioner.",
-                                      now, actor.id))
+            _cancel_one(booking, refund_policy.PRACTITIONER, "Session cancelled by the practitioner.", now, events)
     events.append(ServiceSessionScheduled(**session_state(session)))
     event_append(events, actor_id=actor.id)
     return session

@@ -11,6 +11,7 @@ from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
 from write_api.bookings import services
 from write_api.bookings.models import Booking
+from write_api.eventlog.idempotency import idempotent
 
 
 def booking_out(b: Booking) -> dict:
@@ -77,6 +78,7 @@ class BookingListApi(APIView):
         items = [booking_out(b) for b in query.order_by("-created_at")[page.offset:page.offset + page.page_size]]
         return ok(items, meta={"pagination": pagination_meta(request, page, count), "filters_applied": applied})
 
+    @idempotent
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -102,6 +104,7 @@ class TimeInput(StrictInput):
 class BookingScheduleApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @idempotent
     def post(self, request, booking_id):
         data = TimeInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -112,6 +115,7 @@ class BookingScheduleApi(APIView):
 class BookingRescheduleApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @idempotent
     def post(self, request, booking_id):
         data = TimeInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -125,6 +129,7 @@ class BookingCancelApi(APIView):
     class Input(StrictInput):
         reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
+    @idempotent
     def post(self, request, booking_id):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -135,6 +140,7 @@ class BookingCancelApi(APIView):
 class BookingCompleteApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @idempotent
     def post(self, request, booking_id):
         booking = services.booking_complete(booking_id=booking_id, actor=request.user)
         return ok(booking_out(booking), message="Completed.")

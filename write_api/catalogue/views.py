@@ -5,7 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from api_conventions.errors import NotFound
-from api_conventions.pagination import PageRequest, pagination_meta
+from api_conventions.pagination import PageQuery, PageRequest, pagination_meta
 from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
 from write_api.catalogue import services
@@ -55,6 +55,7 @@ class ServiceInput(StrictInput):
 
 class ServiceCreateApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitioner]
+    input_serializer = ServiceInput  # for the OpenAPI schema (api_conventions.schema)
 
     def post(self, request):
         data = ServiceInput(data=request.data)
@@ -69,6 +70,7 @@ class ServiceUpdateInput(ServiceInput):
 
 class ServiceDetailApi(APIView):
     permission_classes = [IsAuthenticated]
+    input_serializer = ServiceUpdateInput  # for the OpenAPI schema (api_conventions.schema)
 
     def patch(self, request, service_id):
         data = ServiceUpdateInput(data=request.data, partial=True)
@@ -96,6 +98,9 @@ class SessionInput(StrictInput):
 class SessionListApi(APIView):
     """``POST`` schedules a session of a workshop/course (owner); ``GET`` lists them (anyone)."""
 
+    input_serializer = SessionInput  # for the OpenAPI schema (api_conventions.schema)
+    query_serializer = PageQuery
+
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "POST" else []
 
@@ -117,6 +122,7 @@ class SessionListApi(APIView):
 
 class SessionDetailApi(APIView):
     permission_classes = [IsAuthenticated]
+    input_serializer = SessionInput  # for the OpenAPI schema (api_conventions.schema)
 
     def patch(self, request, service_id, session_id):
         data = SessionInput(data=request.data, partial=True)

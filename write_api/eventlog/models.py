@@ -57,7 +57,11 @@ class ProjectionState(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a POST carrying an ``Idempotency-Key`` (per user and route)."""
+    """The first response to a POST carrying an ``Idempotency-Key`` (per user and route).
+
+    A row without ``status_code`` is a claim: the command is running under ``claim_token``. See
+    :mod:`write_api.eventlog.idempotency`.
+    """
 
     key = models.CharField(max_length=255)
     user_id = models.UUIDField(null=True)
@@ -67,7 +71,10 @@ class IdempotencyRecord(models.Model):
     response_body = models.BinaryField(null=True)
     event_position = models.BigIntegerField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    claim_token = models.UUIDField(null=True)
+    completed_at = models.DateTimeField(null=True)
 
     class Meta:
         db_table = "idempotency_record"
         constraints = [models.UniqueConstraint(fields=["key", "user_id", "route"], name="idempotency_unique")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]

@@ -2,27 +2,11 @@
 
 from django.db import migrations
 
-CATEGORIES = [
-    ("mind", "Mind & mental health"), ("body", "Body & bodywork"), ("movement", "Movement & fitness"),
-    ("nutrition", "Nutrition"), ("coaching", "Coaching"), ("spiritual", "Spiritual practice"),
-    ("energy", "Energy healing"), ("sleep", "Sleep & recovery"),
-]
-MODALITIES = [
-    ("yoga", "Yoga"), ("pilates", "Pilates"), ("meditation", "Meditation"), ("mindfulness", "Mindfulness"),
-    ("breathwork", "Breathwork"), ("reiki", "Reiki"), ("sound-healing", "Sound healing"),
-    ("massage", "Massage"), ("acupuncture", "Acupuncture"), ("nutrition-coaching", "Nutrition coaching"),
-    ("life-coaching", "Life coaching"), ("psychotherapy", "Psychotherapy"), ("hypnotherapy", "Hypnotherapy"),
-    ("tai-chi", "Tai chi"), ("qigong", "Qigong"), ("ayurveda", "Ayurveda"), ("somatic-therapy", "Somatic therapy"),
-]
+from write_api.catalogue import reference_data
 
 
 def load(apps, schema_editor):
-    Category = apps.get_model("catalogue", "Category")
-    Modality = apps.get_model("catalogue", "Modality")
-    for slug, name in CATEGORIES:
-        Category.objects.get_or_create(slug=slug, defaults={"name": name})
-    for slug, name in MODALITIES:
-        Modality.objects.get_or_create(slug=slug, defaults={"name": name})
+    reference_data.load(apps.get_model("catalogue", "Category"), apps.get_model("catalogue", "Modality"))
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,147 @@
+"""The ``streams`` projection: stream documents, listing indexes and per-user sets in Redis.
+
+Keys (generation prefix ``rm:streams:g<g>:``):
+
+* ``stream:<id>`` — the full stream, premium body and media included (the read API decides, per
+  caller, whether to show them);
+* ``practitioner:<id>`` — ``{id, display_name, is_active, stream_ids}``;
+* listing indexes, sorted sets of the *listed* streams (published, practitioner active) by creation
+  time: ``streams:all``, ``streams:practitioner:<id>``, ``streams:access:<free|premium>``,
+  ``streams:tag:<tag>``, ``streams:modality:<slug>``;
+* ``unlocks:<user id>``, ``likes:<user id>``, ``saves:<user id>`` — sets of stream ids.
+
+Every value comes from event-carried state; writes are SET/SADD/SREM/ZADD/ZREM, so a replay
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from kernel.events import RecordedEvent
+from kernel.projection import Projection
+from read_models.engagement.store import Batch, GenerationStore
+
+STORE = GenerationStore("streams")
+
+
+def index_keys(doc: dict[str, Any]) -> list[str]:
+    return (["streams:all", f"streams:practitioner:{doc['practitioner_id']}", f"streams:access:{doc['access']}"]
+            + [f"streams:tag:{t}" for t in doc.get("tags", [])]
+            + [f"streams:modality:{m}" for m in doc.get("modalities", [])])
+
+
+class StreamsProjection(Projection):
+    name = "streams"
+    description = "Streams with per-caller visibility inputs: documents, listing indexes, unlocks, likes, saves."
+
+    def __init__(self) -> None:
+        self.batch: Batch | None = None
+
+    def prepare(self, generation: int) -> None:
+        STORE.discard(generation)
+
+    def activate(self, generation: int) -> None:
+        STORE.activate(generation)
+
+    def discard(self, generation: int) -> None:
+        STORE.discard(generation)
+
+    def snapshot(self, generation: int) -> dict[str, Any]:
+        return STORE.snapshot(generation)
+
+    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
+        self.batch = STORE.batch(generation)
+        for event in events:
+            handler = self.handler_for(event.type)
+            if handler is not None:
+                handler(event)
+        self.batch.commit()
+        self.batch = None
+
+    @property
+    def b(self) -> Batch:
+        assert self.batch is not None
+        return self.batch
+
+    # --- indexing ----------------------------------------------------------------------------------
+    def _practitioner(self, practitioner_id: str) -> dict[str, Any]:
+        return self.b.get(f"practitioner:{practitioner_id}") or {"id": practitioner_id, "display_name": None,
+                                                                  "is_active": True, "stream_ids": []}
+
+    def _reindex(self, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+        for key in index_keys(old) if old else []:
+            self.b.zrem(key, old["id"])  # type: ignore[index]
+        practitioner = self._practitioner(new["practitioner_id"])
+        if new["status"] == "published" and practitioner.get("is_active", True):
+            score = datetime.fromisoformat(new["created_at"]).timestamp()
+            for key in index_keys(new):
+                self.b.zadd(key, new["id"], score)
+
+    # --- practitioners -----------------------------------------------------------------------------
+    def on_practitioner_registered(self, event: RecordedEvent) -> None:
+        self._practitioner_changed(event)
+
+    def on_practitioner_updated(self, event: RecordedEvent) -> None:
+        self._practitioner_changed(event)
+
+    def _practitioner_changed(self, event: RecordedEvent) -> None:
+        p = event.payload
+        doc = self._practitioner(p["practitioner_id"])
+        was_active = doc.get("is_active", True)
+        doc.update(display_name=p["display_name"], is_active=p["is_active"])
+        self.b.put(f"practitioner:{doc['id']}", doc)
+        if was_active != p["is_active"]:
+            for stream_id in doc["stream_ids"]:
+                stream = self.b.get(f"stream:{stream_id}")
+                if stream is not None:
+                    self._reindex(stream, stream)
+
+    # --- streams -------------------------------------------------------------------------------------
+    def _stream_changed(self, event: RecordedEvent) -> None:
+        p = event.payload
+        new = {k: v for k, v in p.items() if k != "stream_id"}
+        new["id"] = p["stream_id"]
+        old = self.b.get(f"stream:{new['id']}")
+        self.b.put(f"stream:{new['id']}", new)
+        practitioner = self._practitioner(new["practitioner_id"])
+        if new["id"] not in practitioner["stream_ids"]:
+            practitioner["stream_ids"] = [*practitioner["stream_ids"], new["id"]]
+            self.b.put(f"practitioner:{practitioner['id']}", practitioner)
+        self._reindex(old, new)
+
+    def on_stream_published(self, event: RecordedEvent) -> None:
+        self._stream_changed(event)
+
+    def on_stream_updated(self, event: RecordedEvent) -> None:
+        self._stream_changed(event)
+
+    def on_stream_archived(self, event: RecordedEvent) -> None:
+        self._stream_changed(event)
+
+    def _reaction(self, event: RecordedEvent, set_name: str, add: bool) -> None:
+        p = event.payload
+        stream = self.b.get(f"stream:{p['stream_id']}")
+        if stream is not None:
+            stream.update(like_count=p["like_count"], save_count=p["save_count"])
+            self.b.put(f"stream:{p['stream_id']}", stream)
+        key = f"{set_name}:{p['user_id']}"
+        (self.b.sadd if add else self.b.srem)(key, p["stream_id"])
+
+    def on_stream_liked(self, event: RecordedEvent) -> None:
+        self._reaction(event, "likes", True)
+
+    def on_stream_unliked(self, event: RecordedEvent) -> None:
+        self._reaction(event, "likes", False)
+
+    def on_stream_saved(self, event: RecordedEvent) -> None:
+        self._reaction(event, "saves", True)
+
+    def on_stream_unsaved(self, event: RecordedEvent) -> None:
+        self._reaction(event, "saves", False)
+
+    def on_stream_unlocked(self, event: RecordedEvent) -> None:
+        p = event.payload
+        self.b.sadd(f"unlocks:{p['user_id']}", p["stream_id"])

@@ -1,0 +1,235 @@
+"""``Idempotency-Key`` on POSTs (SPEC §3): a repeat returns the original response, never a second effect.
+
+Put :func:`idempotent` on a view's ``post``. With the header absent the view runs as usual. With it:
+
+- **Scope.** A key belongs to (user, ``METHOD path``): the same key on another route or by another user
+  is a different record. Only authenticated requests are deduplicated (an anonymous caller has no scope).
+- **Fingerprint.** SHA-256 of the parsed JSON body (keys sorted, so formatting and key order do not
+  matter) and the query string. The same key with another fingerprint is 409 ``idempotency_key_reused``.
+- **Claim before running.** An ``INSERT … ON CONFLICT`` in its own short transaction claims the key
+  (the unique constraint decides the winner), then the command runs, then the response is stored. A
+  concurrent duplicate waits up to :data:`WAIT_FOR_FIRST` seconds for the stored response and
+  replays it, else answers 409 ``idempotency_key_in_progress``; it never runs the command.
+- **Replay** returns the original status, envelope and ``X-Event-Position``, plus ``Idempotent-Replayed:
+  true``.
+- **What is remembered.** Outcomes the command itself reached: 2xx, 402 (payment declined) and 409
+  (business conflicts such as ``insufficient_credits``, ``slot_unavailable``): a retry with the same
+  key gets the same answer; send a new key to try again. Everything else releases the key so a retry
+  runs afresh: 400 (nothing ran: the input was refused), 401/403/404, 413, 429, 5xx and crashes
+  (the transaction rolled back; the failure may be transient).
+- **Abandoned claims.** A claim whose process died (no response after :data:`CLAIM_LEASE`, longer
+  than any request may run) is taken over by the next request with that key.
+- **Expiry.** Records live :data:`RETENTION` (24 h) from their claim; an expired key is claimed afresh
+  and :func:`idempotency_records_purge` (for a beat job) deletes old rows.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api_conventions.errors import Conflict, ValidationFailed
+from api_conventions.renderers import EnvelopeJSONRenderer
+from write_api.eventlog.models import IdempotencyRecord
+from write_api.eventlog.services import last_appended_position
+
+log = logging.getLogger(__name__)
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+RETENTION = timedelta(hours=24)
+CLAIM_LEASE = timedelta(minutes=2)
+WAIT_FOR_FIRST = 5.0  # seconds a concurrent duplicate waits for the first request's response
+REMEMBERED_ERROR_STATUSES = frozenset({402, 409})
+
+# Visible ASCII only: no spaces or control characters, nothing a proxy could rewrite.
+_KEY_PATTERN = re.compile(r"[\x21-\x7e]+")
+
+PARAMETER = OpenApiParameter(
+    HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="Up to 255 visible ASCII characters, unique per operation (a UUID is ideal). A repeat with the "
+                "same key and body returns the original response (`Idempotent-Replayed: true`); the same key with "
+                "another body is 409 `idempotency_key_reused`; while the first is still running, 409 "
+                "`idempotency_key_in_progress`. Kept 24 hours.")
+
+_CLAIM = """
+INSERT INTO idempotency_record (key, user_id, route, request_hash, created_at, claim_token)
+VALUES (%(key)s, %(user_id)s, %(route)s, %(request_hash)s, %(now)s, %(token)s)
+ON CONFLICT (key, user_id, route) DO UPDATE
+   SET request_hash = EXCLUDED.request_hash, created_at = EXCLUDED.created_at, claim_token = EXCLUDED.claim_token,
+       status_code = NULL, response_body = NULL, event_position = NULL, completed_at = NULL
+ WHERE idempotency_record.created_at < %(expired_before)s
+    OR (idempotency_record.status_code IS NULL AND idempotency_record.created_at < %(abandoned_before)s)
+RETURNING id
+"""
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    default_message = "This Idempotency-Key was already used with a different request; use a new key."
+
+
+class IdempotencyKeyInProgress(Conflict):
+    code = "idempotency_key_in_progress"
+    default_message = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+
+@dataclass(frozen=True)
+class _Scope:
+    key: str
+    user_id: uuid.UUID
+    route: str
+    request_hash: str
+
+
+@dataclass(frozen=True)
+class _Claim:
+    record_id: int
+    token: uuid.UUID
+
+
+Handler = Callable[..., Response]
+
+
+def idempotent(handler: Handler) -> Handler:
+    """Decorate an ``APIView`` method (``post``) so it honours the ``Idempotency-Key`` header."""
+
+    @functools.wraps(handler)
+    def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raw_key = request.headers.get(HEADER)
+        if raw_key is None or not request.user.is_authenticated:
+            return handler(view, request, *args, **kwargs)
+        scope = _Scope(key=_validated_key(raw_key), user_id=request.user.id, route=_route(request),
+                       request_hash=_fingerprint(request))
+        claim = _claim_or_wait(scope)
+        if isinstance(claim, Response):
+            return claim
+        return _run(claim, lambda: handler(view, request, *args, **kwargs), view)
+
+    return extend_schema(parameters=[PARAMETER])(wrapper)
+
+
+def idempotency_records_purge(*, now: datetime | None = None, batch_size: int = 5000) -> int:
+    """Delete records older than :data:`RETENTION`; returns how many. Safe to run twice or concurrently."""
+    cutoff = (now or timezone.now()) - RETENTION
+    deleted = 0
+    while True:
+        ids = list(IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        count, _ = IdempotencyRecord.objects.filter(id__in=ids, created_at__lt=cutoff).delete()
+        deleted += count
+
+
+def _validated_key(raw: str) -> str:
+    if not raw or len(raw) > MAX_KEY_LENGTH or not _KEY_PATTERN.fullmatch(raw):
+        raise ValidationFailed(errors={HEADER: [
+            f"Must be 1 to {MAX_KEY_LENGTH} visible ASCII characters (no spaces), e.g. a UUID."]})
+    return raw
+
+
+def _route(request: Request) -> str:
+    route = f"{request.method} {request.path}"
+    return route if len(route) <= 255 else "sha256:" + hashlib.sha256(route.encode()).hexdigest()
+
+
+def _fingerprint(request: Request) -> str:
+    body = request.data  # parses now: malformed JSON is a 400 before anything is claimed
+    if hasattr(body, "lists"):  # a QueryDict (form or empty body)
+        body = {name: values for name, values in body.lists()}
+    query = sorted(request.query_params.lists())
+    canonical = orjson.dumps({"body": body, "query": query}, default=str,
+                             option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _claim_or_wait(scope: _Scope) -> _Claim | Response:
+    deadline = time.monotonic() + WAIT_FOR_FIRST
+    pause = 0.02
+    while True:
+        claim = _try_claim(scope)
+        if claim is not None:
+            return claim
+        record = IdempotencyRecord.objects.filter(key=scope.key, user_id=scope.user_id, route=scope.route).first()
+        if record is not None:
+            if record.request_hash != scope.request_hash:
+                raise IdempotencyKeyReused()
+            if record.status_code is not None:
+                return _replay(record)
+        # else: released between our INSERT and SELECT (the first request failed); claim again
+        if time.monotonic() >= deadline:
+            raise IdempotencyKeyInProgress()
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+
+
+def _try_claim(scope: _Scope) -> _Claim | None:
+    now = timezone.now()
+    token = uuid.uuid4()
+    params = {"key": scope.key, "user_id": scope.user_id, "route": scope.route, "request_hash": scope.request_hash,
+              "now": now, "token": token, "expired_before": now - RETENTION, "abandoned_before": now - CLAIM_LEASE}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM, params)
+        row = cursor.fetchone()
+    return _Claim(record_id=row[0], token=token) if row else None
+
+
+def _run(claim: _Claim, command: Callable[[], Response], view: Any) -> Response:
+    try:
+        try:
+            response = command()
+        except Exception as exc:  # noqa: BLE001 - rendered exactly as DRF's dispatch would, then remembered
+            response = view.handle_exception(exc)
+    except BaseException:
+        _release(claim)
+        raise
+    remembered = 200 <= response.status_code < 300 or response.status_code in REMEMBERED_ERROR_STATUSES
+    if remembered and isinstance(response, Response):
+        _complete(claim, response)
+    else:
+        _release(claim)
+    return response
+
+
+def _complete(claim: _Claim, response: Response) -> None:
+    body = EnvelopeJSONRenderer().render(response.data, renderer_context={"response": response})
+    position = last_appended_position() if response.status_code < 400 else None
+    try:
+        IdempotencyRecord.objects.filter(id=claim.record_id, claim_token=claim.token).update(
+            status_code=response.status_code, response_body=body, event_position=position,
+            completed_at=timezone.now())
+    except DatabaseError:  # the command has committed: answer it; the claim lapses after CLAIM_LEASE
+        log.warning("could not store the idempotent response of record %s", claim.record_id, exc_info=True)
+
+
+def _release(claim: _Claim) -> None:
+    try:
+        IdempotencyRecord.objects.filter(id=claim.record_id, claim_token=claim.token).delete()
+    except DatabaseError:
+        log.warning("could not release idempotency claim %s", claim.record_id, exc_info=True)
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    body = bytes(record.response_body or b"")
+    response = Response(orjson.loads(body) if body else None, status=record.status_code)
+    response[REPLAYED_HEADER] = "true"
+    if record.event_position is not None and record.status_code < 400:
+        response["X-Event-Position"] = str(record.event_position)
+    return response

@@ -1,0 +1,198 @@
+"""The ``notifications`` projection: events become notification rows in PostgreSQL, each exactly once.
+
+Notifications carry user state (read, deleted) that must outlive a rebuild, so this projection has
+one table for every generation: a rebuild replays from zero into the same rows, and the unique
+``dedupe_key`` (``event:<event id>:<recipient>``) turns every replayed insert into a no-op.
+``verify`` replays into a *scratch* generation (one that is neither active nor being built): that
+replay is a dry run that only collects the keys it would deliver, and the comparison is between
+those keys and the event-made rows in the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kernel.events import RecordedEvent
+from kernel.projection import Projection
+from write_api.catalogue.models import Service
+from write_api.eventlog.models import ProjectionState
+from write_api.notifications.models import Notification
+from write_api.notifications.services import NotificationDraft, notifications_deliver
+from write_api.practitioners.models import Practitioner
+
+Type = Notification.Type
+EVENT_KEY_PREFIX = "event:"
+
+
+def _money(cents: int) -> str:
+    return f"{cents / 100:.2f}"
+
+
+def _when(iso: str | None, zone: str) -> str:
+    if not iso:
+        return "a time to be scheduled"
+    try:
+        local = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
+    except (ValueError, KeyError):
+        local = datetime.fromisoformat(iso)
+    return f"{local:%a %d %b %Y, %H:%M} ({zone})"
+
+
+class _Lookups:
+    """Names the messages need, loaded once per batch (ids never change owner)."""
+
+    def __init__(self, events: Sequence[RecordedEvent]) -> None:
+        practitioner_ids = {e.payload["practitioner_id"] for e in events if "practitioner_id" in e.payload}
+        service_ids = {e.payload["service_id"] for e in events if "service_id" in e.payload}
+        self.practitioner_user = {str(pid): str(uid) for pid, uid in
+                                  Practitioner.objects.filter(id__in=practitioner_ids).values_list("id", "user_id")}
+        self.service_title = {str(sid): title for sid, title in
+                              Service.objects.filter(id__in=service_ids).values_list("id", "title")}
+
+
+class NotificationsProjection(Projection):
+    name = "notifications"
+    description = "Notification rows in PostgreSQL (exactly once per event and recipient, by dedupe key)."
+
+    def __init__(self) -> None:
+        self._dry_runs: dict[int, dict[str, dict[str, Any]]] = {}
+        self._lookups: _Lookups | None = None
+
+    # --- lifecycle: one shared table ----------------------------------------------------------------
+    def prepare(self, generation: int) -> None:
+        self._dry_runs.pop(generation, None)
+
+    def activate(self, generation: int) -> None:
+        """Nothing to switch: every generation writes the same rows."""
+
+    def discard(self, generation: int) -> None:
+        self._dry_runs.pop(generation, None)  # never delete rows: they hold users' read/deleted state
+
+    def _is_dry_run(self, generation: int) -> bool:
+        state = ProjectionState.objects.filter(name=self.name).values("active_generation",
+                                                                      "building_generation").first()
+        return state is not None and generation not in (state["active_generation"], state["building_generation"])
+
+    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
+        self._lookups = _Lookups(events)
+        drafts: list[NotificationDraft] = []
+        for event in events:
+            handler = self.handler_for(event.type)
+            if handler is not None:
+                drafts.extend(handler(event))
+        self._lookups = None
+        if self._is_dry_run(generation):
+            self._dry_runs.setdefault(generation, {}).update({d.dedupe_key: _image(d) for d in drafts})
+        else:
+            notifications_deliver(drafts)
+
+    def snapshot(self, generation: int) -> list[dict[str, Any]]:
+        if generation in self._dry_runs:
+            return sorted(self._dry_runs[generation].values(), key=lambda i: i["id"])
+        rows = (Notification.objects.filter(dedupe_key__startswith=EVENT_KEY_PREFIX)
+                .values_list("dedupe_key", "user_id", "type").order_by("dedupe_key"))
+        return [{"id": key, "user_id": str(user_id), "type": kind} for key, user_id, kind in rows]
+
+    # --- helpers --------------------------------------------------------------------------------------
+    @property
+    def look(self) -> _Lookups:
+        assert self._lookups is not None
+        return self._lookups
+
+    def _draft(self, event: RecordedEvent, user_id: str | None, type: str, title: str, body: str,
+               **data: Any) -> list[NotificationDraft]:
+        if not user_id:
+            return []
+        return [NotificationDraft(user_id=user_id, type=type, title=title, body=body, created_at=event.recorded_at,
+                                  dedupe_key=f"{EVENT_KEY_PREFIX}{event.event_id}:{user_id}",
+                                  data={k: v for k, v in data.items() if v is not None})]
+
+    def _booking_parties(self, event: RecordedEvent) -> tuple[str, str | None, str, str]:
+        p = event.payload
+        return (p["client_id"], self.look.practitioner_user.get(p["practitioner_id"]),
+                self.look.service_title.get(p["service_id"], "your session"),
+                _when(p.get("start_at"), p.get("practitioner_timezone") or "UTC"))
+
+    def _both(self, event: RecordedEvent, client_msg: tuple[str, str], practitioner_msg: tuple[str, str],
+              type: str = Type.BOOKING) -> list[NotificationDraft]:
+        p = event.payload
+        client, practitioner_user, _, _ = self._booking_parties(event)
+        data = {"booking_id": p["booking_id"], "service_id": p["service_id"]}
+        return (self._draft(event, client, type, *client_msg, **data)
+                + self._draft(event, practitioner_user, type, *practitioner_msg, **data))
+
+    # --- bookings ------------------------------------------------------------------------------------
+    def on_booking_confirmed(self, event: RecordedEvent) -> list[NotificationDraft]:
+        _, _, title, when = self._booking_parties(event)
+        if event.payload["service_type"] in ("package", "bundle"):
+            return self._both(event, ("Purchase confirmed", f"You bought “{title}”. Schedule its sessions any time."),
+                              ("New purchase", f"A client bought “{title}”."))
+        return self._both(event, ("Booking confirmed", f"“{title}” is booked for {when}."),
+                          ("New booking", f"A client booked “{title}” for {when}."))
+
+    def on_booking_scheduled(self, event: RecordedEvent) -> list[NotificationDraft]:
+        _, _, title, when = self._booking_parties(event)
+        return self._both(event, ("Session scheduled", f"“{title}” is booked for {when}."),
+                          ("Session scheduled", f"A client scheduled “{title}” for {when}."))
+
+    def on_booking_rescheduled(self, event: RecordedEvent) -> list[NotificationDraft]:
+        _, _, title, when = self._booking_parties(event)
+        before = _when(event.payload.get("previous_start_at"), event.payload.get("practitioner_timezone") or "UTC")
+        body = f"“{title}” moved from {before} to {when}."
+        return self._both(event, ("Booking rescheduled", body), ("Booking rescheduled", body))
+
+    def on_booking_cancelled(self, event: RecordedEvent) -> list[NotificationDraft]:
+        p = event.payload
+        if p.get("parent_id") and not p.get("start_at"):
+            return []  # an unscheduled session of a package cancelled with it: the package's notice says it all
+        _, _, title, when = self._booking_parties(event)
+        refund = p.get("refund_cents") or 0
+        refund_text = f" {_money(refund)} credits were refunded." if refund else " No refund applies."
+        by = {"client": " by the client", "practitioner": " by the practitioner"}.get(p.get("cancelled_by"), "")
+        at = f" ({when})" if p.get("start_at") else ""
+        body = f"“{title}”{at} was cancelled{by}."
+        return self._both(event, ("Booking cancelled", body + refund_text), ("Booking cancelled", body))
+
+    def on_booking_completed(self, event: RecordedEvent) -> list[NotificationDraft]:
+        p = event.payload
+        _, _, title, _ = self._booking_parties(event)
+        return self._draft(event, p["client_id"], Type.REVIEW, "How was your session?",
+                           f"Tell others about “{title}”: leave a review.", booking_id=p["booking_id"],
+                           service_id=p["service_id"], action="review")
+
+    # --- reviews -------------------------------------------------------------------------------------
+    def on_review_published(self, event: RecordedEvent) -> list[NotificationDraft]:
+        p = event.payload
+        return self._draft(event, self.look.practitioner_user.get(p["practitioner_id"]), Type.REVIEW,
+                           f"New {p['rating']}-star review", f"{p['reviewer_name']} reviewed “{p['service_title']}”.",
+                           review_id=p["review_id"], service_id=p["service_id"])
+
+    def on_review_replied(self, event: RecordedEvent) -> list[NotificationDraft]:
+        p = event.payload
+        return self._draft(event, p["client_id"], Type.REVIEW, "Your review got a reply",
+                           f"The practitioner replied to your review of “{p['service_title']}”.",
+                           review_id=p["review_id"], service_id=p["service_id"])
+
+    # --- streams -------------------------------------------------------------------------------------
+    def on_stream_unlocked(self, event: RecordedEvent) -> list[NotificationDraft]:
+        p = event.payload
+        return self._draft(event, self.look.practitioner_user.get(p["practitioner_id"]), Type.STREAM,
+                           "Stream unlocked", f"A member unlocked “{p['title']}” for {_money(p['amount_cents'])} "
+                           "credits.", stream_id=p["stream_id"])
+
+    # --- credits -------------------------------------------------------------------------------------
+    def on_credits_refunded(self, event: RecordedEvent) -> list[NotificationDraft]:
+        p = event.payload
+        return self._draft(event, p["user_id"], Type.CREDITS, "Credits refunded",
+                           f"{_money(p['amount_cents'])} credits were added back to your balance "
+                           f"(balance now {_money(p['balance_after_cents'])}).",
+                           transaction_id=p["transaction_id"], reference_type=p.get("reference_type") or None,
+                           reference_id=p.get("reference_id") or None)
+
+
+def _image(d: NotificationDraft) -> dict[str, Any]:
+    return {"id": d.dedupe_key, "user_id": str(d.user_id), "type": str(d.type)}
+
