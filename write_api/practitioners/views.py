@@ -42,6 +42,7 @@ class PractitionerCreateApi(APIView):
     """Become a practitioner. Answers with fresh tokens carrying the new ``practitioner_id`` claim."""
 
     permission_classes = [IsAuthenticated]
+    input_serializer = ProfileInput  # for the OpenAPI schema (api_conventions.schema)
 
     def post(self, request):
         data = ProfileInput(data=request.data)
@@ -52,6 +53,8 @@ class PractitionerCreateApi(APIView):
 
 
 class PractitionerDetailApi(APIView):
+    input_serializer = ProfileInput  # for the OpenAPI schema (api_conventions.schema)
+
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "PATCH" else []
 
