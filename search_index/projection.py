@@ -1,4 +1,11 @@
-"""The search projection: practitioners and services into the configured engine."""
+"""The search projection: practitioners and services (streams later) into the configured engine.
+
+Each batch is written in one engine commit. Handlers read the current documents through
+:meth:`SearchProjection._current`, which sees this batch's pending writes first. Counters that events
+of other contexts accumulate (popularity now; ratings when reviews land) are idempotent through the
+document version: an event at or below a document's version was already applied to it, because the
+projection applies events in position order.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ from search_index.engine import SearchEngine
 
 class SearchProjection(Projection):
     name = "search"
-    description = "Unified search documents (services, practitioners) in the configured engine."
+    description = "Unified search documents (services, practitioners; streams later) in the configured engine."
 
     def __init__(self, engine: SearchEngine) -> None:
         self.engine = engine
@@ -36,29 +43,33 @@ class SearchProjection(Projection):
     def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
         self._pending = {}
         self._generation = generation
-        for event in events:
-            handler = self.handler_for(event.type)
-            if handler is not None:
-                handler(event)
-        self.engine.write(generation, self._pending.values())
-        self._pending = {}
+        try:
+            for event in events:
+                handler = self.handler_for(event.type)
+                if handler is not None:
+                    handler(event)
+            self.engine.write(generation, self._pending.values())
+        finally:
+            self._pending = {}
 
     # --- lookups that see this batch's pending writes ----------------------------------------
-    def _current(self, doc_id: str) -> dict[str, Any] | None:
-        return self._pending.get(doc_id) or self.engine.get(self._generation, doc_id)
+    def _current(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        pending = self._pending.get(doc_id)
+        if pending is not None:
+            return pending if pending["kind"] == kind else None
+        return self.engine.get(self._generation, kind, doc_id)
 
-    def _services_of(self, practitioner_id: str) -> list[dict[str, Any]]:
-        stored = {d["id"]: d for d in self.engine.find(self._generation, field_name="practitioner_id",
-                                                         value=practitioner_id) if d["kind"] == "service"}
+    def _documents_of(self, practitioner_id: str) -> list[dict[str, Any]]:
+        stored = {d["id"]: d for d in self.engine.practitioner_documents(self._generation, practitioner_id)}
         for doc in self._pending.values():
-            if doc["kind"] == "service" and doc["practitioner_id"] == practitioner_id:
+            if doc["kind"] != "practitioner" and doc.get("practitioner_id") == practitioner_id:
                 stored[doc["id"]] = doc
         return list(stored.values())
 
     def _put(self, doc: dict[str, Any]) -> None:
         self._pending[doc["id"]] = doc
 
-    # --- handlers -------------------------------------------------------------------------------
+    # --- practitioners --------------------------------------------------------------------------
     def on_practitioner_registered(self, event: RecordedEvent) -> None:
         self._practitioner_changed(event)
 
@@ -66,11 +77,14 @@ class SearchProjection(Projection):
         self._practitioner_changed(event)
 
     def _practitioner_changed(self, event: RecordedEvent) -> None:
-        practitioner = documents.practitioner_document(event.payload, event.position)
+        previous = self._current("practitioner", event.payload["practitioner_id"])
+        practitioner = documents.practitioner_document(event.payload, event.position, previous=previous,
+                                                       recorded_at=event.recorded_at)
         self._put(practitioner)
-        for service in self._services_of(practitioner["id"]):
-            self._put(documents.with_practitioner(service, practitioner, event.position))
+        for doc in self._documents_of(practitioner["id"]):
+            self._put(documents.with_practitioner(doc, practitioner, event.position))
 
+    # --- services -------------------------------------------------------------------------------
     def on_service_created(self, event: RecordedEvent) -> None:
         self._service_changed(event)
 
@@ -78,5 +92,68 @@ class SearchProjection(Projection):
         self._service_changed(event)
 
     def _service_changed(self, event: RecordedEvent) -> None:
-        practitioner = self._current(event.payload["practitioner_id"])
-        self._put(documents.service_document(event.payload, practitioner, event.position))
+        practitioner = self._current("practitioner", event.payload["practitioner_id"])
+        previous = self._current("service", event.payload["service_id"])
+        self._put(documents.service_document(event.payload, practitioner, event.position, previous=previous))
+
+    # --- bookings: popularity -------------------------------------------------------------------
+    def on_booking_confirmed(self, event: RecordedEvent) -> None:
+        """A paid booking makes its service and practitioner more popular (ranking and suggestions)."""
+        if event.payload.get("parent_id"):
+            return  # a package/bundle child: the purchase counted once, on the parent
+        for kind, doc_id in (("service", event.payload["service_id"]),
+                             ("practitioner", event.payload["practitioner_id"])):
+            doc = self._current(kind, doc_id)
+            if doc is not None and int(doc["version"]) < event.position:
+                self._put(documents.with_booking(doc, event.position))
+
+    # --- streams ----------------------------------------------------------------------------------
+    def on_stream_published(self, event: RecordedEvent) -> None:
+        self._stream_changed(event)
+
+    def on_stream_updated(self, event: RecordedEvent) -> None:
+        self._stream_changed(event)
+
+    def on_stream_archived(self, event: RecordedEvent) -> None:
+        self._stream_changed(event)
+
+    def _stream_changed(self, event: RecordedEvent) -> None:
+        practitioner = self._current("practitioner", event.payload["practitioner_id"])
+        previous = self._current("stream", event.payload["stream_id"])
+        self._put(documents.stream_document(event.payload, practitioner, event.position, previous=previous))
+
+    def _reaction(self, event: RecordedEvent) -> None:
+        doc = self._current("stream", event.payload["stream_id"])
+        if doc is not None and int(doc["version"]) < event.position:
+            self._put(documents.with_reactions(doc, event.payload["like_count"], event.payload["save_count"],
+                                               event.position))
+
+    def on_stream_liked(self, event: RecordedEvent) -> None:
+        self._reaction(event)
+
+    def on_stream_unliked(self, event: RecordedEvent) -> None:
+        self._reaction(event)
+
+    def on_stream_saved(self, event: RecordedEvent) -> None:
+        self._reaction(event)
+
+    def on_stream_unsaved(self, event: RecordedEvent) -> None:
+        self._reaction(event)
+
+    # --- reviews: ratings (each review event carries the summaries after it) -----------------------
+    def _rated(self, event: RecordedEvent) -> None:
+        for kind, doc_id, summary in (("service", event.payload["service_id"], event.payload["service_rating"]),
+                                      ("practitioner", event.payload["practitioner_id"],
+                                       event.payload["practitioner_rating"])):
+            doc = self._current(kind, doc_id)
+            if doc is not None and int(doc["version"]) < event.position:
+                self._put(documents.with_rating(doc, summary, event.position))
+
+    def on_review_published(self, event: RecordedEvent) -> None:
+        self._rated(event)
+
+    def on_review_updated(self, event: RecordedEvent) -> None:
+        self._rated(event)
+
+    def on_review_deleted(self, event: RecordedEvent) -> None:
+        self._rated(event)

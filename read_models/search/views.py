@@ -1,46 +1,157 @@
-"""``GET /api/v1/search/``: unified search over services and practitioners."""
+"""Search, suggestions, service browsing and public practitioner profiles, from the search read model.
+
+* ``GET /api/v1/search/?q=&type=all|service|practitioner|stream`` + service filters and ``ordering``;
+* ``GET /api/v1/search/suggestions/?q=&limit=`` — titles and names by prefix (one typo tolerated), and
+  popular past queries;
+* ``GET /api/v1/services/`` — the same filters over services, ``q`` optional;
+* ``GET /api/v1/practitioners/{id}/`` — an active practitioner's public profile and services.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.settings import api_settings
 
-from api_conventions.pagination import PageRequest, pagination_meta
+from api_conventions.errors import NotFound, ServiceUnavailable
+from api_conventions.pagination import PageQuery, pagination_meta
 from api_conventions.responses import ok
+from read_models.search import popular_queries
+from read_models.search.cards import card
+from read_models.search.params import MAX_QUERY_LENGTH, FilterParams, ParsedSearch, SearchParams, parse
 from read_models.views import ReadModelView
-from search_index.engine import SearchHit, SearchRequest
+from search_index.engine import (
+    SearchEngine,
+    SearchFilters,
+    SearchRequest,
+    SearchResult,
+    SearchUnavailable,
+    SuggestRequest,
+)
 from search_index.engines import configured_engine
+from search_index.text import normalised_query
 
-TYPES = {"all": ("service", "practitioner"), "service": ("service",), "practitioner": ("practitioner",)}
-MAX_QUERY_LENGTH = 200
-
-
-class SearchQuery(serializers.Serializer):
-    q = serializers.CharField(required=False, default="", allow_blank=True, max_length=MAX_QUERY_LENGTH,
-                              trim_whitespace=True)
-    type = serializers.ChoiceField(choices=list(TYPES), required=False, default="all")
+FACET_NAMES = {"type": "kind", "service_type": "service_type", "format": "format", "category": "category"}
+DEFAULT_SUGGESTIONS = 8
+MAX_SUGGESTIONS = 20
+PROFILE_SERVICES = 100
 
 
-def hit_out(hit: SearchHit) -> dict:
-    doc = hit.document
-    card = {"type": hit.kind, "id": hit.id, "title": doc["title"], "snippet": hit.snippet or doc["description"][:200],
-            "score": round(hit.score, 4), "practitioner_id": doc.get("practitioner_id"),
-            "practitioner_name": doc.get("practitioner_name")}
-    if hit.kind == "service":
-        card.update(service_type=doc["service_type"], format=doc["format"], price_cents=doc["price_cents"],
-                    price=f"{doc['price_cents'] / 100:.2f}", duration_minutes=doc["duration_minutes"])
-    return card
+class _NoFormatOverride:
+    """DRF's settings, except that ``?format=`` does not pick a renderer."""
+
+    def __getattr__(self, name: str) -> Any:
+        return None if name == "URL_FORMAT_OVERRIDE" else getattr(api_settings, name)
 
 
-class SearchApi(ReadModelView):
+class FormatIsAFilter(DefaultContentNegotiation):
+    """``format`` (online, in_person, hybrid) is a service filter here, not DRF's renderer override."""
+
+    settings = _NoFormatOverride()
+
+
+class SearchReadView(ReadModelView):
     read_models = ("search",)
+    content_negotiation_class = FormatIsAFilter
+
+
+def engine() -> SearchEngine:
+    return configured_engine()
+
+
+def run_search(request: SearchRequest) -> SearchResult:
+    try:
+        return engine().search(request)
+    except SearchUnavailable as exc:
+        raise ServiceUnavailable("Search is unavailable; retry shortly.", code="search_unavailable") from exc
+
+
+def search_response(http_request: Any, parsed: ParsedSearch, result: SearchResult):
+    near = parsed.request.filters.near
+    meta = {
+        "pagination": pagination_meta(http_request, parsed.page, result.total),
+        "filters_applied": parsed.filters_applied,
+        "ordering": parsed.ordering,
+        "facets": {name: dict(sorted(result.facets.get(source, {}).items())) for name, source in FACET_NAMES.items()},
+    }
+    return ok([card(hit, near) for hit in result.hits], meta=meta)
+
+
+class SearchApi(SearchReadView):
+    """Unified search over services, practitioners and streams, with facets and highlighted snippets."""
+
+    query_serializer = (SearchParams, PageQuery)  # documents the query parameters (api_conventions.schema)
 
     def get(self, request):
-        params = SearchQuery(data=request.query_params)
+        parsed = parse(request.query_params)
+        result = run_search(parsed.request)
+        if parsed.request.q and result.total and parsed.page.page == 1:
+            popular_queries.record(parsed.request.q)
+        return search_response(request, parsed, result)
+
+
+class ServiceBrowseApi(SearchReadView):
+    """Active services of active practitioners, filtered and ordered like search (``q`` optional)."""
+
+    query_serializer = (FilterParams, PageQuery)  # documents the query parameters (api_conventions.schema)
+
+    def get(self, request):
+        parsed = parse(request.query_params, kinds=("service",))
+        return search_response(request, parsed, run_search(parsed.request))
+
+
+class SuggestionParams(serializers.Serializer):
+    q = serializers.CharField(required=False, default="", allow_blank=True, max_length=MAX_QUERY_LENGTH)
+    limit = serializers.IntegerField(required=False, default=DEFAULT_SUGGESTIONS, min_value=1,
+                                     max_value=MAX_SUGGESTIONS)
+
+
+class SuggestionsApi(SearchReadView):
+    """At most ``limit`` entries ``{text, type, id}``: titles and names first by match quality, then by
+    popularity; popular past queries (``type`` ``query``, ``id`` null) fill at most half of them."""
+
+    query_serializer = SuggestionParams  # documents the query parameters (api_conventions.schema)
+
+    def get(self, request):
+        params = SuggestionParams(data=request.query_params)
         params.is_valid(raise_exception=True)
-        page = PageRequest.from_query(request.query_params)
-        q, kind = params.validated_data["q"], params.validated_data["type"]
-        result = configured_engine().search(
-            SearchRequest(q=q, kinds=TYPES[kind], offset=page.offset, limit=page.page_size))
-        meta = {"pagination": pagination_meta(request, page, result.total),
-                "filters_applied": {"q": q, "type": kind}}
-        return ok([hit_out(h) for h in result.hits], meta=meta)
+        q, limit = params.validated_data["q"], params.validated_data["limit"]
+        if not q.strip():
+            return ok([], meta={"filters_applied": {"q": q, "limit": limit}})
+        try:
+            documents = engine().suggest(SuggestRequest(q=q, limit=limit))
+        except SearchUnavailable as exc:
+            raise ServiceUnavailable("Search is unavailable; retry shortly.", code="search_unavailable") from exc
+        entries = [(s.quality, s.popularity, 0, {"text": s.text, "type": s.kind, "id": s.id}) for s in documents]
+        seen = {normalised_query(s.text) for s in documents}
+        queries = [p for p in popular_queries.starting_with(q, limit) if p.text not in seen]
+        entries += [(3, p.count, 1, {"text": p.text, "type": "query", "id": None})
+                    for p in queries[:max(1, limit // 2)]]
+        entries.sort(key=lambda e: (-e[0], -e[1], e[2]))
+        return ok([e[3] for e in entries[:limit]], meta={"filters_applied": {"q": q, "limit": limit}})
+
+
+class PractitionerProfileApi(SearchReadView):
+    """An active practitioner's public profile with their active services (from the search read model)."""
+
+    def get(self, request, practitioner_id):
+        try:
+            doc = engine().fetch("practitioner", str(practitioner_id))
+        except SearchUnavailable as exc:
+            raise ServiceUnavailable("Search is unavailable; retry shortly.", code="search_unavailable") from exc
+        if doc is None or not doc.get("visible"):
+            raise NotFound("Practitioner not found.")
+        services = run_search(SearchRequest(kinds=("service",), ordering="newest", limit=PROFILE_SERVICES,
+                                            filters=SearchFilters(practitioner_id=doc["id"])))
+        data = {
+            "id": doc["id"], "display_name": doc["title"], "title": doc.get("headline", ""),
+            "bio": doc.get("bio", ""), "timezone": doc.get("timezone"), "online_only": doc.get("online_only", True),
+            "address": doc.get("address") or None, "location": doc.get("location"),
+            "modalities": doc.get("modalities", []), "rating": doc.get("rating"),
+            "review_count": doc.get("review_count", 0), "created_at": doc.get("created_at"),
+            "service_count": services.total,
+            "services": [card(hit) for hit in services.hits],
+        }
+        return ok(data)

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import functools
 
-from infra.environment import env, search_engine_name
+from infra.environment import data_path, env, search_engine_name
 from search_index.engine import SearchEngine
+
+
+def engine_named(name: str, *, prefix: str) -> SearchEngine:
+    if name == "tantivy":
+        from search_index.engines.tantivy_engine import TantivyEngine
+
+        return TantivyEngine(data_path("search", "tantivy"), prefix=prefix)
+    if name == "opensearch":
+        from search_index.engines.opensearch_engine import OpenSearchEngine
+
+        return OpenSearchEngine(_required("OPENSEARCH_URL"), prefix=prefix)
+    if name == "elasticsearch":
+        from search_index.engines.elasticsearch_engine import ElasticsearchEngine
+
+        return ElasticsearchEngine(_required("ELASTICSEARCH_URL"), prefix=prefix)
+    raise RuntimeError(f"unknown search engine {name!r}; choose tantivy, opensearch or elasticsearch")
+
+
+def _required(variable: str) -> str:
+    value = env(variable)
+    if not value:
+        raise RuntimeError(f"{variable} must be set for this search engine")
+    return value
 
 
 @functools.cache
 def configured_engine() -> SearchEngine:
-    prefix = env("SEARCH_INDEX_PREFIX") or "marketplace"
-    name = search_engine_name()
-    if name == "tantivy":
-        from infra.environment import data_path
-        from search_index.engines.tantivy_engine import TantivyEngine
-
-        return TantivyEngine(data_path("search", "tantivy"), prefix=prefix)
-    raise RuntimeError(f"search engine {name!r} is not available yet")
+    return engine_named(search_engine_name(), prefix=env("SEARCH_INDEX_PREFIX") or "marketplace")

@@ -1,0 +1,51 @@
+"""What a search result shows: the card fields of each kind, taken from the stored document."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from search_index.engine import SearchHit
+from search_index.geo import Point, haversine_km
+
+SNIPPET_CHARS = 150
+
+
+def _price(cents: int | None) -> str | None:
+    return None if cents is None else f"{cents / 100:.2f}"
+
+
+def distance_km(doc: dict[str, Any], near: Point | None) -> float | None:
+    location = doc.get("location")
+    if near is None or not location:
+        return None
+    return round(haversine_km(near, Point(location["lat"], location["lon"])), 3)
+
+
+def card(hit: SearchHit, near: Point | None = None) -> dict[str, Any]:
+    doc = hit.document
+    plain = html.escape((doc.get("description") or "")[:SNIPPET_CHARS])
+    out: dict[str, Any] = {
+        "type": hit.kind, "id": hit.id, "title": doc["title"],
+        "snippet": hit.highlights.get("description", plain),
+        "highlights": hit.highlights,
+        "score": round(hit.score, 4),
+        "rating": doc.get("rating"), "review_count": doc.get("review_count", 0),
+        "modalities": doc.get("modalities", []),
+        "practitioner_id": doc.get("practitioner_id"), "practitioner_name": doc.get("practitioner_name"),
+        "location": doc.get("location"), "distance_km": distance_km(doc, near),
+    }
+    if hit.kind == "service":
+        out.update(service_type=doc["service_type"], format=doc["format"], price_cents=doc["price_cents"],
+                   price=_price(doc["price_cents"]), duration_minutes=doc["duration_minutes"],
+                   category=({"slug": doc["category"], "name": doc.get("category_name")}
+                             if doc.get("category") else None),
+                   created_at=doc.get("created_at"))
+    elif hit.kind == "stream":
+        out.update(access=doc.get("access"), price_cents=doc.get("price_credits", 0),
+                   price=_price(doc.get("price_credits", 0)), tags=doc.get("tags", []),
+                   popularity=doc.get("popularity", 0), created_at=doc.get("created_at"))
+    elif hit.kind == "practitioner":
+        out.update(headline=doc.get("headline", ""), online_only=doc.get("online_only", True),
+                   address=doc.get("address") or None)
+    return out
