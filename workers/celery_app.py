@@ -7,16 +7,24 @@ import os
 from celery import Celery
 from kombu import Queue
 
+from infra.environment import env
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workers.settings")
 
 app = Celery("marketplace")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
-    task_queues=(Queue("projections"), Queue("default")),
+    task_queues=(Queue("projections"), Queue("default"), Queue("warehouse")),
     task_default_queue="default",
     task_routes={
         "workers.tasks.drain_all_projections": {"queue": "projections"},
+        # DuckDB allows one writer: the warehouse has its own queue, consumed by one process.
+        "workers.tasks.drain_warehouse": {"queue": "warehouse"},
+        "workers.tasks.publish_warehouse_snapshot": {"queue": "warehouse"},
         "workers.tasks.publish_projection_status": {"queue": "default"},
+        "workers.tasks.complete_ended_bookings": {"queue": "default"},
+        "workers.tasks.purge_idempotency_records": {"queue": "default"},
+        "workers.tasks.send_session_reminders": {"queue": "default"},
     },
     task_acks_late=True,
     worker_prefetch_multiplier=1,
@@ -28,6 +36,19 @@ app.conf.update(
                               "options": {"expires": 5}},
         "publish-projection-status": {"task": "workers.tasks.publish_projection_status", "schedule": 5.0,
                                       "options": {"expires": 10}},
+        # Confirmed bookings whose session ended become completed (safe to run twice: status-checked).
+        "complete-ended-bookings": {"task": "workers.tasks.complete_ended_bookings", "schedule": 60.0,
+                                    "options": {"expires": 50}},
+        "purge-idempotency-records": {"task": "workers.tasks.purge_idempotency_records", "schedule": 3600.0,
+                                      "options": {"expires": 600}},
+        "drain-warehouse": {"task": "workers.tasks.drain_warehouse", "schedule": 1.0, "options": {"expires": 5}},
+        # Pending warehouse changes become a readable snapshot at least this often.
+        "publish-warehouse-snapshot": {"task": "workers.tasks.publish_warehouse_snapshot",
+                                       "schedule": float(env("WAREHOUSE_PUBLISH_SECONDS") or 1),
+                                       "options": {"expires": 10}},
+        # Reminders 24 h before each session; safe to run twice (dedupe key per booking and start).
+        "send-session-reminders": {"task": "workers.tasks.send_session_reminders", "schedule": 300.0,
+                                   "options": {"expires": 240}},
     },
 )
 app.autodiscover_tasks(["workers"])

@@ -1,0 +1,183 @@
+"""The analytics endpoints' contract: who may ask, what is a bad question (400 envelopes), defaults,
+positions (``X-Projection-Position``, ``X-Min-Position``), and the per-snapshot cache."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.test import override_settings
+
+import write_api.urls  # noqa: F401 - see below
+from tests.conftest import authenticate, register
+from warehouse import connections, layout, snapshots
+from workers.tasks import warehouse_catch_up
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# The write API's views take DRF's default authentication when first imported. Were that first import to
+# happen inside a read-API request of the test client (which overrides REST_FRAMEWORK while it runs), the
+# write views would authenticate like the read API (stateless token users) for the rest of the session;
+# importing the write URLconf above makes that impossible.
+
+URLS = ("/api/v1/practitioner/analytics/revenue/", "/api/v1/practitioner/analytics/clients/",
+        "/api/v1/practitioner/analytics/bookings/trends/")
+REVENUE = URLS[0]
+
+
+@pytest.fixture(autouse=True)
+def fresh_warehouse() -> Iterator[None]:
+    connections.close_all()
+    shutil.rmtree(layout.root(), ignore_errors=True)
+    yield
+    connections.close_all()
+
+
+@pytest.fixture
+def analyst(practitioner, read_api):
+    """A practitioner (Europe/London) whose profile the warehouse has published; the read API client is theirs."""
+    result = warehouse_catch_up(publish_after=0)
+    assert result.ran and result.snapshot_position == result.position > 0
+    authenticate(read_api, practitioner["tokens"])
+    return practitioner
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert (body["status"], body["code"], body["data"]) == ("error", code, None)
+    return body
+
+
+# --- who may ask -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_anonymous_callers_get_401(read_api, url):
+    assert_error(read_api.get(url), 401, "not_authenticated")
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_a_broken_token_gets_401(read_api, url):
+    read_api.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+    assert_error(read_api.get(url), 401, "not_authenticated")
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_users_without_a_practitioner_profile_get_403(write_api, read_api, url):
+    authenticate(read_api, register(write_api)["tokens"])
+    assert_error(read_api.get(url), 403, "permission_denied")
+
+
+def test_nothing_published_yet_is_503_projection_lagging(practitioner, read_api):
+    authenticate(read_api, practitioner["tokens"])
+    assert_error(read_api.get(REVENUE), 503, "projection_lagging")
+
+
+# --- bad questions ---------------------------------------------------------------------------------------
+
+BAD_QUERIES = [
+    ({"start": "2025-03-10", "end": "2025-03-09"}, "end"),
+    ({"start": "2020-01-01", "end": "2022-12-31 "}, "end"),
+    ({"start": "2020-01-01", "end": "2023-01-01"}, "end"),  # 1,097 days
+    ({"start": "2019-01-01", "end": "2025-01-01"}, "end"),
+    ({"granularity": "hour"}, "granularity"),
+    ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+    ({"timezone": "localtime"}, "timezone"),
+    ({"timezone": "../../etc/passwd"}, "timezone"),
+    ({"timezone": "x" * 300}, "timezone"),
+    ({"start": "2025-13-01"}, "start"),
+    ({"start": "yesterday"}, "start"),
+    ({"end": "2025-02-30"}, "end"),
+    ({"end": "2025-03-01T00:00:00Z"}, "end"),
+    ({"start": "1999-12-31", "end": "2000-01-05"}, "start"),
+    ({"start": "2101-01-01", "end": "2101-01-02"}, "start"),
+    ({"compare": "next"}, "compare"),
+]
+
+
+def test_bad_input_is_a_400_envelope_naming_the_field(analyst, read_api):
+    for query, field in BAD_QUERIES:
+        for url in URLS:
+            body = assert_error(read_api.get(url, query), 400, "validation_error")
+            assert field in body["errors"], (query, body)
+
+
+def test_a_malformed_min_position_is_a_400(analyst, read_api):
+    body = assert_error(read_api.get(REVENUE, HTTP_X_MIN_POSITION="soon"), 400, "validation_error")
+    assert "X-Min-Position" in body["errors"]
+
+
+def test_three_years_exactly_is_accepted(analyst, read_api):
+    response = read_api.get(REVENUE, {"start": "2020-01-01", "end": "2022-12-31", "granularity": "month"})
+    assert response.status_code == 200, response.content
+    assert len(response.json()["data"]["periods"]) == 36
+
+
+# --- defaults, meta, positions, cache --------------------------------------------------------------------
+
+
+def test_defaults_are_the_last_thirty_days_by_day_in_the_practitioners_zone(analyst, read_api):
+    # (Tokens are checked against the real clock, so this one does not travel: "today" is London's today.)
+    london = ZoneInfo("Europe/London")
+    today = datetime.now(UTC).astimezone(london).date()
+    response = read_api.get(REVENUE)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    start = today - timedelta(days=29)
+    assert body["meta"]["filters_applied"] == {"start": start.isoformat(), "end": today.isoformat(),
+                                               "granularity": "day", "timezone": "Europe/London", "compare": None}
+    first = datetime.combine(start, time(0), tzinfo=london).astimezone(UTC)
+    last = datetime.combine(today + timedelta(days=1), time(0), tzinfo=london).astimezone(UTC)
+    assert body["meta"]["range"] == {"start": first.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                     "end": last.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    assert len(body["data"]["periods"]) == 30
+    assert body["data"]["totals"] == {"gross_cents": 0, "refunds_cents": 0, "net_cents": 0}
+    assert "previous" not in body["data"]
+
+
+def test_compare_previous_names_the_previous_window(analyst, read_api):
+    for url in URLS:
+        body = read_api.get(url, {"start": "2025-03-01", "end": "2025-03-31", "compare": "previous"}).json()
+        assert body["data"]["previous"]["start"] == "2025-01-29"
+        assert body["data"]["previous"]["end"] == "2025-02-28"
+
+
+def test_every_answer_says_which_snapshot_answered_and_caches_per_snapshot(analyst, read_api):
+    published = snapshots.current()
+    first = read_api.get(REVENUE, {"start": "2025-03-01", "end": "2025-03-31"})
+    assert first["X-Projection-Position"] == str(published.position)
+    assert first.json()["meta"]["snapshot"]["id"] == published.id
+    assert first["X-Cache"] == "miss"
+    again = read_api.get(REVENUE, {"start": "2025-03-01", "end": "2025-03-31"})
+    assert again["X-Cache"] == "hit" and again.json() == first.json()
+    assert read_api.get(REVENUE, {"start": "2025-03-01", "end": "2025-03-30"})["X-Cache"] == "miss"
+    newer = snapshots.publish(published.generation, force=True)
+    after = read_api.get(REVENUE, {"start": "2025-03-01", "end": "2025-03-31"})
+    assert after["X-Cache"] == "miss" and after.json()["meta"]["snapshot"]["id"] == newer.id
+
+
+def test_min_position_waits_for_a_snapshot_that_far(analyst, read_api):
+    published = snapshots.current()
+    ok = read_api.get(REVENUE, HTTP_X_MIN_POSITION=str(published.position))
+    assert ok.status_code == 200 and ok["X-Projection-Position"] == str(published.position)
+    with override_settings(MIN_POSITION_WAIT_SECONDS=0.3):
+        body = assert_error(read_api.get(REVENUE, HTTP_X_MIN_POSITION=str(published.position + 5)), 503,
+                            "projection_lagging")
+    assert body["errors"] == {"requested_position": published.position + 5, "projection_position": published.position}
+    # A publication during the wait answers it.
+    projection_file = layout.generation_file(published.generation)
+    with connections.writer(projection_file) as connection:
+        connection.execute("UPDATE warehouse_checkpoint SET position = position + 5")
+    timer = threading.Timer(0.3, lambda: snapshots.publish(published.generation))
+    timer.start()
+    try:
+        waited = read_api.get(REVENUE, HTTP_X_MIN_POSITION=str(published.position + 5))
+    finally:
+        timer.join()
+    assert waited.status_code == 200, waited.content
+    assert waited["X-Projection-Position"] == str(published.position + 5)

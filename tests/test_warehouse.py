@@ -1,0 +1,402 @@
+"""The warehouse projection on constructed events: the checkpoint inside the DuckDB file, derived facts,
+money resolved across batches, snapshot publication and garbage collection.
+
+(End-to-end figures against PostgreSQL are in ``tests/test_analytics_oracle.py``.)
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+import pytest
+
+from infra.environment import PROJECT_ROOT
+from kernel.events import RecordedEvent
+from warehouse import connections, layout, snapshots
+from warehouse.projection import WarehouseProjection
+
+
+@pytest.fixture(autouse=True)
+def fresh_warehouse() -> Iterator[None]:
+    connections.close_all()
+    shutil.rmtree(layout.root(), ignore_errors=True)
+    yield
+    connections.close_all()
+
+
+T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+
+
+class History:
+    """Builds a plausible event stream for one practitioner (positions 1, 2, 3…)."""
+
+    def __init__(self, zone: str = "Europe/London") -> None:
+        self.events: list[RecordedEvent] = []
+        self.zone = zone
+        self.practitioner = str(uuid.uuid4())
+        self.services: dict[str, str] = {}
+
+    def add(self, event_type: str, payload: dict[str, Any], at: datetime) -> RecordedEvent:
+        event = RecordedEvent(len(self.events) + 1, uuid.uuid4(), event_type, 1, event_type.split(".")[0],
+                              uuid.uuid4(), payload, None, None, at)
+        self.events.append(event)
+        return event
+
+    def setup(self, at: datetime = T0) -> History:
+        self.add("practitioner.registered", {
+            "practitioner_id": self.practitioner, "user_id": str(uuid.uuid4()), "display_name": "Pat", "title": "",
+            "bio": "", "timezone": self.zone, "is_active": True}, at)
+        for kind, price in (("session", 5000), ("package", 9000), ("course", 12000)):
+            service_id = str(uuid.uuid4())
+            self.services[kind] = service_id
+            self.add("service.created", {
+                "service_id": service_id, "practitioner_id": self.practitioner, "title": f"A {kind}",
+                "description": "", "service_type": kind, "format": "online", "status": "active",
+                "price_cents": price, "duration_minutes": 60, "created_at": at.isoformat()}, at)
+        return self
+
+    def client(self, at: datetime = T0, name: tuple[str, str] = ("Cleo", "Client")) -> str:
+        user_id = str(uuid.uuid4())
+        self.add("user.registered", {"user_id": user_id, "email": f"{user_id}@example.com", "first_name": name[0],
+                                     "last_name": name[1]}, at)
+        return user_id
+
+    def booking(self, event_type: str, state: dict[str, Any], at: datetime, **extra: Any) -> dict[str, Any]:
+        state = {**state, **{k: v for k, v in extra.items() if k in state}}
+        payload = {**state, **{k: v for k, v in extra.items() if k not in state}}
+        self.add(event_type, payload, at)
+        return state
+
+    def new_booking(self, client: str, kind: str, at: datetime, start: datetime | None, price: int,
+                    parent: str | None = None, status: str = "confirmed") -> dict[str, Any]:
+        return {"booking_id": str(uuid.uuid4()), "client_id": client, "practitioner_id": self.practitioner,
+                "service_id": self.services[kind], "service_type": kind, "status": status,
+                "start_at": start.isoformat() if start else None,
+                "end_at": (start + timedelta(hours=1)).isoformat() if start else None, "price_cents": price,
+                "session_ids": [], "parent_id": parent, "practitioner_timezone": self.zone,
+                "created_at": at.isoformat()}
+
+    def money(self, kind: str, client: str, amount: int, at: datetime, reference: tuple[str, str] = ("", "")) -> None:
+        event_type = {"spend": "credits.spent", "refund": "credits.refunded", "purchase": "credits.purchased",
+                      "adjustment": "credits.adjusted"}[kind]
+        self.add(event_type, {"transaction_id": str(uuid.uuid4()), "user_id": client, "sequence": 1,
+                              "amount_cents": amount, "balance_after_cents": 0, "reference_type": reference[0],
+                              "reference_id": reference[1], "created_at": at.isoformat()}, at)
+
+
+def rich_history(seed: int = 1) -> History:
+    """Sessions booked, rescheduled, cancelled with and without refunds, completed; a package with sessions."""
+    rng = random.Random(seed)
+    h = History().setup()
+    clients = [h.client(name=(f"C{i}", "Z")) for i in range(4)]
+    at = T0
+    for _ in range(30):
+        at += timedelta(hours=rng.randint(1, 30), minutes=rng.choice((0, 15, 30)))
+        client = rng.choice(clients)
+        h.money("purchase", client, 20000, at, ("payment", "ch_1"))
+        state = h.new_booking(client, "session", at, at + timedelta(days=rng.randint(1, 9)), 5000)
+        h.money("spend", client, -5000, at, ("booking", state["booking_id"]))
+        state = h.booking("booking.confirmed", state, at)
+        roll = rng.random()
+        later = at + timedelta(minutes=rng.randint(1, 300))
+        if roll < 0.3:
+            new_start = datetime.fromisoformat(state["start_at"]) + timedelta(hours=2)
+            h.booking("booking.rescheduled", state, later, start_at=new_start.isoformat(),
+                      end_at=(new_start + timedelta(hours=1)).isoformat(), previous_start_at=state["start_at"])
+        elif roll < 0.6:
+            refund = rng.choice((0, 5000))
+            h.booking("booking.cancelled", state, later, status="cancelled", cancelled_by="client",
+                      refund_cents=refund, reason="")
+            if refund:
+                h.money("refund", client, refund, later, ("booking", state["booking_id"]))
+        elif roll < 0.8:
+            h.booking("booking.completed", state, datetime.fromisoformat(state["start_at"]), status="completed",
+                      completed_by="practitioner")
+    client = clients[0]
+    parent = h.new_booking(client, "package", at, None, 9000)
+    h.money("spend", client, -9000, at, ("booking", parent["booking_id"]))
+    h.booking("booking.confirmed", parent, at)
+    child = h.new_booking(client, "session", at, None, 4500, parent=parent["booking_id"], status="unscheduled")
+    h.booking("booking.created_unscheduled", child, at, valid_until=(at + timedelta(days=180)).isoformat())
+    h.booking("booking.cancelled", child, at + timedelta(hours=1), status="cancelled", cancelled_by="client",
+              refund_cents=4500, reason="")
+    h.money("refund", client, 4500, at + timedelta(hours=1), ("booking", child["booking_id"]))
+    return h
+
+
+def fresh(generation: int = 1) -> WarehouseProjection:
+    projection = WarehouseProjection()
+    projection.prepare(generation)
+    return projection
+
+
+def apply_in_batches(projection: WarehouseProjection, events: list[RecordedEvent], generation: int,
+                     rng: random.Random) -> None:
+    start = 0
+    while start < len(events):
+        size = rng.randint(1, 9)
+        projection.apply(events[start:start + size], generation)
+        start += size
+
+
+def query(generation: int, sql: str) -> list[tuple]:
+    with connections.writer(layout.generation_file(generation)) as connection:
+        return connection.execute(sql).fetchall()
+
+
+# --- the checkpoint inside the file ----------------------------------------------------------------------
+
+
+def test_events_at_or_below_the_files_checkpoint_are_skipped_so_a_replayed_batch_changes_nothing():
+    history = rich_history()
+    projection = fresh()
+    projection.apply(history.events[:40], 1)
+    assert projection.checkpoint(1) == 40
+    before = projection.snapshot(1)
+    projection.apply(history.events[:40], 1)  # the runtime's checkpoint was lost: the same batch again
+    projection.apply(history.events[10:30], 1)
+    assert projection.snapshot(1) == before
+    assert projection.checkpoint(1) == 40
+    # Skipped, not re-applied: an event at or below the checkpoint is not even looked at.
+    first = history.events[0]
+    altered = RecordedEvent(first.position, first.event_id, first.type, 1, first.aggregate_type, first.aggregate_id,
+                            {**first.payload, "display_name": "Someone else"}, None, None, first.recorded_at)
+    projection.apply([altered], 1)
+    assert query(1, "SELECT display_name FROM dim_practitioner") == [("Pat",)]
+    projection.apply(history.events[35:], 1)  # overlapping: only the new part counts
+    assert projection.checkpoint(1) == len(history.events)
+    money = query(1, "SELECT count(*), sum(amount_cents) FROM fact_credit_movement")[0]
+    expected = [e.payload["amount_cents"] for e in history.events if e.type.startswith("credits.")]
+    assert money == (len(expected), sum(expected))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_applying_in_random_batches_equals_applying_all_at_once(seed):
+    history = rich_history(seed)
+    one = fresh(1)
+    one.apply(history.events, 1)
+    batched = fresh(2)
+    apply_in_batches(batched, history.events, 2, random.Random(seed))
+    image = one.snapshot(1)
+    assert len(image) > 50
+    assert batched.snapshot(2) == image
+
+
+def test_mark_drained_moves_the_checkpoint_forward_only():
+    history = rich_history()
+    projection = fresh()
+    projection.apply(history.events, 1)
+    head = len(history.events)
+    projection.mark_drained(1, head + 25)  # events the warehouse does not handle
+    assert projection.checkpoint(1) == head + 25
+    projection.mark_drained(1, 3)
+    assert projection.checkpoint(1) == head + 25
+    assert fresh(7).checkpoint(7) == 0
+    projection.discard(7)
+    assert projection.checkpoint(7) is None
+
+
+# --- derived facts ---------------------------------------------------------------------------------------
+
+
+def test_fact_booking_carries_the_lifecycle_and_the_start_in_the_practitioners_zone():
+    h = History("Europe/London").setup()
+    client = h.client()
+    # Booked for 01:30 UTC on the day London springs forward: 02:30 BST on the practitioner's clock.
+    state = h.new_booking(client, "session", T0, datetime(2025, 3, 30, 1, 30, tzinfo=UTC), 5000)
+    h.money("spend", client, -5000, T0, ("booking", state["booking_id"]))
+    state = h.booking("booking.confirmed", state, T0)
+    for hours in (1, 2):
+        start = datetime(2025, 3, 30, 1, 30, tzinfo=UTC) + timedelta(hours=hours)
+        state = h.booking("booking.rescheduled", state, T0 + timedelta(hours=hours), start_at=start.isoformat(),
+                          end_at=(start + timedelta(hours=1)).isoformat())
+    cancelled_at = T0 + timedelta(days=1, minutes=7)
+    h.booking("booking.cancelled", state, cancelled_at, status="cancelled", cancelled_by="practitioner",
+              refund_cents=5000, reason="ill")
+    h.money("refund", client, 5000, cancelled_at, ("booking", state["booking_id"]))
+    projection = fresh()
+    projection.apply(h.events, 1)
+    row = query(1, "SELECT status, start_at, start_local, reschedule_count, cancelled_at, cancelled_by, "
+                   "cancellation_refund_cents, refunded_cents, completed_at, created_at FROM fact_booking")
+    assert row == [("cancelled", datetime(2025, 3, 30, 3, 30), datetime(2025, 3, 30, 4, 30), 2,
+                    cancelled_at.replace(tzinfo=None), "practitioner", 5000, 5000, None, T0.replace(tzinfo=None))]
+
+
+def test_money_that_arrives_before_its_booking_is_attributed_once_the_booking_arrives():
+    h = History().setup()
+    client = h.client()
+    state = h.new_booking(client, "session", T0, T0 + timedelta(days=3), 5000)
+    h.money("spend", client, -5000, T0, ("booking", state["booking_id"]))
+    projection = fresh()
+    projection.apply(h.events, 1)  # the spend is in, its booking not yet
+    assert query(1, "SELECT practitioner_id, revenue_type FROM fact_credit_movement") == [(None, None)]
+    h.booking("booking.confirmed", state, T0)
+    projection.apply(h.events, 1)
+    assert query(1, "SELECT practitioner_id::VARCHAR, revenue_type, service_id::VARCHAR FROM fact_credit_movement") \
+        == [(h.practitioner, "session", h.services["session"])]
+
+
+def test_a_refunded_package_session_counts_against_the_package():
+    h = History().setup()
+    client = h.client()
+    parent = h.new_booking(client, "package", T0, None, 9000)
+    h.money("spend", client, -9000, T0, ("booking", parent["booking_id"]))
+    h.booking("booking.confirmed", parent, T0)
+    child = h.new_booking(client, "session", T0, None, 4500, parent=parent["booking_id"], status="unscheduled")
+    h.booking("booking.created_unscheduled", child, T0)
+    later = T0 + timedelta(days=2)
+    child = h.booking("booking.scheduled", child, later, status="confirmed",
+                      start_at=(later + timedelta(days=3)).isoformat(),
+                      end_at=(later + timedelta(days=3, hours=1)).isoformat())
+    h.booking("booking.cancelled", child, later + timedelta(hours=1), status="cancelled", cancelled_by="client",
+              refund_cents=4500, reason="")
+    h.money("refund", client, 4500, later + timedelta(hours=1), ("booking", child["booking_id"]))
+    projection = fresh()
+    apply_in_batches(projection, h.events, 1, random.Random(4))
+    assert query(1, "SELECT kind, amount_cents, revenue_type, service_id::VARCHAR FROM fact_credit_movement "
+                    "ORDER BY position") == [("spend", -9000, "package", h.services["package"]),
+                                             ("refund", 4500, "package", h.services["package"])]
+    assert query(1, "SELECT is_package_session, scheduled_at, refunded_cents FROM fact_booking "
+                    "WHERE parent_id IS NOT NULL") == [(True, later.replace(tzinfo=None), 4500)]
+
+
+def test_stream_unlocks_earn_the_streams_practitioner():
+    h = History().setup()
+    client = h.client()
+    stream_id = str(uuid.uuid4())
+    h.money("spend", client, -700, T0, ("stream", stream_id))
+    h.add("stream.unlocked", {"unlock_id": str(uuid.uuid4()), "stream_id": stream_id,
+                              "practitioner_id": h.practitioner, "user_id": client, "title": "Breathe",
+                              "method": "credits", "amount_cents": 700, "unlocked_at": T0.isoformat()}, T0)
+    projection = fresh()
+    projection.apply(h.events, 1)
+    assert query(1, "SELECT practitioner_id::VARCHAR, revenue_type FROM fact_credit_movement") == [
+        (h.practitioner, "stream")]
+
+
+def test_reviews_keep_their_latest_state():
+    h = History().setup()
+    client = h.client()
+    review = {"review_id": str(uuid.uuid4()), "booking_id": str(uuid.uuid4()), "client_id": client,
+              "practitioner_id": h.practitioner, "service_id": h.services["session"], "service_title": "A session",
+              "reviewer_name": "Cleo", "rating": 4, "comment": "Good", "status": "published", "reply": "",
+              "replied_at": None, "created_at": T0.isoformat(), "updated_at": T0.isoformat(),
+              "service_rating": {}, "practitioner_rating": {}}
+    h.add("review.published", review, T0)
+    h.add("review.updated", {**review, "rating": 5, "updated_at": (T0 + timedelta(hours=1)).isoformat()}, T0)
+    replied = T0 + timedelta(days=1)
+    h.add("review.replied", {**review, "rating": 5, "reply": "Thanks", "replied_at": replied.isoformat()}, replied)
+    projection = fresh()
+    projection.apply(h.events, 1)
+    assert query(1, "SELECT rating, status, replied_at FROM fact_review") == [(5, "published", replied.replace(
+        tzinfo=None))]
+    h.add("review.deleted", {**review, "rating": 5, "status": "deleted", "deleted_by": "author"}, replied)
+    projection.apply(h.events, 1)
+    assert query(1, "SELECT rating, status FROM fact_review") == [(5, "deleted")]
+
+
+def test_a_failing_batch_leaves_the_file_at_the_previous_batch():
+    history = rich_history()
+    projection = fresh()
+    projection.apply(history.events[:20], 1)
+    before = projection.snapshot(1)
+    broken = history.events[20]
+    bad = RecordedEvent(broken.position, broken.event_id, "booking.confirmed", 1, "booking", broken.aggregate_id,
+                        {"booking_id": "not-a-uuid"}, None, None, broken.recorded_at)
+    with pytest.raises(KeyError):
+        projection.apply([bad], 1)
+    assert projection.checkpoint(1) == 20
+    assert projection.snapshot(1) == before
+    projection.apply(history.events, 1)
+    assert projection.checkpoint(1) == len(history.events)
+
+
+# --- snapshots -------------------------------------------------------------------------------------------
+
+
+def test_readers_read_published_snapshots_while_the_writer_writes_and_old_files_are_collected():
+    history = rich_history()
+    projection = fresh()
+    projection.activate(1)
+    first = snapshots.current()
+    assert first is not None and (first.generation, first.position) == (1, 0)
+    projection.apply(history.events[:30], 1)
+    published = snapshots.publish(1)
+    assert published is not None and published.position == 30 and published.previous_file == first.file
+    reader = snapshots.SnapshotReader()
+    with reader.open() as (info, cursor):
+        assert info == published
+        held = cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0]
+        # The writer keeps writing and publishing while this reader holds its snapshot open.
+        projection.apply(history.events, 1)
+        assert snapshots.publish(1).position == len(history.events)
+        assert snapshots.publish(1).position == len(history.events)  # nothing new: the same snapshot
+        assert cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0] == held
+    expected = sum(1 for e in history.events if e.type.startswith("booking."))
+    with reader.open() as (info, cursor):
+        assert info.position == len(history.events)
+        assert cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0] == expected
+        assert cursor.execute("SELECT position FROM warehouse_checkpoint").fetchone()[0] == info.position
+    files = sorted(p.name for p in layout.snapshots_dir().glob("snap-*.duckdb"))
+    current = snapshots.current()
+    assert files == sorted([current.file, current.previous_file])
+    with pytest.raises(duckdb.Error), reader.open() as (_info, cursor):  # a snapshot is read-only
+        cursor.execute("DELETE FROM booking_event")
+
+
+def test_a_retired_generation_never_takes_readers_back():
+    history = rich_history()
+    old, new = fresh(1), fresh(2)
+    old.apply(history.events[:10], 1)
+    new.apply(history.events, 2)
+    new.activate(2)
+    assert snapshots.publish(1) is None
+    assert snapshots.current().generation == 2
+
+
+def test_a_second_process_waits_for_the_file_then_takes_over():
+    """One writer at a time: while this process holds the file another process cannot open it (DuckDB's
+    lock); the warehouse's writer in that process waits until the file is released, then takes over."""
+    history = rich_history()
+    projection = fresh()
+    projection.apply(history.events[:10], 1)
+    database = str(layout.generation_file(1))
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with connections.writer(layout.generation_file(1)):
+            held.set()
+            release.wait(30)
+        connections.close(layout.generation_file(1))
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        plain = ("import sys, duckdb; c = duckdb.connect(); c.execute(\"ATTACH '\" + sys.argv[1] + \"' AS wh\")")
+        attempt = subprocess.run([sys.executable, "-c", plain, database], capture_output=True, text=True, timeout=60)
+        assert attempt.returncode != 0 and "lock" in attempt.stderr.lower(), attempt.stderr
+        waiting = subprocess.Popen(
+            [sys.executable, "-c", "import sys, time; from pathlib import Path; from warehouse import connections; "
+             "t = time.monotonic(); w = connections.writer(Path(sys.argv[1])); c = w.__enter__(); "
+             "print(c.execute('SELECT position FROM warehouse_checkpoint').fetchone()[0], time.monotonic() - t)",
+             database], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)
+        assert waiting.poll() is None, waiting.communicate()
+    finally:
+        release.set()
+        holder.join(30)
+    out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, err
+    position, waited = out.split()
+    assert position == "10" and float(waited) > 0.5
