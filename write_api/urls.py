@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+import write_api.admin  # noqa: F401  (registers the command-only model admins)
 from api_conventions import health, middleware
 from api_conventions.docs import LocalRedocView
 from api_conventions.metrics import metrics_view
