@@ -6,16 +6,22 @@
 * **One instance at a time.** Draining holds a PostgreSQL session advisory lock per projection
   (released on unlock or when the connection dies with its process).
 * **Rebuild.** A new generation is filled from position 0 while the active one keeps serving and
-  advancing; the final catch-up and the switch happen under the projection's lock.
+  advancing; the final catch-up and the switch happen under the projection's lock. The database
+  state is switched first and readers second; every drain re-points readers at the database's
+  active generation, so a crash between the two steps heals on the next drain. The old generation
+  is discarded after a grace period, so reads that started on it just before the switch finish.
+* **Verify** replays into a scratch generation without blocking the drain, and only pauses it for
+  the final catch-up and the comparison.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +39,29 @@ log = logging.getLogger(__name__)
 
 _LOCK_NAMESPACE = 0x50524F4A  # "PROJ"
 Progress = Callable[[int, int], None]  # (applied position, target position)
+
+# How long a replaced generation stays readable after the switch: requests that looked up the
+# active generation just before it changed still read the old one for a few milliseconds.
+RETIRED_GENERATION_GRACE_SECONDS = 2.0
+
+# A projection object keeps per-batch state while applying; in one process (a rebuild from the CLI
+# next to a drain in a thread pool) two generations of one projection must not apply at once.
+_apply_locks: dict[str, threading.Lock] = {}
+_apply_locks_guard = threading.Lock()
+
+
+def _apply_lock(name: str) -> threading.Lock:
+    with _apply_locks_guard:
+        return _apply_locks.setdefault(name, threading.Lock())
+
+
+# The generation this process last pointed readers at, per projection (saves a pointer write per drain).
+_activated: dict[str, int] = {}
+
+
+def _activate(projection: Projection, generation: int) -> None:
+    projection.activate(generation)
+    _activated[projection.name] = generation
 
 
 def batch_size() -> int:
@@ -66,7 +95,7 @@ def _state(projection: Projection) -> ProjectionState:
     state, created = ProjectionState.objects.get_or_create(name=projection.name)
     if created:
         projection.prepare(state.active_generation)
-        projection.activate(state.active_generation)
+        _activate(projection, state.active_generation)
     return state
 
 
@@ -81,7 +110,8 @@ def _replay(projection: Projection, generation: int, start: int, *, up_to: int |
             return position
         relevant = [e for e in events if projection.handles(e.type)]
         if relevant:
-            projection.apply(relevant, generation)
+            with _apply_lock(projection.name):
+                projection.apply(relevant, generation)
         position = events[-1].position
         save(position)
         if progress is not None:
@@ -104,6 +134,9 @@ def drain(name: str) -> DrainResult:
             return DrainResult(name, ran=False, position=-1, applied_to=-1)
         state = _state(projection)
         generation, start = state.active_generation, state.active_position
+        if _activated.get(name) != generation:
+            # Readers follow the database's choice (heals a crash between a rebuild's two switch steps).
+            _activate(projection, generation)
 
         def save(position: int) -> None:
             ProjectionState.objects.filter(name=name).update(active_position=position,
@@ -120,14 +153,26 @@ def drain(name: str) -> DrainResult:
         return DrainResult(name, ran=True, position=start, applied_to=end)
 
 
-def drain_all() -> list[DrainResult]:
-    results = []
-    for name in projections():
-        result = drain(name)
-        # A trigger that arrived while we held the lock was skipped; look once more.
-        if result.ran and event_reader.head_position() > result.applied_to:
+def drain_all(names: Iterable[str] | None = None) -> list[DrainResult]:
+    """Drain every projection (or those ``names``, e.g. the ones a worker's queue owns), one after another.
+
+    One that fails does not hold up the others: its error (also recorded in its ``last_error``) is
+    raised once every projection has had its turn.
+    """
+    results, failures = [], []
+    for name in projections() if names is None else names:
+        try:
             result = drain(name)
+            # A trigger that arrived while we held the lock was skipped; look once more.
+            if result.ran and event_reader.head_position() > result.applied_to:
+                result = drain(name)
+        except Exception as exc:
+            log.exception("projection %s failed to drain", name)
+            failures.append(exc)
+            continue
         results.append(result)
+    if failures:
+        raise failures[0]
     return results
 
 
@@ -140,14 +185,17 @@ class RebuildResult:
     events_per_second: float
 
 
-def rebuild(name: str, *, progress: Progress | None = None) -> RebuildResult:
+def rebuild(name: str, *, progress: Progress | None = None, grace: float | None = None) -> RebuildResult:
     """Replay ``name`` from event 0 into a new generation, then switch readers to it atomically."""
     projection = projection_named(name)
     with projection_lock(name, purpose="rebuild") as acquired:
         if not acquired:
             raise RuntimeError(f"a rebuild of {name!r} is already running")
         state = _state(projection)
+        if state.building_generation and state.building_generation != state.active_generation:
+            projection.discard(state.building_generation)  # left by a rebuild that crashed
         generation = max(state.active_generation, state.building_generation or 0) + 1
+        projection.discard(generation)
         projection.prepare(generation)
         ProjectionState.objects.filter(name=name).update(building_generation=generation, building_position=0)
 
@@ -155,18 +203,25 @@ def rebuild(name: str, *, progress: Progress | None = None) -> RebuildResult:
             ProjectionState.objects.filter(name=name).update(building_position=position)
 
         started = time.perf_counter()
-        target = event_reader.head_position()
-        position = _replay(projection, generation, 0, up_to=None, save=save, progress=progress, target=target)
-        with projection_lock(name, wait=True):
-            position = _replay(projection, generation, position, up_to=None, save=save, progress=progress,
+        try:
+            position = _replay(projection, generation, 0, up_to=None, save=save, progress=progress,
                                target=event_reader.head_position())
-            old = ProjectionState.objects.get(name=name).active_generation
-            projection.activate(generation)
-            ProjectionState.objects.filter(name=name).update(
-                active_generation=generation, active_position=position, building_generation=None,
-                building_position=None, last_applied_at=timezone.now(), last_error="")
-            positions.publish(name, generation=generation, position=position)
+            with projection_lock(name, wait=True):
+                position = _replay(projection, generation, position, up_to=None, save=save, progress=progress,
+                                   target=event_reader.head_position())
+                old = ProjectionState.objects.get(name=name).active_generation
+                ProjectionState.objects.filter(name=name).update(
+                    active_generation=generation, active_position=position, building_generation=None,
+                    building_position=None, last_applied_at=timezone.now(), last_error="")
+                _activate(projection, generation)
+                positions.publish(name, generation=generation, position=position)
+        except BaseException:
+            if not ProjectionState.objects.filter(name=name, active_generation=generation).exists():
+                ProjectionState.objects.filter(name=name).update(building_generation=None, building_position=None)
+                projection.discard(generation)
+            raise
         elapsed = max(time.perf_counter() - started, 1e-9)
+        time.sleep(RETIRED_GENERATION_GRACE_SECONDS if grace is None else grace)
         projection.discard(old)
         return RebuildResult(name, old, generation, position, position / elapsed)
 
@@ -182,22 +237,30 @@ class VerifyResult:
 
 
 def verify(name: str, *, progress: Progress | None = None) -> VerifyResult:
-    """Replay from zero into a scratch generation and compare it with the live one at one position."""
+    """Replay from zero into a scratch generation and compare it with the live one at one position.
+
+    The long replay runs while the live projection keeps draining; the drain is paused only to
+    bring the scratch generation to the live position and take both snapshots.
+    """
     projection = projection_named(name)
     with projection_lock(name, purpose="rebuild") as acquired:
         if not acquired:
             raise RuntimeError(f"a rebuild of {name!r} is running; verify later")
-        with projection_lock(name, wait=True):
-            state = _state(projection)
-            live_generation, position = state.active_generation, state.active_position
-            scratch = max(state.active_generation, state.building_generation or 0) + 1000
-            projection.prepare(scratch)
-            try:
-                _replay(projection, scratch, 0, up_to=position, save=lambda _p: None, progress=progress,
+        state = _state(projection)
+        scratch = max(state.active_generation, state.building_generation or 0) + 1000
+        projection.discard(scratch)  # a verify that was killed may have left it
+        projection.prepare(scratch)
+        try:
+            reached = _replay(projection, scratch, 0, up_to=state.active_position, save=lambda _p: None,
+                              progress=progress, target=state.active_position)
+            with projection_lock(name, wait=True):
+                state = _state(projection)
+                live_generation, position = state.active_generation, state.active_position
+                _replay(projection, scratch, reached, up_to=position, save=lambda _p: None, progress=progress,
                         target=position)
                 live, replayed = projection.snapshot(live_generation), projection.snapshot(scratch)
-            finally:
-                projection.discard(scratch)
+        finally:
+            projection.discard(scratch)
     differences = _differences(live, replayed)
     return VerifyResult(name, position, not differences, _size(live), _size(replayed), differences)
 
@@ -207,16 +270,23 @@ def _size(snapshot: object) -> int:
 
 
 def _differences(live: object, replayed: object, limit: int = 20) -> list[str]:
+    """What differs between two snapshots, by item id (lists of documents) or by key (mappings)."""
     if live == replayed:
         return []
     if isinstance(live, list) and isinstance(replayed, list):
         by_id = lambda items: {str(i.get("id", n)) if isinstance(i, dict) else str(n): i  # noqa: E731
                                for n, i in enumerate(items)}
-        a, b = by_id(live), by_id(replayed)
-        out = [f"{key}: live={a.get(key)!r} replay={b.get(key)!r}"
-               for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)]
+        live, replayed = by_id(live), by_id(replayed)
+    if isinstance(live, dict) and isinstance(replayed, dict):
+        out = [f"{key}: live={_short(live.get(key))} replay={_short(replayed.get(key))}"
+               for key in sorted(set(live) | set(replayed), key=str) if live.get(key) != replayed.get(key)]
         return out[:limit]
     return ["snapshots differ"]
+
+
+def _short(value: object, width: int = 300) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[:width] + "…"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
-"""``python manage.py projections status | rebuild <name|all> | verify <name>``."""
+"""``python manage.py projections status | rebuild <name|all> | verify <name|all> | drain``."""
 
 from __future__ import annotations
+
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
@@ -8,10 +10,10 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 
@@ -27,11 +29,12 @@ class Command(BaseCommand):
         rebuild = sub.add_parser("rebuild", help="rebuild from event 0 into a new generation, then switch")
         rebuild.add_argument("name", help="a projection name or 'all'")
         verify = sub.add_parser("verify", help="compare the live projection with a fresh replay")
-        verify.add_argument("name")
+        verify.add_argument("name", help="a projection name or 'all'")
         sub.add_parser("drain", help="apply pending events now (what the workers do on each trigger)")
 
     def handle(self, *args, **options) -> None:
-        console = Console(file=self.stdout, soft_wrap=True)
+        # Piped or captured output gets the full table, not one squeezed into 80 columns.
+        console = Console(file=self.stdout, soft_wrap=True, width=None if self.stdout.isatty() else 200)
         action = options["action"]
         if action == "status":
             self._status(console)
@@ -43,7 +46,10 @@ class Command(BaseCommand):
             for name in names:
                 self._rebuild(console, name)
         elif action == "verify":
-            self._verify(console, self._known(options["name"]))
+            names = list(registry.projections()) if options["name"] == "all" else [self._known(options["name"])]
+            failed = [name for name in names if not self._verify(console, name)]
+            if failed:
+                raise CommandError(f"live projection differs from a fresh replay: {', '.join(failed)}")
 
     def _known(self, name: str) -> str:
         if name not in registry.projections():
@@ -66,29 +72,50 @@ class Command(BaseCommand):
     def _progress(self, console: Console) -> Progress:
         return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TaskProgressColumn(), TextColumn("{task.fields[rate]}"),
-                        TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+                        TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
+                        console=console)
+
+    def _reporter(self, progress: Progress, task: TaskID):
+        """A runtime progress callback updating ``task`` with events per second and time remaining.
+
+        Rate and ETA are computed here from the start time rather than rich's sliding-window speed,
+        which stays empty when a replay reports only a few large batches.
+        """
+        started = time.monotonic()
+
+        def report(position: int, target: int) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            rate = position / elapsed
+            remaining = max(target - position, 0) / rate if rate > 0 else None
+            progress.update(task, completed=position, total=max(target, 1),
+                            rate=f"{rate:,.0f} ev/s", eta=_clock(remaining))
+
+        return report
 
     def _rebuild(self, console: Console, name: str) -> None:
         with self._progress(console) as progress:
-            task = progress.add_task(f"rebuild {name}", total=None, rate="")
-
-            def report(position: int, target: int) -> None:
-                speed = progress.tasks[task].speed
-                progress.update(task, completed=position, total=target,
-                                rate=f"{speed:,.0f} ev/s" if speed else "")
-
-            result = runtime.rebuild(name, progress=report)
+            task = progress.add_task(f"rebuild {name}", total=None, rate="- ev/s", eta="-:--:--")
+            result = runtime.rebuild(name, progress=self._reporter(progress, task))
         console.print(f"{name}: generation {result.old_generation} → {result.new_generation} at position "
                       f"{result.position} ({result.events_per_second:,.0f} events/s)")
 
-    def _verify(self, console: Console, name: str) -> None:
+    def _verify(self, console: Console, name: str) -> bool:
         with self._progress(console) as progress:
-            task = progress.add_task(f"verify {name}", total=None, rate="")
-            result = runtime.verify(name, progress=lambda p, t: progress.update(task, completed=p, total=t))
+            task = progress.add_task(f"verify {name}", total=None, rate="- ev/s", eta="-:--:--")
+            result = runtime.verify(name, progress=self._reporter(progress, task))
         if result.matches:
             console.print(f"{name}: OK — live equals replay at position {result.position} "
                           f"({result.live_items} items)")
-            return
+            return True
+        console.print(f"{name}: MISMATCH — live differs from replay at position {result.position} "
+                      f"(live {result.live_items} items, replay {result.replay_items}):")
         for line in result.differences:
             console.print(f"  {line}")
-        raise CommandError(f"{name}: live projection differs from replay at position {result.position}")
+        return False
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--:--"
+    whole = int(round(seconds))
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"

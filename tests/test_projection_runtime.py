@@ -1,0 +1,834 @@
+"""The projection runtime: replay equivalence for every projection, one instance at a time, crash safety,
+rebuild under load, lag and verify.
+
+The tests loop over ``workers.registry.projections()``, so a new projection is covered as soon as it is
+registered; ``build_history`` must then produce the event types it handles (a test says which).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from infra.environment import PROJECT_ROOT, data_path
+from kernel.events import PractitionerUpdated, ServiceUpdated, registered_events
+from read_models.catalogue import store
+from search_index.engines import configured_engine
+from workers import event_reader, positions, runtime
+from workers.registry import projections
+from write_api.accounts.models import User
+from write_api.accounts.services import user_register
+from write_api.bookings.models import Booking
+from write_api.bookings.services import (
+    booking_cancel,
+    booking_complete,
+    booking_create,
+    booking_reschedule,
+    booking_schedule,
+    bookings_autocomplete,
+    session_cancel,
+)
+from write_api.catalogue.models import Category, Modality, Service
+from write_api.catalogue.services import (
+    service_archive,
+    service_create,
+    service_state,
+    service_update,
+    session_create,
+    session_update,
+)
+from write_api.credits.services import credits_adjust, credits_purchase
+from write_api.eventlog.models import Event, ProjectionState
+from write_api.eventlog.services import event_append
+from write_api.favorites.services import favorite_add, favorite_remove
+from write_api.practitioners.models import Practitioner
+from write_api.practitioners.services import practitioner_register, practitioner_update, profile_state
+from write_api.reviews.services import review_create, review_delete, review_reply, review_update
+from write_api.scheduling.services import block_add, block_remove, override_set, schedule_replace
+from write_api.streams.services import (
+    stream_archive,
+    stream_like,
+    stream_publish,
+    stream_save,
+    stream_unlike,
+    stream_unlock,
+    stream_unsave,
+    stream_update,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WAIT = 30.0
+
+# Event types some projection handles that build_history() cannot produce (none, ideally).
+NOT_YET_PRODUCIBLE: set[str] = set()
+
+
+# --- a realistic history, through the write side's commands ------------------------------------------
+
+
+def ensure_reference_data() -> None:
+    """Categories and modalities come from a data migration that transactional tests' flushes remove."""
+    for slug, name in (("mind", "Mind & mental health"), ("movement", "Movement & fitness")):
+        Category.objects.get_or_create(slug=slug, defaults={"name": name})
+    for slug, name in (("yoga", "Yoga"), ("breathwork", "Breathwork"), ("meditation", "Meditation")):
+        Modality.objects.get_or_create(slug=slug, defaults={"name": name})
+
+
+def build_history(rng: random.Random, *, practitioners: int = 3, clients: bool = True) -> Iterator[str]:
+    """Run commands like the API would; yield after each one (so callers can drain in between).
+
+    ``clients=False`` leaves out bookings, credits, reviews, streams and favourites (a lighter history
+    for tests about the runtime rather than about what each projection makes of every event)."""
+    ensure_reference_data()
+    staff = User.objects.create_user(email=f"staff-{uuid.uuid4().hex[:8]}@example.com", password="x",
+                                     is_staff=True)
+    base = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=10)
+    people: list[tuple[User, Practitioner]] = []
+    for i in range(practitioners):
+        user = user_register(email=f"p{i}-{uuid.uuid4().hex[:8]}@example.com", password="a-strong-password-1")
+        yield "user registered"
+        location = ({"online_only": True} if i % 2 == 0 else
+                    {"online_only": False, "address": f"{i} Main Street", "latitude": 51.5 + i / 10,
+                     "longitude": -0.12 - i / 10})
+        practitioner = practitioner_register(user=user, display_name=f"Practitioner {i}", title="Yoga teacher",
+                                             bio="Calm and kind.", timezone="Europe/London",
+                                             modalities=["yoga", "breathwork"][: 1 + i % 2], **location)
+        people.append((user, practitioner))
+        yield "practitioner registered"
+        schedule_replace(actor=user, windows=[{"weekday": d, "start_minute": 480, "end_minute": 1080}
+                                              for d in range(5)])
+        yield "schedule"
+        override_set(actor=user, day=date(2031, 1, 1 + i), windows=[])
+        override_set(actor=user, day=date(2031, 2, 1 + i), windows=[(600, 720), (780, 900)])
+        override_set(actor=user, day=date(2031, 1, 1 + i), windows=None)
+        yield "overrides"
+        block = block_add(actor=user, start_at=base + timedelta(days=40), end_at=base + timedelta(days=41))
+        block_add(actor=user, start_at=base + timedelta(days=50), end_at=base + timedelta(days=50, hours=3),
+                  reason="dentist")
+        yield "blocks"
+        block_remove(actor=user, block_id=block.id)
+        yield "block removed"
+
+    catalogue: list[dict[str, Any]] = []
+    for i, (user, practitioner) in enumerate(people):
+        day = base + timedelta(days=i * 7)
+        flow = service_create(actor=user, title=f"Vinyasa flow {i}", service_type="session", price_cents=4500,
+                              description="Breath-led yoga.", category="movement", modalities=["yoga"])
+        calm = service_create(actor=user, title=f"Calm breathing {i}", service_type="session", price_cents=3000,
+                              format=rng.choice(["online", "in_person", "hybrid"]), modalities=["breathwork"])
+        yield "sessions"
+        workshop = service_create(actor=user, title=f"Sunday workshop {i}", service_type="workshop",
+                                  price_cents=2500, capacity=8, duration_minutes=90, category="mind")
+        first = session_create(service_id=workshop.id, actor=user, start_at=day)
+        session_create(service_id=workshop.id, actor=user, start_at=day + timedelta(days=1))
+        yield "workshop"
+        session_update(service_id=workshop.id, session_id=first.id, actor=user,
+                       changes={"start_at": day + timedelta(hours=3), "capacity": 12})
+        yield "session moved"
+        course = service_create(actor=user, title=f"Six week course {i}", service_type="course", price_cents=20000,
+                                capacity=10)
+        for week in range(3):
+            session_create(service_id=course.id, actor=user, start_at=day + timedelta(days=2 + week * 7))
+        yield "course"
+        bundle = service_create(actor=user, title=f"Five flows {i}", service_type="bundle", price_cents=20000,
+                                children=[{"service_id": flow.id, "quantity": 5}])
+        package = service_create(actor=user, title=f"Starter pack {i}", service_type="package", price_cents=7000,
+                                 children=[{"service_id": flow.id, "quantity": 1},
+                                           {"service_id": calm.id, "quantity": 2}])
+        service_create(actor=user, title=f"Draft idea {i}", service_type="session", price_cents=100, status="draft")
+        yield "containers"
+        service_update(service_id=flow.id, actor=user, changes={"title": f"Vinyasa flow {i} (all levels)",
+                                                                "price_cents": 5000, "modalities": ["yoga",
+                                                                                                    "meditation"]})
+        service_update(service_id=bundle.id, actor=user,
+                       changes={"children": [{"service_id": flow.id, "quantity": 10}], "price_cents": 38000})
+        yield "updates"
+        service_update(service_id=calm.id, actor=user, changes={"status": "inactive"})
+        if rng.random() < 0.5:
+            service_update(service_id=calm.id, actor=user, changes={"status": "active", "description": "Back."})
+        yield "status"
+        service_archive(service_id=package.id, actor=user)
+        yield "archived"
+        practitioner_update(practitioner_id=practitioner.id, actor=user,
+                            changes={"display_name": f"Practitioner {i} (RYT 500)", "bio": "Twenty years."})
+        yield "profile"
+        catalogue.append({"flow": flow, "workshop": workshop, "workshop_session": first, "course": course,
+                          "bundle": bundle})
+
+    if clients:
+        yield from client_activity(rng, staff, people, catalogue)
+
+    # Staff suspend one practitioner for good and another for a while (what PATCH is_active does).
+    practitioner_update(practitioner_id=people[0][1].id, actor=staff, changes={"is_active": False})
+    yield "suspended"
+    practitioner_update(practitioner_id=people[-1][1].id, actor=staff, changes={"is_active": False})
+    yield "suspended"
+    practitioner_update(practitioner_id=people[-1][1].id, actor=staff, changes={"is_active": True})
+    yield "reinstated"
+
+
+def local_weekday(days_ahead: int, hour: int, zone: str = "Europe/London") -> datetime:
+    """``hour`` o'clock local time on the first weekday at least ``days_ahead`` days from now, in UTC."""
+    day = (timezone.now() + timedelta(days=days_ahead)).date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def client_activity(rng: random.Random, staff: User, people: list[tuple[User, Practitioner]],
+                    catalogue: list[dict[str, Any]]) -> Iterator[str]:
+    """Clients buy credits, book, reschedule, cancel, get completed, review; streams and favourites."""
+    clients = [user_register(email=f"c{n}-{uuid.uuid4().hex[:8]}@example.com", password="a-strong-password-1")
+               for n in range(3)]
+    yield "clients"
+    for client in clients:
+        credits_adjust(actor=staff, user=client, amount_cents=500_000, reason="Welcome credit")
+    credits_purchase(user=clients[0], amount_cents=5_000, payment_token="tok_test_success")
+    yield "credits"
+    for i, ((owner, practitioner), services) in enumerate(zip(people, catalogue, strict=True)):
+        a, b, c = rng.sample(clients, 3)
+        flow = services["flow"]
+        first = booking_create(client=a, service_id=flow.id, start_at=local_weekday(3, 10))
+        booking_reschedule(booking_id=first.id, actor=a, start_at=local_weekday(3, 12))
+        yield "booked and rescheduled"
+        doomed = booking_create(client=b, service_id=flow.id, start_at=local_weekday(4, 14))
+        booking_cancel(booking_id=doomed.id, actor=b, reason="Plans changed")
+        yield "cancelled"
+        workshop_sessions = list(services["workshop"].sessions.order_by("start_at"))
+        seat = booking_create(client=c, service_id=services["workshop"].id, session_id=workshop_sessions[-1].id)
+        booking_create(client=b, service_id=services["workshop"].id, session_id=workshop_sessions[0].id)
+        booking_create(client=b, service_id=services["course"].id)
+        yield "group bookings"
+        pack = booking_create(client=c, service_id=services["bundle"].id)
+        child = pack.children.order_by("id").first()
+        booking_schedule(booking_id=child.id, actor=c, start_at=local_weekday(5, 16))
+        yield "bundle"
+        session_cancel(service_id=services["workshop"].id, session_id=workshop_sessions[-1].id, actor=owner)
+        assert Booking.objects.get(id=seat.id).status == "cancelled"
+        yield "session cancelled"
+        first = Booking.objects.get(id=first.id)
+        booking_complete(booking_id=first.id, actor=owner, now=first.end_at + timedelta(hours=1))
+        bookings_autocomplete(now=Booking.objects.get(id=child.id).end_at + timedelta(minutes=5))
+        yield "completed"
+        review = review_create(booking_id=first.id, actor=a, rating=4 + i % 2, comment="Lovely class.")
+        review_update(review_id=review.id, actor=a, rating=5, comment="Lovely class, thank you.")
+        review_reply(review_id=review.id, actor=owner, reply="Thank you!")
+        other = review_create(booking_id=child.id, actor=c, rating=2, comment="Too fast.")
+        review_delete(review_id=other.id, actor=c)
+        yield "reviews"
+        free = stream_publish(actor=owner, title=f"Morning breath {i}", modalities=["breathwork"], tags=["calm"],
+                              description="Ten minutes.", body="Inhale.", media_url="https://example.com/a.mp4")
+        premium = stream_publish(actor=owner, title=f"Deep practice {i}", tags=["deep"], description="An hour.",
+                                 body="Full class.", media_url="https://example.com/b.mp4", access="premium",
+                                 price_cents=900)
+        stream_update(stream_id=free.id, actor=owner, changes={"title": f"Morning breath {i} (new)", "tags": ["am"]})
+        yield "streams"
+        stream_like(stream_id=free.id, user=a)
+        stream_like(stream_id=free.id, user=b)
+        stream_unlike(stream_id=free.id, user=b)
+        stream_save(stream_id=premium.id, user=a)
+        stream_save(stream_id=premium.id, user=c)
+        stream_unsave(stream_id=premium.id, user=c)
+        stream_unlock(stream_id=premium.id, user=a)
+        yield "reactions"
+        favorite_add(user=a, object_type="practitioner", object_id=practitioner.id)
+        favorite_add(user=a, object_type="service", object_id=flow.id)
+        favorite_add(user=b, object_type="stream", object_id=free.id)
+        favorite_remove(user=a, object_type="service", object_id=flow.id)
+        yield "favorites"
+        if i % 2:
+            stream_archive(stream_id=free.id, actor=owner)
+            yield "stream archived"
+
+
+def run_history(rng: random.Random, **kwargs: Any) -> None:
+    for _ in build_history(rng, **kwargs):
+        pass
+
+
+class UpdateWriter:
+    """Many more realistic events, fast: service and practitioner updates carrying their real state."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.services = [service_state(s) for s in Service.objects.order_by("id")]
+        self.people = [profile_state(p) for p in Practitioner.objects.order_by("id")]
+        self.rounds = 0
+
+    def append(self, rounds: int = 1) -> int:
+        rng = self.rng
+        for _ in range(rounds):
+            n = self.rounds = self.rounds + 1
+            events: list[Any] = [ServiceUpdated(**{**s, "title": f"{s['title']} r{n}",
+                                                   "price_cents": rng.randrange(1000, 9000, 100)})
+                                 for s in rng.sample(self.services, min(6, len(self.services)))]
+            p = rng.choice(self.people)
+            events.append(PractitionerUpdated(**{**p, "bio": f"Update {n}", "is_active": rng.random() < 0.8}))
+            with transaction.atomic(durable=True):
+                event_append(events, actor_id=None)
+        return event_reader.head_position()
+
+
+def append_updates(rounds: int, *, seed: int = 7) -> int:
+    return UpdateWriter(seed).append(rounds)
+
+
+def set_batch_size(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    monkeypatch.setenv("PROJECTION_BATCH_SIZE", str(size))
+
+
+def state(name: str) -> ProjectionState:
+    return ProjectionState.objects.get(name=name)
+
+
+def assert_same(name: str, live: Any, replayed: Any) -> None:
+    assert live == replayed, f"{name}: " + "; ".join(runtime._differences(live, replayed))
+
+
+def in_thread(target: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            target()
+        finally:
+            connection.close()
+
+    return run
+
+
+# --- (a) replay equivalence --------------------------------------------------------------------------
+
+
+def test_history_covers_every_event_type_a_projection_handles():
+    run_history(random.Random(1), practitioners=2)
+    produced = set(Event.objects.values_list("type", flat=True).distinct())
+    for name, projection in projections().items():
+        handled = {t for t in registered_events() if projection.handles(t)}
+        missing = handled - produced - NOT_YET_PRODUCIBLE
+        assert not missing, f"extend build_history() so that it produces {sorted(missing)} (handled by {name})"
+
+
+def test_batched_apply_equals_rebuild_from_zero_for_every_projection(monkeypatch):
+    rng = random.Random(11)
+    names = list(projections())
+    assert names, "no projection registered"
+    for _ in build_history(rng, practitioners=2):
+        if rng.random() < 0.3:
+            set_batch_size(monkeypatch, rng.randint(1, 9))
+            for name in names:
+                if rng.random() < 0.7:
+                    runtime.drain(name)
+    append_updates(4)
+    set_batch_size(monkeypatch, rng.randint(2, 9))
+    results = runtime.drain_all()
+    head = event_reader.head_position()
+    assert head > 80
+    assert [(r.name, r.ran, r.applied_to) for r in results] == [(name, True, head) for name in names]
+
+    set_batch_size(monkeypatch, 1000)
+    for name, projection in projections().items():
+        before = state(name)
+        assert before.active_position == head
+        incremental = projection.snapshot(before.active_generation)
+        assert len(incremental) > 0, f"{name} projected nothing"
+        result = runtime.rebuild(name, grace=0)
+        assert (result.old_generation, result.new_generation, result.position) == (
+            before.active_generation, before.active_generation + 1, head)
+        assert_same(name, incremental, projection.snapshot(result.new_generation))
+
+
+def test_a_batch_applied_twice_in_a_row_changes_nothing(monkeypatch):
+    """At-least-once delivery: after a crash between apply and checkpoint the same batch comes again."""
+    run_history(random.Random(3), practitioners=1)
+    append_updates(2)
+    set_batch_size(monkeypatch, 10)
+    runtime.drain_all()
+    head = event_reader.head_position()
+    for name, projection in projections().items():
+        live = projection.snapshot(state(name).active_generation)
+        twice = 77
+        projection.discard(twice)
+        projection.prepare(twice)
+        try:
+            for start in range(0, head, 10):
+                events = [e for e in event_reader.events_after(start, limit=10) if projection.handles(e.type)]
+                if events:
+                    projection.apply(events, twice)
+                    projection.apply(events, twice)
+            assert_same(name, live, projection.snapshot(twice))
+        finally:
+            projection.discard(twice)
+
+
+# --- (b) one instance at a time ----------------------------------------------------------------------
+
+
+def hold_lock(name: str, held: threading.Event, release: threading.Event, acquired: list[bool]) -> None:
+    """Another worker: holds ``name``'s drain lock (in its own database session) until released."""
+    with runtime.projection_lock(name) as got:
+        acquired.append(got)
+        held.set()
+        release.wait(WAIT)
+
+
+def test_drain_is_skipped_while_another_instance_holds_the_lock():
+    run_history(random.Random(4), practitioners=1, clients=False)
+    head = event_reader.head_position()
+    for name in projections():
+        held, release = threading.Event(), threading.Event()
+        acquired: list[bool] = []
+        holder = threading.Thread(target=in_thread(lambda n=name, h=held, r=release, a=acquired: hold_lock(n, h, r, a)))
+        holder.start()
+        assert held.wait(WAIT)
+        try:
+            skipped = runtime.drain(name)
+        finally:
+            release.set()
+            holder.join(WAIT)
+        assert acquired == [True]
+        assert (skipped.ran, skipped.applied_to) == (False, -1)
+        assert not ProjectionState.objects.filter(name=name, active_position__gt=0).exists()
+        ran = runtime.drain(name)
+        assert (ran.ran, ran.position, ran.applied_to) == (True, 0, head)
+
+
+def test_a_second_rebuild_is_refused_while_one_runs_in_another_session():
+    import psycopg
+
+    name = next(iter(projections()))
+    params = connection.settings_dict
+    other = psycopg.connect(dbname=params["NAME"], host=params["HOST"] or None, port=params["PORT"] or None,
+                            user=params["USER"] or None, password=params["PASSWORD"] or None, autocommit=True)
+    try:
+        key = runtime._lock_key(f"rebuild:{name}")
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [runtime._LOCK_NAMESPACE, key])
+        with pytest.raises(RuntimeError, match="already running"):
+            runtime.rebuild(name, grace=0)
+        assert runtime.drain(name).ran is True  # draining is a different lock
+    finally:
+        pid = other.info.backend_pid
+        other.close()  # the session ends: PostgreSQL releases its advisory locks
+    with connection.cursor() as cursor:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.01)
+    assert runtime.rebuild(name, grace=0).new_generation == 2
+
+
+def test_two_workers_taking_turns_equal_a_rebuild(monkeypatch):
+    """Celery runs several worker processes; each has its own projection objects and takes the drain
+    lock in turn, often milliseconds apart. What one caches must not hide what the other applied."""
+    from search_index.engines import configured_engine as engine_factory
+    from workers import registry
+
+    run_history(random.Random(15), practitioners=1, clients=False)
+    worker_a = registry.projections()
+    runtime.drain_all()  # worker A has now read (and may cache) every read model
+    registry.projections.cache_clear()
+    engine_factory.cache_clear()
+    worker_b = registry.projections()
+    assert all(worker_b[name] is not worker_a[name] for name in worker_a)
+    [profile] = [profile_state(p) for p in Practitioner.objects.all()]
+    services = [service_state(s) for s in Service.objects.order_by("id")]
+
+    def turn(worker: dict, name: str, events: list[Any]) -> None:
+        with transaction.atomic(durable=True):
+            event_append(events, actor_id=None)
+        monkeypatch.setattr(runtime, "projection_named", lambda n: worker[n])
+        assert runtime.drain(name).ran
+
+    n = 0
+    for name, projection in worker_a.items():
+        for _ in range(2):
+            n += 1
+            # B changes every service; right after, A applies a profile change that re-reads them.
+            turn(worker_b, name, [ServiceUpdated(**{**s, "price_cents": 1000 + n}) for s in services])
+            turn(worker_a, name, [PractitionerUpdated(**{**profile, "bio": f"Bio {n}"})])
+        assert state(name).active_position == event_reader.head_position()
+        live = projection.snapshot(state(name).active_generation)
+        assert_same(name, live, projection.snapshot(runtime.rebuild(name, grace=0).new_generation))
+
+
+def test_a_failing_projection_does_not_hold_up_the_others(monkeypatch):
+    run_history(random.Random(16), practitioners=1, clients=False)
+    head = event_reader.head_position()
+    broken = next(iter(projections()))
+
+    def fail(events, generation):
+        raise ValueError("handler bug")
+
+    monkeypatch.setattr(projections()[broken], "apply", fail)
+    with pytest.raises(ValueError, match="handler bug"):
+        runtime.drain_all()
+    for s in runtime.status():
+        if s.name == broken:
+            assert (s.position, s.last_error) == (0, "ValueError: handler bug")
+        else:
+            assert (s.position, s.lag_events, s.last_error) == (head, 0, "")
+    monkeypatch.undo()
+    assert [r.applied_to for r in runtime.drain_all()] == [head] * len(projections())
+    assert state(broken).last_error == ""
+
+
+# --- (c) a crash mid-batch loses nothing and duplicates nothing ------------------------------------
+
+
+def database_url_for_tests() -> str:
+    url = os.environ["DATABASE_URL"]
+    return urlsplit(url)._replace(path="/" + connection.settings_dict["NAME"]).geturl()
+
+
+def drain_subprocess(batch_size: int) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "REDIS_URL": settings.REDIS_URL,
+           "DATA_DIR": str(data_path()), "PROJECTION_BATCH_SIZE": str(batch_size), "EVENT_DISPATCH": "off",
+           "DJANGO_SETTINGS_MODULE": "workers.settings"}
+    return subprocess.Popen([sys.executable, "manage.py", "projections", "drain"], cwd=PROJECT_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def applied_total() -> int:
+    return sum(ProjectionState.objects.values_list("active_position", flat=True))
+
+
+def caught_up(head: int) -> bool:
+    names = set(projections())
+    done = set(ProjectionState.objects.filter(active_position=head).values_list("name", flat=True))
+    return done >= names
+
+
+def kill_mid_drain(rng: random.Random, batch_size: int) -> bool:
+    """Start a drain process and SIGKILL it once it has applied a few batches; True if it was killed."""
+    before = applied_total()
+    remaining = event_reader.head_position() * len(projections()) - before
+    process = drain_subprocess(batch_size)
+    target = before + rng.randint(1, max(remaining - batch_size, 1))  # anywhere in any projection's drain
+    deadline = time.monotonic() + WAIT
+    while process.poll() is None and applied_total() < target and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(rng.random() * 0.02)  # land anywhere inside a batch: applying, saving or publishing
+    if process.poll() is not None:
+        return False
+    process.send_signal(signal.SIGKILL)
+    process.wait(WAIT)
+    return True
+
+
+def drain_to_completion(batch_size: int, head: int) -> None:
+    """Run drain processes until every checkpoint is at ``head`` (a killed one's session may linger)."""
+    for _ in range(10):
+        process = drain_subprocess(batch_size)
+        output, _ = process.communicate(timeout=120)
+        assert process.returncode == 0, output.decode()
+        if caught_up(head):
+            return
+        time.sleep(0.2)
+    raise AssertionError("drain never caught up")
+
+
+def test_killed_drain_processes_lose_and_duplicate_nothing():
+    rng = random.Random(5)
+    run_history(rng, practitioners=1)
+    runtime.drain_all()  # this process has now read (and may cache) every read model
+    head = append_updates(8)
+    kills = sum(kill_mid_drain(rng, batch_size=4) for _ in range(2))
+    assert kills >= 1, "the drain finished before it could be killed; give it more events"
+    assert not caught_up(head)
+    drain_to_completion(4, head)
+    # This process takes its turn again, like a second Celery worker: it must see what the others applied.
+    head = append_updates(2, seed=10)
+    assert [r.applied_to for r in runtime.drain_all()] == [head] * len(projections())
+
+    for name, projection in projections().items():
+        live = state(name)
+        assert live.active_position == head
+        assert positions.client().hget(f"projection:{name}", "position") == str(head).encode()
+        snapshot = projection.snapshot(live.active_generation)
+        if isinstance(snapshot, list):
+            ids = [item["id"] for item in snapshot]
+            assert len(ids) == len(set(ids)), f"{name} holds duplicates"
+        rebuilt = runtime.rebuild(name, grace=0)
+        assert_same(name, snapshot, projection.snapshot(rebuilt.new_generation))
+
+
+# --- (d) rebuild while readers read ----------------------------------------------------------------
+
+
+def tantivy_generation_dirs(generation: int) -> list[str]:
+    return [str(p) for p in data_path("search").rglob(f"*_g{generation}") if p.is_dir()]
+
+
+def test_rebuild_switches_generation_while_reads_keep_answering(read_api, monkeypatch):
+    from read_models import settings as read_settings
+
+    unthrottled = {**read_settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        scope: None for scope in read_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}}
+    monkeypatch.setattr(read_settings, "REST_FRAMEWORK", unthrottled)  # this reader is one busy client
+    run_history(random.Random(6), practitioners=2, clients=False)
+    runtime.drain_all()
+    head = event_reader.head_position()
+    query = "/api/v1/search/?q=workshop&type=service"
+    expected_search = {hit["id"] for hit in read_api.get(query).json()["data"]}
+    assert len(expected_search) == 1  # the suspended practitioner's workshop is not found
+    service = Service.objects.get(id=sorted(expected_search)[0])
+    expected_detail = read_api.get(f"/api/v1/services/{service.id}/").json()["data"]
+    assert expected_detail["id"] == str(service.id)
+    engine = configured_engine()
+
+    stop = threading.Event()
+    failures: list[str] = []
+    seen: dict[str, set[int | None]] = {"search": set(), "catalogue": set()}
+    reads = [0]
+    last_position = [0]
+
+    def read_loop() -> None:
+        while not stop.is_set():
+            seen["search"].add(getattr(engine, "active_generation", lambda: None)())
+            seen["catalogue"].add(store.active_generation())
+            found = read_api.get(query)
+            detail = read_api.get(f"/api/v1/services/{service.id}/")
+            reads[0] += 1
+            for response in (found, detail):
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code}: {response.content[:200]!r}")
+                    continue
+                position = int(response["X-Projection-Position"])
+                if position < last_position[0]:
+                    failures.append(f"position went back from {last_position[0]} to {position}")
+                last_position[0] = position
+            if found.status_code == 200 and {hit["id"] for hit in found.json()["data"]} != expected_search:
+                failures.append(f"search answered {found.json()['data']!r}")
+            if detail.status_code == 200 and detail.json()["data"] != expected_detail:
+                failures.append(f"detail answered {detail.json()['data']!r}")
+
+    reader = threading.Thread(target=read_loop)
+    reader.start()
+    try:
+        while reads[0] < 3:
+            time.sleep(0.01)
+        results = {name: runtime.rebuild(name, grace=0.3) for name in projections()}
+        started = reads[0]
+        while reads[0] < started + 3:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        reader.join(WAIT)
+
+    assert failures == []
+    assert reads[0] > 10
+    for name, result in results.items():
+        assert (result.old_generation, result.new_generation, result.position) == (1, 2, head)
+        assert state(name).active_generation == 2
+    if "search" in results and engine.name == "tantivy":
+        assert {1, 2} <= seen["search"]
+        assert engine.active_generation() == 2
+        assert tantivy_generation_dirs(1) == []
+        assert tantivy_generation_dirs(2) != []
+    if "catalogue" in results:
+        assert {1, 2} <= seen["catalogue"]
+        assert store.active_generation() == 2
+        assert list(store.client().scan_iter(match=store.prefix(1) + "*")) == []
+
+
+def test_the_old_generation_stays_readable_for_a_grace_period_after_the_switch():
+    """A reader that looked up the active generation just before the switch still finds its data."""
+    run_history(random.Random(8), practitioners=1, clients=False)
+    runtime.drain_all()
+    service_id = str(Service.objects.filter(status="active").order_by("id").first().id)
+    assert store.read_doc(1, f"service:{service_id}") is not None
+    projection = projections()["catalogue"]
+    real_activate = projection.activate
+    late_reads: list[Any] = []
+    readers: list[threading.Thread] = []
+
+    def read_old_generation_a_moment_later() -> None:
+        time.sleep(0.1)
+        late_reads.append(store.read_doc(1, f"service:{service_id}"))
+
+    def activate(generation: int) -> None:
+        real_activate(generation)
+        readers.append(threading.Thread(target=read_old_generation_a_moment_later))
+        readers[-1].start()
+
+    projection.activate = activate  # type: ignore[method-assign]
+    try:
+        result = runtime.rebuild("catalogue", grace=0.5)
+    finally:
+        del projection.activate
+        for reader in readers:
+            reader.join(WAIT)
+    assert result.new_generation == 2
+    assert late_reads and late_reads[0] is not None and late_reads[0]["id"] == service_id
+    assert store.read_doc(1, f"service:{service_id}") is None  # discarded once the grace period ended
+    assert list(store.client().scan_iter(match=store.prefix(1) + "*")) == []
+
+
+def test_rebuild_keeps_up_with_writes_and_drains_running_meanwhile(monkeypatch):
+    """Writes and drains go on while the new generation fills; the final catch-up takes the rest."""
+    run_history(random.Random(9), practitioners=1, clients=False)
+    runtime.drain_all()
+    set_batch_size(monkeypatch, 10)
+    for name, projection in projections().items():
+        drained: list[runtime.DrainResult] = []
+
+        def progress(position: int, target: int, name: str = name, drained: list = drained) -> None:
+            if not drained:  # once, while the new generation is half built: a write and a drain elsewhere
+                worker = threading.Thread(target=in_thread(lambda: drained.append(write_and_drain(name))))
+                worker.start()
+                worker.join(WAIT)
+
+        result = runtime.rebuild(name, progress=progress, grace=0)
+        head = event_reader.head_position()
+        assert len(drained) == 1 and (drained[0].ran, drained[0].applied_to) == (True, head)
+        live = state(name)
+        assert (result.position, live.active_generation, live.active_position) == (head, 2, head)
+        runtime.drain(name)
+        assert_same(name, projection.snapshot(2), projection.snapshot(runtime.rebuild(name, grace=0).new_generation))
+
+
+def write_and_drain(name: str) -> runtime.DrainResult:
+    append_updates(1, seed=random.randrange(1000))
+    return runtime.drain(name)
+
+
+def test_a_crash_between_the_two_switch_steps_heals_on_the_next_drain(monkeypatch):
+    run_history(random.Random(10), practitioners=1, clients=False)
+    runtime.drain_all()
+    projection = projections()["catalogue"]
+    real_activate = projection.activate
+
+    def crash_on_new_generation(generation: int) -> None:
+        if generation == 2:
+            raise KeyboardInterrupt("killed between the database switch and the reader switch")
+        real_activate(generation)
+
+    monkeypatch.setattr(projection, "activate", crash_on_new_generation)
+    with pytest.raises(KeyboardInterrupt):
+        runtime.rebuild("catalogue", grace=0)
+    monkeypatch.setattr(projection, "activate", real_activate)
+    assert state("catalogue").active_generation == 2
+    assert store.active_generation() == 1  # readers still on the old generation
+    runtime.drain("catalogue")
+    assert store.active_generation() == 2
+    assert_same("catalogue", projection.snapshot(1), projection.snapshot(2))
+
+
+# --- (e) lag --------------------------------------------------------------------------------------
+
+
+def test_status_reports_lag_in_events_and_seconds_then_zero_after_drain():
+    written = datetime(2031, 5, 6, 7, 0, 0, tzinfo=UTC)
+    with time_machine.travel(written, tick=False):
+        run_history(random.Random(2), practitioners=1, clients=False)
+    head = event_reader.head_position()
+    with time_machine.travel(written + timedelta(seconds=42.5), tick=False):
+        lagging = {s.name: s for s in runtime.status()}
+    assert set(lagging) == set(projections())
+    for s in lagging.values():
+        assert (s.position, s.head, s.lag_events, s.lag_seconds) == (0, head, head, 42.5)
+
+    runtime.drain_all()
+    with time_machine.travel(written + timedelta(seconds=100), tick=False):
+        settled = {s.name: s for s in runtime.status()}
+    for s in settled.values():
+        assert (s.position, s.head, s.lag_events, s.lag_seconds, s.last_error) == (head, head, 0, 0.0, "")
+        assert s.last_applied_at is not None
+
+
+def test_status_lag_counts_from_the_oldest_unapplied_event():
+    first = datetime(2031, 5, 6, 7, 0, 0, tzinfo=UTC)
+    with time_machine.travel(first, tick=False):
+        run_history(random.Random(2), practitioners=1, clients=False)
+    runtime.drain_all()
+    applied = event_reader.head_position()
+    with time_machine.travel(first + timedelta(seconds=10), tick=False):
+        append_updates(2)
+    with time_machine.travel(first + timedelta(seconds=13), tick=False):
+        append_updates(1)
+    head = event_reader.head_position()
+    with time_machine.travel(first + timedelta(seconds=20), tick=False):
+        for s in runtime.status():
+            assert (s.position, s.lag_events, s.lag_seconds) == (applied, head - applied, 10.0)
+
+
+# --- (f) verify -------------------------------------------------------------------------------------
+
+
+def test_verify_passes_after_drains_and_detects_a_tampered_read_model(monkeypatch):
+    rng = random.Random(13)
+    for _ in build_history(rng, practitioners=1):
+        if rng.random() < 0.1:
+            set_batch_size(monkeypatch, rng.randint(5, 20))
+            runtime.drain_all()
+    runtime.drain_all()
+    head = event_reader.head_position()
+    for name in projections():
+        result = runtime.verify(name)
+        assert (result.name, result.position, result.matches, result.differences) == (name, head, True, [])
+        assert result.live_items == result.replay_items > 0
+
+    if "search" in projections():
+        engine = configured_engine()
+        some = engine.all_documents(state("search").active_generation)[0]
+        engine.write(state("search").active_generation, [{**some, "id": "bogus", "title": "Injected"}])
+        tampered = runtime.verify("search")
+        assert not tampered.matches
+        assert tampered.live_items == tampered.replay_items + 1
+        assert len(tampered.differences) == 1 and tampered.differences[0].startswith("bogus: live=")
+    if "catalogue" in projections():
+        key = store.prefix(state("catalogue").active_generation) + "service:bogus"
+        store.client().set(key, b'{"id": "bogus"}')
+        tampered = runtime.verify("catalogue")
+        assert not tampered.matches
+        assert tampered.differences and "service:bogus" in tampered.differences[0]
+    # Verify never moves the live projection nor leaves its scratch generation behind.
+    for name in projections():
+        assert (state(name).active_generation, state(name).active_position, state(name).building_generation) == (
+            1, head, None)
+    assert list(store.client().scan_iter(match="rm:catalogue:g1001:*")) == []
+    assert tantivy_generation_dirs(1001) == []
+
+
+def test_verify_does_not_stop_the_drain_while_it_replays(monkeypatch):
+    run_history(random.Random(14), practitioners=1, clients=False)
+    runtime.drain_all()
+    drained: list[runtime.DrainResult] = []
+
+    def other_worker(name: str) -> None:
+        append_updates(1, seed=99)
+        drained.append(runtime.drain(name))
+
+    set_batch_size(monkeypatch, 10)
+    for name in projections():
+        drained.clear()
+
+        def progress(position: int, target: int, name: str = name) -> None:
+            if not drained:  # once, in the middle of the scratch replay: another worker drains
+                worker = threading.Thread(target=in_thread(lambda: other_worker(name)))
+                worker.start()
+                worker.join(WAIT)
+
+        result = runtime.verify(name, progress=progress)
+        head = event_reader.head_position()
+        assert len(drained) == 1
+        assert (drained[0].ran, drained[0].applied_to) == (True, head)
+        assert (result.matches, result.position) == (True, head)

@@ -1,0 +1,146 @@
+"""``python manage.py projections status | rebuild <name|all> | verify <name|all> | drain``."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import re
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from infra.environment import PROJECT_ROOT, data_path
+from read_models.catalogue import store
+from tests.test_projection_runtime import database_url_for_tests, run_history
+from workers import event_reader, runtime
+from workers.registry import projections
+from write_api.eventlog.models import ProjectionState
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def no_grace_period(monkeypatch):
+    monkeypatch.setattr(runtime, "RETIRED_GENERATION_GRACE_SECONDS", 0)
+
+
+def projections_command(*args: str) -> str:
+    out = io.StringIO()
+    call_command("projections", *args, stdout=out)
+    return out.getvalue()
+
+
+def status_rows(output: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if len(cells) == 9 and cells[0] in projections():
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_status_shows_lag_until_drained_then_ok_with_lag_zero():
+    run_history(random.Random(21), practitioners=1, clients=False)
+    head = event_reader.head_position()
+    before = status_rows(projections_command("status"))
+    assert set(before) == set(projections())
+    for name, (_, generation, position, shown_head, lag, lag_seconds, last, building, health) in before.items():
+        assert (generation, position, shown_head, lag, last, building, health) == (
+            "1", "0", str(head), str(head), "-", "-", "catching up"), name
+        assert float(lag_seconds) > 0
+
+    assert projections_command("drain").splitlines() == [f"{name}: at {head}" for name in projections()]
+    after = status_rows(projections_command("status"))
+    for name, (_, generation, position, shown_head, lag, lag_seconds, last, building, health) in after.items():
+        assert (generation, position, shown_head, lag, lag_seconds, building, health) == (
+            "1", str(head), str(head), "0", "0.000", "-", "ok"), name
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", last)
+
+
+def test_status_shows_a_failing_projection_error():
+    run_history(random.Random(22), practitioners=1, clients=False)
+    name = next(iter(projections()))
+    runtime.drain_all()
+    ProjectionState.objects.filter(name=name).update(last_error="ValueError: boom")
+    assert status_rows(projections_command("status"))[name][8] == "error: ValueError: boom"
+
+
+def test_rebuild_all_switches_every_projection_with_a_progress_bar_showing_rate_and_eta():
+    run_history(random.Random(23), practitioners=1, clients=False)
+    runtime.drain_all()
+    head = event_reader.head_position()
+    output = projections_command("rebuild", "all")
+    for name in projections():
+        assert f"{name}: generation 1 → 2 at position {head} (" in output
+        bar = re.search(rf"rebuild {name} .*? {head}/{head} 100% ([\d,]+) ev/s elapsed \d:\d\d:\d\d ETA (\d:\d\d:\d\d)",
+                        output)
+        assert bar, output
+        assert int(bar.group(1).replace(",", "")) > 0
+        assert bar.group(2) == "0:00:00"
+        assert ProjectionState.objects.get(name=name).active_generation == 2
+    after = status_rows(projections_command("status"))
+    assert {row[1] for row in after.values()} == {"2"}
+    assert {row[4] for row in after.values()} == {"0"}
+
+
+def test_rebuild_one_leaves_the_others_alone():
+    run_history(random.Random(24), practitioners=1, clients=False)
+    runtime.drain_all()
+    name = sorted(projections())[0]
+    assert f"{name}: generation 1 → 2" in projections_command("rebuild", name)
+    assert dict(ProjectionState.objects.values_list("name", "active_generation")) == {
+        n: 2 if n == name else 1 for n in projections()}
+
+
+def test_verify_passes_for_one_and_for_all():
+    run_history(random.Random(25), practitioners=1, clients=False)
+    runtime.drain_all()
+    head = event_reader.head_position()
+    name = sorted(projections())[0]
+    assert re.search(rf"{name}: OK — live equals replay at position {head} \(\d+ items\)",
+                     projections_command("verify", name))
+    output = projections_command("verify", "all")
+    for name in projections():
+        assert f"{name}: OK — live equals replay at position {head}" in output
+
+
+def test_verify_of_a_tampered_projection_lists_the_difference_and_fails():
+    run_history(random.Random(26), practitioners=1, clients=False)
+    runtime.drain_all()
+    store.client().set(store.prefix(1) + "service:bogus", b'{"id": "bogus"}')
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="differs from a fresh replay: catalogue"):
+        call_command("projections", "verify", "all", stdout=out)
+    assert "catalogue: MISMATCH" in out.getvalue()
+    assert "  service:bogus: live={'id': 'bogus'} replay=None" in out.getvalue()
+    for name in set(projections()) - {"catalogue"}:
+        assert f"{name}: OK" in out.getvalue()
+
+
+def test_verify_mismatch_exits_non_zero_from_the_command_line():
+    run_history(random.Random(27), practitioners=1, clients=False)
+    runtime.drain_all()
+    store.client().set(store.prefix(1) + "service:bogus", b'{"id": "bogus"}')
+    env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "REDIS_URL": settings.REDIS_URL,
+           "DATA_DIR": str(data_path()), "DJANGO_SETTINGS_MODULE": "workers.settings"}
+    done = subprocess.run([sys.executable, "manage.py", "projections", "verify", "catalogue"], cwd=PROJECT_ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "catalogue: MISMATCH" in done.stdout
+    assert "CommandError: live projection differs from a fresh replay: catalogue" in done.stderr
+
+
+@pytest.mark.parametrize("action", ["rebuild", "verify"])
+def test_unknown_projection_is_a_command_error(action):
+    with pytest.raises(CommandError, match=r"unknown projection 'nope'; known: .*search"):
+        projections_command(action, "nope")
+
+
+def test_an_action_is_required():
+    with pytest.raises(CommandError):
+        projections_command()
