@@ -89,58 +89,45 @@ class UserRegistered(DomainEvent):
         return self.user_id
 
 
+@dataclass(frozen=True)
+class _PractitionerProfile(DomainEvent):
+    """The full practitioner profile after the change (event-carried state)."""
+
+    aggregate_type: ClassVar[str] = "practitioner"
+    practitioner_id: UUID
+    user_id: UUID
+    display_name: str
+    title: str
+    bio: str
+    timezone: str
+    is_active: bool
+    online_only: bool = True
+    address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    modalities: tuple[str, ...] = ()
+    buffer_minutes: int = 15
+    min_notice_minutes: int = 1440
+    max_advance_days: int = 60
+
+    def aggregate_id(self) -> UUID:
+        return self.practitioner_id
+
+
 @event
 @dataclass(frozen=True)
-class PractitionerRegistered(DomainEvent):
+class PractitionerRegistered(_PractitionerProfile):
     """A user became a practitioner. Payload is the full profile (event-carried state)."""
 
     event_type: ClassVar[str] = "practitioner.registered"
-    aggregate_type: ClassVar[str] = "practitioner"
-    practitioner_id: UUID
-    user_id: UUID
-    display_name: str
-    title: str
-    bio: str
-    timezone: str
-    is_active: bool
-    online_only: bool = True
-    address: str = ""
-    latitude: float | None = None
-    longitude: float | None = None
-    modalities: tuple[str, ...] = ()
-    buffer_minutes: int = 15
-    min_notice_minutes: int = 1440
-    max_advance_days: int = 60
-
-    def aggregate_id(self) -> UUID:
-        return self.practitioner_id
 
 
 @event
 @dataclass(frozen=True)
-class PractitionerUpdated(DomainEvent):
+class PractitionerUpdated(_PractitionerProfile):
     """The profile changed. Payload is the full profile after the change."""
 
     event_type: ClassVar[str] = "practitioner.updated"
-    aggregate_type: ClassVar[str] = "practitioner"
-    practitioner_id: UUID
-    user_id: UUID
-    display_name: str
-    title: str
-    bio: str
-    timezone: str
-    is_active: bool
-    online_only: bool = True
-    address: str = ""
-    latitude: float | None = None
-    longitude: float | None = None
-    modalities: tuple[str, ...] = ()
-    buffer_minutes: int = 15
-    min_notice_minutes: int = 1440
-    max_advance_days: int = 60
-
-    def aggregate_id(self) -> UUID:
-        return self.practitioner_id
 
 
 # --- Schedule (availability inputs) -------------------------------------------------------------
@@ -206,62 +193,47 @@ class ScheduleBlockRemoved(DomainEvent):
 # --- Catalogue --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _ServiceState(DomainEvent):
+    """The full service after the change (event-carried state); ``status`` ``archived`` when deleted."""
+
+    aggregate_type: ClassVar[str] = "service"
+    service_id: UUID
+    practitioner_id: UUID
+    title: str
+    description: str
+    service_type: str
+    format: str
+    status: str
+    price_cents: int
+    duration_minutes: int
+    created_at: datetime
+    category: str | None = None
+    category_name: str | None = None
+    modalities: tuple[str, ...] = ()
+    step_minutes: int = 15
+    capacity: int = 1
+    validity_days: int = 180
+    children: tuple[dict[str, Any], ...] = ()
+
+    def aggregate_id(self) -> UUID:
+        return self.service_id
+
+
 @event
 @dataclass(frozen=True)
-class ServiceCreated(DomainEvent):
+class ServiceCreated(_ServiceState):
     """A service was created. Payload is the full service (event-carried state)."""
 
     event_type: ClassVar[str] = "service.created"
-    aggregate_type: ClassVar[str] = "service"
-    service_id: UUID
-    practitioner_id: UUID
-    title: str
-    description: str
-    service_type: str
-    format: str
-    status: str
-    price_cents: int
-    duration_minutes: int
-    created_at: datetime
-    category: str | None = None
-    category_name: str | None = None
-    modalities: tuple[str, ...] = ()
-    step_minutes: int = 15
-    capacity: int = 1
-    validity_days: int = 180
-    children: tuple[dict[str, Any], ...] = ()
-
-    def aggregate_id(self) -> UUID:
-        return self.service_id
 
 
 @event
 @dataclass(frozen=True)
-class ServiceUpdated(DomainEvent):
+class ServiceUpdated(_ServiceState):
     """A service changed (including status changes such as archive). Payload is the full service."""
 
     event_type: ClassVar[str] = "service.updated"
-    aggregate_type: ClassVar[str] = "service"
-    service_id: UUID
-    practitioner_id: UUID
-    title: str
-    description: str
-    service_type: str
-    format: str
-    status: str
-    price_cents: int
-    duration_minutes: int
-    created_at: datetime
-    category: str | None = None
-    category_name: str | None = None
-    modalities: tuple[str, ...] = ()
-    step_minutes: int = 15
-    capacity: int = 1
-    validity_days: int = 180
-    children: tuple[dict[str, Any], ...] = ()
-
-    def aggregate_id(self) -> UUID:
-        return self.service_id
 
 
 # --- Sessions (occurrences of workshops and courses) ----------------------------------------------

@@ -1,9 +1,6 @@
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import path
 
-from api_conventions import health, middleware
-from api_conventions.docs import LocalRedocView
-from api_conventions.metrics import metrics_view
+from api_conventions.urls import api_urlpatterns, handler400, handler403, handler404, handler500
 from read_models.analytics import views as analytics
 from read_models.catalogue import views as catalogue
 from read_models.catalogue.time_slots import TimeSlotsApi
@@ -30,16 +27,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("api/redoc/", LocalRedocView.as_view(url_name="schema"), name="redoc"),
-    path("health/", health.liveness),
-    path("health/ready/", health.readiness_view(CHECKS)),
-    path("metrics", metrics_view),
+    *api_urlpatterns(api_v1=api_v1, readiness_checks=CHECKS),
 ]
 
-handler400 = middleware.bad_request
-handler403 = middleware.permission_denied
-handler404 = middleware.not_found
-handler500 = middleware.server_error
+__all__ = ["urlpatterns", "handler400", "handler403", "handler404", "handler500"]

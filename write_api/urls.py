@@ -1,11 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import path
 
 import write_api.admin  # noqa: F401  (registers the command-only model admins)
-from api_conventions import health, middleware
-from api_conventions.docs import LocalRedocView
-from api_conventions.metrics import metrics_view
+from api_conventions.urls import api_urlpatterns, handler400, handler403, handler404, handler500
 from write_api.accounts import views as accounts
 from write_api.bookings import views as bookings
 from write_api.catalogue import views as catalogue
@@ -61,18 +58,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("api/redoc/", LocalRedocView.as_view(url_name="schema"), name="redoc"),
-    path("health/", health.liveness),
-    path("health/ready/", health.readiness_view(CHECKS)),
-    path("metrics", metrics_view),
+    *api_urlpatterns(api_v1=api_v1, readiness_checks=CHECKS),
     path("admin/", admin.site.urls),
 ]
 
-handler400 = middleware.bad_request
-handler403 = middleware.permission_denied
-handler404 = middleware.not_found
-handler500 = middleware.server_error
-
+__all__ = ["urlpatterns", "handler400", "handler403", "handler404", "handler500"]
