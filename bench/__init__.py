@@ -1,0 +1,1 @@
+"""Benchmarks: a seeded dataset generator, a load harness and scenarios; figures in ``RESULTS.md``."""

@@ -1,0 +1,32 @@
+"""Reset the database and load a generated dataset (rows and events) through COPY."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import psycopg
+from django.contrib.auth.hashers import make_password
+
+from bench.copy_sink import CopySink, ensure_reference_data, reset_database
+from bench.dataset import PASSWORD, DatasetGenerator, Manifest, load_reference
+from bench.scales import Scale
+
+
+def load_dataset(database_url: str, scale: Scale, *, seed: int, anchor: date) -> tuple[Manifest, float]:
+    """Empty the project tables, generate ``scale`` and commit it; returns the manifest and seconds taken."""
+    started = time.perf_counter()
+    with psycopg.connect(database_url) as connection:
+        reset_database(connection)
+        ensure_reference_data()
+        sink = CopySink(connection, verify_every=97)
+        generator = DatasetGenerator(scale, seed=seed, anchor=anchor, sink=sink, password_hash=make_password(PASSWORD),
+                                     reference=load_reference(connection))
+        manifest = generator.generate()
+        sink.finish()
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        connection.commit()
+    manifest.events = sink.position
+    manifest.rows = dict(sorted(sink.counts.items()))
+    return manifest, time.perf_counter() - started

@@ -1,0 +1,168 @@
+"""``python -m bench``: load a scale, build the projections, start the stack, run every scenario, report.
+
+Must run with the database and Redis available (``python -m infra.with_services -- python -m bench …``,
+which ``make bench`` does). It owns its ``DATA_DIR``: project tables are emptied (reference data kept),
+the Redis database is flushed and the search and warehouse directories are removed before loading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import shutil
+import sys
+import time
+import traceback
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import orjson
+
+BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_SEED = 20261123
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    from bench.scales import SCALES
+
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="smoke")
+    parser.add_argument("--runs", type=int, help="measured runs per scenario (default: the scale's, at least 5)")
+    parser.add_argument("--requests", type=int, help="requests per run and scenario (default: the scale's)")
+    parser.add_argument("--concurrency", type=int, help="concurrent clients (default: the scale's)")
+    parser.add_argument("--rebuild-runs", type=int, help="full rebuilds per projection (default: the scale's)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--anchor", type=date.fromisoformat, help="last day of the generated history (default: today)")
+    parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the dataset and projections DATA_DIR holds from an earlier run of this scale: skip "
+                             "loading and the offline scenarios, merge the new figures into the scale's results")
+    parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
+    parser.add_argument("--report", type=Path, default=BENCH_DIR / "RESULTS.md")
+    parser.add_argument("--charts-dir", type=Path, default=BENCH_DIR / "charts")
+    return parser.parse_args(argv)
+
+
+def _reset_read_side(redis_url: str, data_dir: Path) -> None:
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    for name in ("search", "warehouse"):
+        shutil.rmtree(data_dir / name, ignore_errors=True)
+
+
+def _say(message: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    args = _arguments(argv)
+    if not os.environ.get("DATA_DIR"):
+        print("python -m bench empties its database: set DATA_DIR to a directory of its own "
+              "(make bench uses var/bench)", file=sys.stderr)
+        return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workers.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from bench.dataset import Manifest
+    from bench.load import load_dataset
+    from bench.machine import machine
+    from bench.report import render
+    from bench.scales import SCALES
+    from bench.scenarios import SCENARIOS
+    from bench.scenarios.base import Context
+    from bench.stack import running_stack
+    from infra.environment import data_path, database_url, redis_url
+
+    scale = SCALES[args.scale]
+    if args.rebuild_runs:
+        scale = dataclasses.replace(scale, rebuild_runs=args.rebuild_runs)
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    data_dir = data_path()
+    host = machine(database_url(), redis_url())
+    manifest_file = data_dir / "bench-manifest.json"
+    previous = _previous(args.results_dir / f"{scale.name}.json") if args.reuse else None
+    if args.reuse:
+        manifest = Manifest(**orjson.loads(manifest_file.read_bytes()))
+        if manifest.scale != scale.name or previous is None:
+            raise SystemExit(f"--reuse needs this scale's earlier results and the dataset in {data_dir}")
+        anchor, load_seconds = date.fromisoformat(previous["anchor"]), previous["dataset"]["load_seconds"]
+        _say(f"reusing the {scale.name} dataset in {data_dir} ({manifest.events} events)")
+    else:
+        _reset_read_side(redis_url(), data_dir)
+        manifest_file.unlink(missing_ok=True)
+        anchor = args.anchor or datetime.now(UTC).date()
+        _say(f"loading scale {scale.name} (seed {args.seed}, anchor {anchor})")
+        manifest, load_seconds = load_dataset(database_url(), scale, seed=args.seed, anchor=anchor)
+        manifest_file.write_bytes(orjson.dumps(manifest.to_dict()))
+        _say(f"loaded {manifest.events} events and {sum(manifest.rows.values()) - manifest.events} rows "
+             f"in {load_seconds:.1f}s")
+    ctx = Context(scale=scale, manifest=manifest.to_dict(), database_url=database_url(), redis_url=redis_url(),
+                  runs=args.runs or scale.runs, requests_per_run=args.requests or scale.requests_per_run,
+                  concurrency=args.concurrency or scale.concurrency, seed=args.seed)
+    selected = [s for s in SCENARIOS if not args.only or s.name in args.only]
+    results = []
+    for scenario in [s for s in selected if s.offline and not args.reuse]:
+        results.append(_run(scenario, ctx))
+    online = [s for s in selected if not s.offline]
+    if online:
+        with running_stack(database_url=database_url(), redis_url=redis_url(), data_dir=data_dir,
+                           log=data_dir / "bench-stack.log") as stack:
+            ctx.write_url, ctx.read_url = stack.write_url, stack.read_url
+            _say(f"stack up: write {stack.write_url}, read {stack.read_url}")
+            for scenario in online:
+                results.append(_run(scenario, ctx))
+    document = {
+        "scale": dataclasses.asdict(scale), "seed": args.seed, "anchor": anchor.isoformat(),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": host,
+        "runs": ctx.runs, "requests_per_run": ctx.requests_per_run, "concurrency": ctx.concurrency,
+        "dataset": {"events": manifest.events, "rows": manifest.rows, "load_seconds": load_seconds,
+                    "slots_future_bookings": manifest.slots_future_bookings,
+                    "heavy_practitioner_bookings": manifest.heavy_practitioner_bookings},
+        "scenarios": [r.to_dict() for r in results],
+        "seconds": time.perf_counter() - started,
+    }
+    if previous is not None:
+        fresh = {s["name"] for s in document["scenarios"]}
+        order = [s.name for s in SCENARIOS]
+        document["scenarios"] = sorted(
+            [s for s in previous["scenarios"] if s["name"] not in fresh] + document["scenarios"],
+            key=lambda s: order.index(s["name"]) if s["name"] in order else len(order))
+        document["seconds"] += previous["seconds"]
+        document["reused_at"] = document["measured_at"]
+        document["measured_at"] = previous["measured_at"]
+        document["machine"], document["dataset"] = previous["machine"], previous["dataset"]
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    path = args.results_dir / f"{scale.name}.json"
+    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    render(args.results_dir, args.report, args.charts_dir)
+    _say(f"results: {path}; report: {args.report} ({document['seconds']:.0f}s in all)")
+    failed = [r.name for r in results if r.status == "failed"]
+    return 1 if failed else 0
+
+
+def _previous(path: Path) -> dict | None:
+    return orjson.loads(path.read_bytes()) if path.exists() else None
+
+
+def _run(scenario, ctx):
+    started = time.perf_counter()
+    try:
+        result = scenario.run(ctx)
+    except Exception:  # noqa: BLE001 - one broken scenario must not hide the others' figures
+        result = scenario.result()
+        result.status, result.note = "failed", traceback.format_exc()[-3000:]
+    line = f"{scenario.name}: {result.status}"
+    if result.status != "ok":
+        line += f" — {result.note.strip().splitlines()[-1] if result.note else ''}"
+    _say(f"{line} ({time.perf_counter() - started:.1f}s)")
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
