@@ -11,13 +11,13 @@ import pytest
 import time_machine
 from django.db import connection
 from rest_framework.test import APIClient
-from write_api.credits.models import CreditTransaction
-from write_api.credits.services import credits_purchase
 
 from tests.conftest import authenticate, register
 from workers import runtime
 from write_api.accounts.models import User
 from write_api.bookings.models import Booking, Seat
+from write_api.credits.models import CreditTransaction
+from write_api.credits.services import credits_purchase
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -361,3 +361,47 @@ def test_bad_booking_input_is_400(clock, write_api):
         assert response.status_code == 400, (body, response.content)
         assert field in response.json()["errors"]
     assert book(api, str(uuid.uuid4()), start_at="2026-03-04T10:00:00Z").status_code == 404
+
+
+# --- idempotency and input errors --------------------------------------------------------------------
+
+
+def test_idempotency_key_repeat_returns_the_same_booking_and_another_body_is_409(clock, write_api):
+    make_practitioner(write_api)
+    open_week(write_api)
+    service = make_service(write_api, price_cents=2500)
+    api, user = client_with_credits(10000)
+    body = {"service_id": service["id"], "start_at": "2026-03-05T10:00:00Z"}
+    first = api.post("/api/v1/bookings/", body, format="json", HTTP_IDEMPOTENCY_KEY="book-1")
+    again = api.post("/api/v1/bookings/", body, format="json", HTTP_IDEMPOTENCY_KEY="book-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["data"]["id"] == first.json()["data"]["id"]
+    assert again["X-Event-Position"] == first["X-Event-Position"]
+    assert Booking.objects.filter(client_id=user["id"]).count() == 1
+    assert balance_of(user["id"]) == 7500
+    other = api.post("/api/v1/bookings/", {**body, "start_at": "2026-03-05T12:00:00Z"}, format="json",
+                     HTTP_IDEMPOTENCY_KEY="book-1")
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
+
+
+def test_cancel_with_an_idempotency_key_refunds_once_and_replays(clock, write_api):
+    make_practitioner(write_api)
+    open_week(write_api)
+    service = make_service(write_api, price_cents=2500)
+    api, user = client_with_credits(2500)
+    booking = book(api, service["id"], start_at="2026-03-06T10:00:00Z").json()["data"]
+    url = f"/api/v1/bookings/{booking['id']}/cancel/"
+    responses = [api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="cancel-1") for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert balance_of(user["id"]) == 2500
+
+
+def test_end_before_start_is_400_for_sessions_and_blocks(clock, write_api):
+    make_practitioner(write_api)
+    workshop = make_service(write_api, service_type="workshop")
+    session = write_api.post(f"/api/v1/services/{workshop['id']}/sessions/",
+                             {"start_at": "2026-03-10T18:00:00Z", "end_at": "2026-03-10T17:00:00Z"}, format="json")
+    assert session.status_code == 400 and "end_at" in session.json()["errors"]
+    block = write_api.post("/api/v1/practitioner/schedule/block/",
+                           {"start_at": "2026-03-10T18:00:00Z", "end_at": "2026-03-10T18:00:00Z"}, format="json")
+    assert block.status_code == 400 and "end_at" in block.json()["errors"]

@@ -39,14 +39,3 @@ class IsPractitionerOwner(BasePermission):
     def has_object_permission(self, request, view, obj) -> bool:
         return bool(request.user.is_staff or getattr(obj, "practitioner_id", None) == _practitioner_id(request.user))
 
-
-class HasActiveBooking(BasePermission):
-    """The caller holds a confirmed or completed booking of the object's service (clients reviewing,
-    joining a session's materials)."""
-
-    def has_object_permission(self, request, view, obj) -> bool:
-        from write_api.bookings.models import Booking
-
-        service_id = getattr(obj, "service_id", None) or getattr(obj, "id", None)
-        return Booking.objects.filter(client_id=request.user.id, service_id=service_id,
-                                      status__in=(Booking.Status.CONFIRMED, Booking.Status.COMPLETED)).exists()

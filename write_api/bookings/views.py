@@ -87,6 +87,8 @@ class BookingListApi(APIView):
 
 
 class BookingDetailApi(APIView):
+    """The client or the practitioner of a booking (or staff) may read it; nobody else learns it exists."""
+
     permission_classes = [IsAuthenticated]
 
     def get(self, request, booking_id):

@@ -10,7 +10,7 @@ from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
 from write_api.catalogue import services
 from write_api.catalogue.models import Service, ServiceSession
-from write_api.permissions import IsPractitioner
+from write_api.permissions import IsPractitioner, IsPractitionerOwner
 
 
 def service_out(s: Service) -> dict:
@@ -68,11 +68,21 @@ class ServiceUpdateInput(ServiceInput):
     service_type = None  # the type of a service never changes
 
 
+def owned_service(view: APIView, request, service_id) -> Service:
+    """The service, once ``view``'s object permissions (``IsPractitionerOwner``) passed: 404, then 403."""
+    service = Service.objects.filter(id=service_id).first()
+    if service is None:
+        raise NotFound("Service not found.")
+    view.check_object_permissions(request, service)
+    return service
+
+
 class ServiceDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, IsPractitionerOwner]
     input_serializer = ServiceUpdateInput  # for the OpenAPI schema (api_conventions.schema)
 
     def patch(self, request, service_id):
+        owned_service(self, request, service_id)
         data = ServiceUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         service = services.service_update(service_id=service_id, actor=request.user,
@@ -80,6 +90,7 @@ class ServiceDetailApi(APIView):
         return ok(service_out(service), message="Updated.")
 
     def delete(self, request, service_id):
+        owned_service(self, request, service_id)
         service = services.service_archive(service_id=service_id, actor=request.user)
         return ok(service_out(service), message="Archived.")
 
@@ -121,10 +132,11 @@ class SessionListApi(APIView):
 
 
 class SessionDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, IsPractitionerOwner]
     input_serializer = SessionInput  # for the OpenAPI schema (api_conventions.schema)
 
     def patch(self, request, service_id, session_id):
+        owned_service(self, request, service_id)
         data = SessionInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         session = services.session_update(service_id=service_id, session_id=session_id, actor=request.user,
@@ -134,5 +146,6 @@ class SessionDetailApi(APIView):
     def delete(self, request, service_id, session_id):
         from write_api.bookings.services import session_cancel
 
+        owned_service(self, request, service_id)
         session = session_cancel(service_id=service_id, session_id=session_id, actor=request.user)
         return ok(session_out(session), message="Session cancelled; every seat refunded.")

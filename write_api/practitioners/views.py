@@ -9,6 +9,7 @@ from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
 from write_api.accounts.tokens import token_pair_for
 from write_api.accounts.views import validate_zone
+from write_api.permissions import IsOwnerOrReadOnly
 from write_api.practitioners import services
 from write_api.practitioners.models import Practitioner
 
@@ -56,15 +57,20 @@ class PractitionerDetailApi(APIView):
     input_serializer = ProfileInput  # for the OpenAPI schema (api_conventions.schema)
 
     def get_permissions(self):
-        return [IsAuthenticated()] if self.request.method == "PATCH" else []
+        return [IsAuthenticated(), IsOwnerOrReadOnly()] if self.request.method == "PATCH" else [IsOwnerOrReadOnly()]
 
-    def get(self, request, practitioner_id):
+    def _practitioner(self, request, practitioner_id) -> Practitioner:
         practitioner = Practitioner.objects.filter(id=practitioner_id).first()
         if practitioner is None:
             raise NotFound("Practitioner not found.")
-        return ok(practitioner_out(practitioner))
+        self.check_object_permissions(request, practitioner)
+        return practitioner
+
+    def get(self, request, practitioner_id):
+        return ok(practitioner_out(self._practitioner(request, practitioner_id)))
 
     def patch(self, request, practitioner_id):
+        self._practitioner(request, practitioner_id)
         data = ProfileInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         practitioner = services.practitioner_update(practitioner_id=practitioner_id, actor=request.user,
