@@ -14,13 +14,12 @@ replay changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from kernel.events import RecordedEvent
-from kernel.projection import Projection
-from read_models.engagement.store import Batch, GenerationStore
+from read_models.engagement.projection_base import StoreProjection
+from read_models.engagement.store import GenerationStore
 
 STORE = GenerationStore("reviews")
 
@@ -33,38 +32,10 @@ def review_doc(p: dict[str, Any]) -> dict[str, Any]:
             "created_at": p["created_at"], "updated_at": p["updated_at"]}
 
 
-class ReviewsProjection(Projection):
+class ReviewsProjection(StoreProjection):
     name = "reviews"
     description = "Published reviews by service and practitioner, with rating summaries (Redis)."
-
-    def __init__(self) -> None:
-        self.batch: Batch | None = None
-
-    def prepare(self, generation: int) -> None:
-        STORE.discard(generation)
-
-    def activate(self, generation: int) -> None:
-        STORE.activate(generation)
-
-    def discard(self, generation: int) -> None:
-        STORE.discard(generation)
-
-    def snapshot(self, generation: int) -> dict[str, Any]:
-        return STORE.snapshot(generation)
-
-    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
-        self.batch = STORE.batch(generation)
-        for event in events:
-            handler = self.handler_for(event.type)
-            if handler is not None:
-                handler(event)
-        self.batch.commit()
-        self.batch = None
-
-    @property
-    def b(self) -> Batch:
-        assert self.batch is not None
-        return self.batch
+    store = STORE
 
     def _indexes(self, p: dict[str, Any]) -> list[str]:
         return ["reviews:all", f"reviews:service:{p['service_id']}", f"reviews:practitioner:{p['practitioner_id']}"]

@@ -16,13 +16,12 @@ changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from kernel.events import RecordedEvent
-from kernel.projection import Projection
-from read_models.engagement.store import Batch, GenerationStore
+from read_models.engagement.projection_base import StoreProjection
+from read_models.engagement.store import GenerationStore
 
 STORE = GenerationStore("streams")
 
@@ -33,38 +32,10 @@ def index_keys(doc: dict[str, Any]) -> list[str]:
             + [f"streams:modality:{m}" for m in doc.get("modalities", [])])
 
 
-class StreamsProjection(Projection):
+class StreamsProjection(StoreProjection):
     name = "streams"
     description = "Streams with per-caller visibility inputs: documents, listing indexes, unlocks, likes, saves."
-
-    def __init__(self) -> None:
-        self.batch: Batch | None = None
-
-    def prepare(self, generation: int) -> None:
-        STORE.discard(generation)
-
-    def activate(self, generation: int) -> None:
-        STORE.activate(generation)
-
-    def discard(self, generation: int) -> None:
-        STORE.discard(generation)
-
-    def snapshot(self, generation: int) -> dict[str, Any]:
-        return STORE.snapshot(generation)
-
-    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
-        self.batch = STORE.batch(generation)
-        for event in events:
-            handler = self.handler_for(event.type)
-            if handler is not None:
-                handler(event)
-        self.batch.commit()
-        self.batch = None
-
-    @property
-    def b(self) -> Batch:
-        assert self.batch is not None
-        return self.batch
+    store = STORE
 
     # --- indexing ----------------------------------------------------------------------------------
     def _practitioner(self, practitioner_id: str) -> dict[str, Any]:
