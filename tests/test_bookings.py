@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from rest_framework.test import APIClient
 
+from tests.concurrency import in_parallel
 from tests.conftest import authenticate, register
 from workers import runtime
 from write_api.accounts.models import User
@@ -70,26 +69,6 @@ def make_service(write_api, **fields) -> dict:
 
 def book(api: APIClient, service_id: str, **fields):
     return api.post("/api/v1/bookings/", {"service_id": service_id, **fields}, format="json")
-
-
-def in_parallel(calls) -> list:
-    """Run callables in real threads released at once; each thread closes its own DB connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 # --- concurrency --------------------------------------------------------------------------------

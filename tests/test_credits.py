@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
 from api_conventions.errors import Conflict, PermissionDenied
+from tests.concurrency import in_parallel
 from tests.conftest import authenticate
 from write_api.accounts.models import User
 from write_api.accounts.tokens import token_pair_for
@@ -53,28 +53,6 @@ def assert_ledger_consistent(user: User) -> None:
     for row in rows:
         running += row.amount_cents
         assert row.balance_after_cents == running >= 0
-
-
-def in_parallel(calls) -> list:
-    """Run callables in real threads released together; each returns its value or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def spend_in_own_command(user: User, amount: int, key: str):

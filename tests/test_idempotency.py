@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.concurrency import in_parallel
 from tests.conftest import authenticate
 from write_api.accounts.models import User
 from write_api.accounts.tokens import token_pair_for
@@ -37,25 +36,6 @@ def client_for(user: User) -> APIClient:
 def purchase(api: APIClient, key: str | None, body: dict | None = None):
     headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
     return api.post(PURCHASE, body or BODY, format="json", **headers)
-
-
-def in_parallel(calls) -> list:
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def test_a_repeat_returns_the_original_response_without_charging_again():

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
+from tests.concurrency import in_parallel_n
 from tests.engagement_fixtures import anonymous, completed_booking, make_practitioner, make_service, make_user
 from workers import runtime
 from write_api.eventlog.models import Event
@@ -23,25 +22,6 @@ EMPTY = {"average": None, "count": 0, "distribution": {"1": 0, "2": 0, "3": 0, "
 
 def review(actor, booking, **body):
     return actor.write.post(f"/api/v1/bookings/{booking.id}/review/", {"rating": 5, **body}, format="json")
-
-
-def in_parallel(n: int, call) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = call(i)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_client_of_a_completed_booking_reviews_it_once():
@@ -142,7 +122,7 @@ def test_parallel_reviews_keep_summaries_exact_and_one_per_booking():
     clients = [make_user() for _ in range(8)]
     bookings = [completed_booking(c, service) for c in clients]
     apis = [c.new_write_client() for c in clients]
-    results = in_parallel(8, lambda i: apis[i].post(f"/api/v1/bookings/{bookings[i].id}/review/",
+    results = in_parallel_n(8, lambda i: apis[i].post(f"/api/v1/bookings/{bookings[i].id}/review/",
                                                     {"rating": 1 + i % 5}, format="json"))
     assert [r.status_code for r in results] == [201] * 8
     events = list(Event.objects.filter(type="review.published").order_by("position"))
@@ -152,7 +132,7 @@ def test_parallel_reviews_keep_summaries_exact_and_one_per_booking():
 
     same = [clients[0].new_write_client() for _ in range(6)]
     booking = completed_booking(clients[0], service)
-    codes = in_parallel(6, lambda i: same[i].post(f"/api/v1/bookings/{booking.id}/review/", {"rating": 5},
+    codes = in_parallel_n(6, lambda i: same[i].post(f"/api/v1/bookings/{booking.id}/review/", {"rating": 5},
                                                   format="json"))
     assert sorted(r.status_code for r in codes) == [201] + [409] * 5
     assert Review.objects.filter(booking=booking).count() == 1

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 import pytest
-from django.db import connection
 
+from tests.concurrency import in_parallel_n
 from tests.engagement_fixtures import (
     anonymous,
     balance_of,
@@ -26,25 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PREMIUM = {"title": "Sleep story", "description": "Drift off.", "body": "Once upon a time…",
            "media_url": "https://cdn.example.com/sleep.mp3", "access": "premium", "price_cents": 500,
            "tags": ["Sleep", " deep  rest "], "modalities": ["meditation"]}
-
-
-def in_parallel(n: int, call) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = call(i)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 # --- publishing --------------------------------------------------------------------------------------
@@ -132,7 +112,7 @@ def test_fifty_parallel_likes_by_one_user_count_once():
     owner, fan = make_practitioner(), make_user()
     stream = make_stream(owner)
     clients = [fan.new_write_client() for _ in range(50)]
-    results = in_parallel(50, lambda i: clients[i].post(f"/api/v1/streams/{stream['id']}/like/"))
+    results = in_parallel_n(50, lambda i: clients[i].post(f"/api/v1/streams/{stream['id']}/like/"))
     assert {r.status_code for r in results} == {200}
     assert {tuple(r.json()["data"].items()) for r in results} == {(("liked", True), ("like_count", 1))}
     assert Stream.objects.get(id=stream["id"]).like_count == 1
@@ -145,7 +125,7 @@ def test_parallel_likes_by_many_users_count_each_once():
     fans = [make_user() for _ in range(12)]
     stream = make_stream(owner)
     clients = [f.new_write_client() for f in fans]
-    in_parallel(12, lambda i: clients[i].post(f"/api/v1/streams/{stream['id']}/like/"))
+    in_parallel_n(12, lambda i: clients[i].post(f"/api/v1/streams/{stream['id']}/like/"))
     assert Stream.objects.get(id=stream["id"]).like_count == 12
     counts = sorted(e.payload["like_count"] for e in Event.objects.filter(type="stream.liked").order_by("position"))
     assert counts == list(range(1, 13))
@@ -176,7 +156,7 @@ def test_parallel_unlocks_charge_once():
     owner, fan = make_practitioner(), with_credits(make_user(), 5000)
     stream = make_stream(owner, **PREMIUM)
     clients = [fan.new_write_client() for _ in range(10)]
-    results = in_parallel(10, lambda i: clients[i].post(f"/api/v1/streams/{stream['id']}/unlock/", {},
+    results = in_parallel_n(10, lambda i: clients[i].post(f"/api/v1/streams/{stream['id']}/unlock/", {},
                                                         format="json"))
     assert sorted(r.status_code for r in results) == [200] * 9 + [201]
     assert balance_of(fan) == 4500
@@ -197,7 +177,7 @@ def test_idempotency_key_replays_the_first_answer():
                             HTTP_IDEMPOTENCY_KEY="unlock-1")
     assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
     clients = [fan.new_write_client() for _ in range(6)]
-    in_parallel(6, lambda i: clients[i].post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="unlock-2"))
+    in_parallel_n(6, lambda i: clients[i].post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="unlock-2"))
     assert balance_of(fan) == 4500
 
 

@@ -17,21 +17,16 @@ A batch is written in one MULTI/EXEC, and ``rm:catalogue:active`` names the gene
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from typing import Any
 
 import orjson
-import redis
-from django.conf import settings
+
+from read_models import redis_batch
+from read_models.redis_batch import client
 
 ACTIVE_KEY = "rm:catalogue:active"
 LONGEST_BUSY_SECONDS = 24 * 3600  # no booking or session lasts longer; bounds interval look-ups
-
-
-@functools.cache
-def client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
 
 
 def prefix(generation: int) -> str:
@@ -43,34 +38,11 @@ def active_generation() -> int | None:
     return int(raw) if raw else None
 
 
-class Batch:
-    """Reads that see this batch's own pending writes; writes applied atomically by :meth:`commit`."""
+class Batch(redis_batch.Batch):
+    """A batch of generation ``generation``, plus the interval tables of busy time and blocks."""
 
     def __init__(self, generation: int) -> None:
-        self.p = prefix(generation)
-        self._docs: dict[str, Any] = {}
-        self._ops: list[tuple[str, tuple[Any, ...]]] = []
-
-    def get(self, key: str) -> Any:
-        if key in self._docs:
-            return self._docs[key]
-        raw = client().get(self.p + key)
-        return orjson.loads(raw) if raw else None
-
-    def put(self, key: str, doc: Any) -> None:
-        self._docs[key] = doc
-        self._ops.append(("set", (self.p + key, orjson.dumps(doc))))
-
-    def sadd(self, key: str, *members: str) -> None:
-        if members:
-            self._ops.append(("sadd", (self.p + key, *members)))
-
-    def srem(self, key: str, *members: str) -> None:
-        if members:
-            self._ops.append(("srem", (self.p + key, *members)))
-
-    def zadd(self, key: str, member: str, score: float) -> None:
-        self._ops.append(("zadd", (self.p + key, {member: score})))
+        super().__init__(prefix(generation))
 
     def interval(self, kind_key: str, member: str, start: float, end: float) -> None:
         owner = kind_key.split(":", 1)[1]
@@ -83,15 +55,6 @@ class Batch:
         table = ("busyiv:" if kind_key.startswith("busy:") else "blockiv:") + owner
         self._ops.append(("zrem", (self.p + kind_key, member)))
         self._ops.append(("hdel", (self.p + table, member)))
-
-    def commit(self) -> None:
-        if not self._ops:
-            return
-        pipe = client().pipeline(transaction=True)
-        for name, args in self._ops:
-            getattr(pipe, name)(*args)
-        pipe.execute()
-        self._ops, self._docs = [], {}
 
 
 # --- reads (read API) -------------------------------------------------------------------------------
