@@ -12,7 +12,6 @@ the final ``event_log_head`` position is written in the same transaction.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -23,11 +22,10 @@ import psycopg
 from django.apps import apps
 from django.db import models
 
-from kernel.events import DomainEvent, _jsonable
+from kernel.events import DomainEvent
 
 FLUSH_ROWS = 20_000
 CHECK_FIRST = 50  # events of each type whose payload is checked against DomainEvent.payload()
-_MISSING = object()
 
 # Reference data loaded by migrations (kept by a reset) and Django's own bookkeeping.
 KEEP_TABLES = {"django_migrations", "django_content_type", "auth_permission", "category", "modality"}
@@ -39,37 +37,48 @@ class _Table:
         self.fields = list(model._meta.concrete_fields)
         self.rows: list[tuple[Any, ...]] = []
         self.columns: tuple[str, ...] | None = None
+        # Per set of supplied keys: for each column, (key or None, default, is JSON). Planned once, so a
+        # row costs one tuple build (millions of rows at the large scale).
+        self._plans: dict[tuple[str, ...], list[tuple[str | None, Any, bool]]] = {}
 
     def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        columns, out = [], []
+        keys = tuple(values)
+        plan = self._plans.get(keys)
+        if plan is None:
+            plan = self._plans[keys] = self._plan(values)
+        return tuple(_adapt(values[key], is_json) if key is not None
+                     else _adapt(default.get_default(), is_json) if isinstance(default, models.Field) else default
+                     for key, default, is_json in plan)
+
+    def _plan(self, values: dict[str, Any]) -> list[tuple[str | None, Any, bool]]:
+        columns, plan = [], []
         for field in self.fields:
-            value = values.get(field.attname, _MISSING)
-            if value is _MISSING:
-                if isinstance(field, models.AutoField | models.BigAutoField | models.SmallAutoField):
-                    continue  # the sequence assigns it
-                if field.has_default():
-                    value = field.get_default()
-                elif field.null:
-                    value = None
-                else:
-                    raise ValueError(f"{self.name}.{field.column}: NOT NULL without a default; the generator "
-                                     f"must supply it")
+            is_json = isinstance(field, models.JSONField)
+            if field.attname in values:
+                plan.append((field.attname, None, is_json))
+            elif isinstance(field, models.AutoField | models.BigAutoField | models.SmallAutoField):
+                continue  # the sequence assigns it
+            elif field.has_default():  # a callable default (the field itself here) is evaluated per row
+                default = field if callable(field.default) else _adapt(field.get_default(), is_json)
+                plan.append((None, default, is_json))
+            elif field.null:
+                plan.append((None, None, is_json))
+            else:
+                raise ValueError(f"{self.name}.{field.column}: NOT NULL without a default; the generator "
+                                 f"must supply it")
             columns.append(field.column)
-            out.append(_adapt(field, value))
         names = tuple(columns)
         if self.columns is None:
             self.columns = names
         elif names != self.columns:
             raise ValueError(f"{self.name}: every row must supply the same columns ({names} vs {self.columns})")
-        return tuple(out)
+        return plan
 
 
-def _adapt(field: models.Field, value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(field, models.JSONField):
-        return orjson.dumps(value).decode()  # COPY's text format: jsonb parses it
-    return value
+def _adapt(value: Any, is_json: bool) -> Any:
+    if value is None or not is_json:
+        return value
+    return orjson.dumps(value).decode()  # COPY's text format: jsonb parses it
 
 
 class CopySink:
@@ -110,22 +119,22 @@ class CopySink:
         self.position += 1
         self._events.append((self.position, event_id, domain_event.event_type, domain_event.version,
                              domain_event.aggregate_type, domain_event.aggregate_id(),
-                             orjson.dumps(self._payload(domain_event)).decode(), actor_id, None, at))
+                             self._payload(domain_event), actor_id, None, at))
         if len(self._events) >= FLUSH_ROWS:
             self._flush_events()
         return self.position
 
-    def _payload(self, domain_event: DomainEvent) -> dict[str, Any]:
-        """``domain_event.payload()``, computed without its deep copy (``dataclasses.asdict`` costs ~1 ms an event,
-        hours at the large scale). Checked against ``payload()`` itself for the first events of every type and
-        then one event in ``verify_every`` (every event when it is 1)."""
-        payload = {f.name: _jsonable(getattr(domain_event, f.name)) for f in dataclasses.fields(domain_event)}
+    def _payload(self, domain_event: DomainEvent) -> str:
+        """``domain_event.payload()`` as JSON, serialised by orjson straight from the dataclass (``payload()``
+        deep-copies through ``dataclasses.asdict``: hours at the large scale). Checked against ``payload()``
+        itself for the first events of every type and then one event in ``verify_every`` (every event when 1)."""
+        data = orjson.dumps(domain_event)
         seen = self._checked.get(domain_event.event_type, 0)
         if seen < CHECK_FIRST or self.position % self.verify_every == 0:
             self._checked[domain_event.event_type] = seen + 1
-            if payload != domain_event.payload():
+            if orjson.loads(data) != domain_event.payload():
                 raise AssertionError(f"fast payload differs from payload() for {domain_event.event_type}")
-        return payload
+        return data.decode()
 
     def _flush_events(self) -> None:
         if not self._events:

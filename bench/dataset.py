@@ -21,6 +21,7 @@ A few practitioners are set aside for scenarios (see :class:`Manifest`): one wit
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import itertools
 import random
@@ -458,8 +459,13 @@ class DatasetGenerator:
         start = self._grid_slot(p, day, service.duration, search_days=58)
         if start is None or start <= self.anchor + timedelta(days=1):
             return
-        self._book_single(when, p, service, self.rng.choice(self.clients[self._reserved:]), start, outcome="keep")
+        self._book_single(when, p, service, self._bookable_client(), start, outcome="keep")
         self.manifest.slots_future_bookings += 1
+
+    def _bookable_client(self) -> _Client:
+        """A client the generator may book for (the same draw as ``rng.choice`` of the unreserved slice,
+        without copying a list of 100k clients per booking)."""
+        return self.clients[self._reserved + self.rng.randrange(len(self.clients) - self._reserved)]
 
     def _pick_practitioner(self) -> _Practitioner:
         x = self.rng.random() * self._pool_weights[-1]
@@ -473,7 +479,7 @@ class DatasetGenerator:
             public = [s for s in p.services if s.public]
             if not public:
                 continue
-            client = self.rng.choice(self.clients[self._reserved:])
+            client = self._bookable_client()
             roll = self.rng.random()
             if roll < 0.10 and self._book_workshop(when, p, client, public):
                 return
@@ -660,9 +666,15 @@ class DatasetGenerator:
         m.points = [(lat, lng) for _, _, lat, lng in words.CITIES]
 
 
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    """ZoneInfo keeps only a few zones strongly cached; the generator cycles through dozens."""
+    return ZoneInfo(name)
+
+
 def _local(day: date, minutes: int, zone: str) -> datetime:
     """``minutes`` after local midnight of ``day`` in ``zone`` (wall-clock time), as UTC."""
-    local = datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)) + timedelta(minutes=minutes)
+    local = datetime.combine(day, time(0), tzinfo=_zone(zone)) + timedelta(minutes=minutes)
     return local.astimezone(UTC)
 
 
