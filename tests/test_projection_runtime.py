@@ -293,6 +293,7 @@ def append_updates(rounds: int, *, seed: int = 7) -> int:
 
 def set_batch_size(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
     monkeypatch.setenv("PROJECTION_BATCH_SIZE", str(size))
+    monkeypatch.setenv("PROJECTION_CATCH_UP_BATCH_SIZE", str(size))  # batches must stay this small
 
 
 def state(name: str) -> ProjectionState:
@@ -500,7 +501,8 @@ def database_url_for_tests() -> str:
 
 def drain_subprocess(batch_size: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "REDIS_URL": settings.REDIS_URL,
-           "DATA_DIR": str(data_path()), "PROJECTION_BATCH_SIZE": str(batch_size), "EVENT_DISPATCH": "off",
+           "DATA_DIR": str(data_path()), "PROJECTION_BATCH_SIZE": str(batch_size),
+           "PROJECTION_CATCH_UP_BATCH_SIZE": str(batch_size), "EVENT_DISPATCH": "off",
            "DJANGO_SETTINGS_MODULE": "workers.settings"}
     return subprocess.Popen([sys.executable, "manage.py", "projections", "drain"], cwd=PROJECT_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -195,7 +195,8 @@ def database_url_for_tests() -> str:
 
 def writer_process(batch_size: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "REDIS_URL": settings.REDIS_URL,
-           "DATA_DIR": str(data_path()), "PROJECTION_BATCH_SIZE": str(batch_size), "EVENT_DISPATCH": "off",
+           "DATA_DIR": str(data_path()), "PROJECTION_BATCH_SIZE": str(batch_size),
+           "PROJECTION_CATCH_UP_BATCH_SIZE": str(batch_size), "EVENT_DISPATCH": "off",
            "DJANGO_SETTINGS_MODULE": "workers.settings"}
     script = ("import django; django.setup(); from workers.tasks import warehouse_catch_up; "
               "print(warehouse_catch_up(publish_after=0))")

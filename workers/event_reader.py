@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from django.db import connection
@@ -21,12 +23,18 @@ def _row(row: tuple) -> RecordedEvent:
                          payload=payload, actor_id=row[7], request_id=row[8], recorded_at=row[9])
 
 
-def events_after(position: int, *, limit: int, up_to: int | None = None) -> list[RecordedEvent]:
+def events_after(position: int, *, limit: int, up_to: int | None = None,
+                 types: Sequence[str] | None = None) -> list[RecordedEvent]:
+    """Events after ``position`` (up to ``up_to``), in order; only those of ``types`` when given (the
+    others are skipped by PostgreSQL: a projection never decodes payloads it ignores)."""
     sql = f"SELECT {_COLUMNS} FROM event_log WHERE position > %s"
-    params: list[int] = [position]
+    params: list[Any] = [position]
     if up_to is not None:
         sql += " AND position <= %s"
         params.append(up_to)
+    if types is not None:
+        sql += " AND type = ANY(%s)"
+        params.append(list(types))
     sql += " ORDER BY position LIMIT %s"
     params.append(limit)
     with connection.cursor() as cursor:

@@ -29,6 +29,7 @@ from django.db import connection
 from django.utils import timezone
 
 from infra.environment import env_int
+from kernel.events import registered_events
 from kernel.projection import Projection
 from workers import event_reader, positions
 from workers.registry import projection as projection_named
@@ -99,23 +100,49 @@ def _state(projection: Projection) -> ProjectionState:
     return state
 
 
+def catch_up_batch_size() -> int:
+    return max(env_int("PROJECTION_CATCH_UP_BATCH_SIZE"), batch_size())
+
+
+# A batch reads at most this many positions ahead (times the batch size): a projection that handles
+# few event types skips the rest of the log in large strides instead of one enormous query.
+SCAN_FACTOR = 20
+
+
+def handled_types(projection: Projection) -> list[str]:
+    """The registered event types ``projection`` handles (the others are never read for it)."""
+    return sorted(t for t in registered_events() if projection.handles(t))
+
+
 def _replay(projection: Projection, generation: int, start: int, *, up_to: int | None,
             save: Callable[[int], None], progress: Progress | None = None, target: int = 0) -> int:
-    """Apply events after ``start`` (up to ``up_to`` if given) into ``generation``; return the position."""
+    """Apply events after ``start`` (up to ``up_to`` if given) into ``generation``; return the position.
+
+    Only the event types the projection handles are read. Positions are gap-free and the head only
+    moves in committed transactions, so every event up to the head is visible: a batch that finds fewer
+    relevant events than it asked for has consumed its whole scanned range. While the projection is
+    behind, batches double up to ``PROJECTION_CATCH_UP_BATCH_SIZE`` (fewer commits per event); a
+    projection that is up to date applies small batches, for a short lag.
+    """
     position = start
-    size = batch_size()
+    types = handled_types(projection)
+    size, ceiling = batch_size(), catch_up_batch_size()
     while True:
-        events = event_reader.events_after(position, limit=size, up_to=up_to)
-        if not events:
+        head = event_reader.head_position() if up_to is None else up_to
+        if position >= head:
             return position
-        relevant = [e for e in events if projection.handles(e.type)]
-        if relevant:
+        scan_to = min(head, position + size * SCAN_FACTOR)
+        events = event_reader.events_after(position, limit=size, up_to=scan_to, types=types)
+        reached = events[-1].position if len(events) == size else scan_to
+        if events:
             with _apply_lock(projection.name):
-                projection.apply(relevant, generation)
-        position = events[-1].position
+                projection.apply(events, generation)
+        position = reached
         save(position)
         if progress is not None:
             progress(position, max(target, position))
+        if position < head:
+            size = min(size * 2, ceiling)
 
 
 @dataclass(frozen=True)
