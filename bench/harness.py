@@ -72,9 +72,19 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
 # --- HTTP ---------------------------------------------------------------------------------------------
 
 
-async def _drive_http(base_url: str, requests: Iterator[HttpRequest], total: int, concurrency: int) -> Measurement:
+def _until(items: Iterator[Any], total: int, seconds: float | None) -> Iterator[Any]:
+    """At most ``total`` items, and none taken once ``seconds`` have passed since the first."""
+    deadline = None if seconds is None else time.perf_counter() + seconds
+    for item in itertools.islice(items, total):
+        if deadline is not None and time.perf_counter() > deadline:
+            return
+        yield item
+
+
+async def _drive_http(base_url: str, requests: Iterator[HttpRequest], total: int, concurrency: int,
+                      seconds: float | None) -> Measurement:
     measurement = Measurement()
-    work = itertools.islice(requests, total)
+    work = _until(requests, total, seconds)
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
     async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as session:
@@ -115,19 +125,23 @@ def _code(body: bytes) -> str:
     return f"{code} ({reasons[0]})" if isinstance(reasons, list) and reasons else code
 
 
-def drive_http(base_url: str, requests: Iterator[HttpRequest], *, total: int, concurrency: int) -> Measurement:
-    return asyncio.run(_drive_http(base_url, requests, total, concurrency))
+def drive_http(base_url: str, requests: Iterator[HttpRequest], *, total: int, concurrency: int,
+               seconds: float | None = None) -> Measurement:
+    """``total`` requests, or fewer when ``seconds`` run out first (the count is in the summary)."""
+    return asyncio.run(_drive_http(base_url, requests, total, concurrency, seconds))
 
 
 # --- PostgreSQL baselines -------------------------------------------------------------------------------
 
 
-def drive_sql(database_url: str, jobs: Iterator[Job], *, total: int, concurrency: int) -> Measurement:
-    """Run ``total`` jobs on ``concurrency`` threads, each with its own connection (opened before timing)."""
+def drive_sql(database_url: str, jobs: Iterator[Job], *, total: int, concurrency: int,
+              seconds: float | None = None) -> Measurement:
+    """Run ``total`` jobs (fewer when ``seconds`` run out first) on ``concurrency`` threads, each with its own
+    connection (opened before timing)."""
     measurement = Measurement()
-    work = itertools.islice(jobs, total)
-    lock = threading.Lock()
     connections = [psycopg.connect(database_url, autocommit=True) for _ in range(concurrency)]
+    work = _until(jobs, total, seconds)
+    lock = threading.Lock()
 
     def worker(connection: psycopg.Connection) -> None:
         while True:

@@ -130,8 +130,11 @@ def _scale_section(doc: dict[str, Any], base: Path, charts_dir: Path) -> list[st
                            f"{_ratio(s['ratios'][base_name]['p50_speedup'])} |")
                 first = False
         out += [""]
-        out += [f"- **{s['title']}** baselines: " + "; ".join(f"`{k}` — {v}" for k, v in
-                                                               s["baseline_descriptions"].items()) for s in http]
+        described: dict[str, list[str]] = {}  # one line per distinct baseline text (analytics shares one)
+        for s in http:
+            text = "; ".join(f"`{k}` — {v}" for k, v in s["baseline_descriptions"].items())
+            described.setdefault(text, []).append(f"**{s['title']}**")
+        out += [f"- {', '.join(titles)} baselines: {text}" for text, titles in described.items()]
         out += [""]
         chart = _latency_chart(name, http, charts_dir)
         out += [f"![{name}: latency, API against baselines]({os.path.relpath(chart, base)})", ""]

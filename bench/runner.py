@@ -32,6 +32,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, help="requests per run and scenario (default: the scale's)")
     parser.add_argument("--concurrency", type=int, help="concurrent clients (default: the scale's)")
     parser.add_argument("--rebuild-runs", type=int, help="full rebuilds per projection (default: the scale's)")
+    parser.add_argument("--run-seconds", type=float,
+                        help="longest a measured run may take; fewer requests are counted (default: the scale's)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--anchor", type=date.fromisoformat, help="last day of the generated history (default: today)")
     parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
@@ -81,6 +83,8 @@ def main(argv: list[str]) -> int:
     scale = SCALES[args.scale]
     if args.rebuild_runs:
         scale = dataclasses.replace(scale, rebuild_runs=args.rebuild_runs)
+    if args.run_seconds:
+        scale = dataclasses.replace(scale, run_seconds=args.run_seconds)
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     data_dir = data_path()

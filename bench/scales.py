@@ -24,6 +24,9 @@ class Scale:
     lag_writes_per_second: float
     lag_seconds: float
     contention_requests: int  # booking attempts per run, all for overlapping slots of a few practitioners
+    # Longest a measured run may take (API or one baseline): a slow baseline at the large scale answers
+    # fewer than ``requests_per_run`` requests, and its count says how many. None: no limit.
+    run_seconds: float | None = None
 
 
 SCALES: dict[str, Scale] = {
@@ -36,5 +39,5 @@ SCALES: dict[str, Scale] = {
     "large": Scale("large", practitioners=20_000, services=200_000, clients=100_000, bookings=5_000_000,
                    streams=20_000, heavy_future_bookings=500, history_days=730, requests_per_run=1_000,
                    concurrency=16, runs=5, rebuild_runs=1, lag_writes_per_second=50, lag_seconds=30,
-                   contention_requests=200),
+                   contention_requests=200, run_seconds=15),
 }

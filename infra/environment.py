@@ -45,8 +45,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DEMO_DATA", "1", "`0` skips loading demo data into an empty database on `make run`."),
     Variable("EVENT_DISPATCH", "celery",
              "`celery`: trigger projectors on commit; `off`: only beat and explicit drains."),
+    Variable("PROJECTIONS", None,
+             "Comma-separated projections this deployment drives (default: all), e.g. `warehouse` for a host "
+             "that only runs the analytics writer; the others are neither drained nor rebuilt here."),
     Variable("PROJECTION_BATCH_SIZE", "500", "Events a projector applies per batch when it is up to date."),
-    Variable("PROJECTION_CATCH_UP_BATCH_SIZE", "5000",
+    Variable("PROJECTION_CATCH_UP_BATCH_SIZE", "20000",
              "Largest batch while a projector is behind (rebuilds, backlogs): batches double up to it."),
     Variable("MIN_POSITION_WAIT_SECONDS", "2",
              "Longest a read waits for `X-Min-Position` before 503 `projection_lagging`."),

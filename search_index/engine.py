@@ -9,7 +9,7 @@ their tie-breakers); each engine then executes that plan its own way. The confor
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +100,10 @@ class SearchEngine(ABC):
 
     @abstractmethod
     def get(self, generation: int, kind: str, doc_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def get_many(self, generation: int, doc_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+        """The documents of any kind with these ids, by id, in one query (absent ids are left out)."""
 
     @abstractmethod
     def practitioner_documents(self, generation: int, practitioner_id: str) -> list[dict[str, Any]]:

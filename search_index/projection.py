@@ -17,6 +17,9 @@ from kernel.projection import Projection
 from search_index import documents
 from search_index.engine import SearchEngine
 
+# Payload keys naming a search document (services, practitioners, streams share one id space: UUIDs).
+_REFERENCES = ("service_id", "practitioner_id", "stream_id")
+
 
 class SearchProjection(Projection):
     name = "search"
@@ -25,6 +28,9 @@ class SearchProjection(Projection):
     def __init__(self, engine: SearchEngine) -> None:
         self.engine = engine
         self._pending: dict[str, dict[str, Any]] = {}
+        self._pending_of: dict[str, dict[str, dict[str, Any]]] = {}  # practitioner id → its pending documents
+        self._stored: dict[str, dict[str, Any]] = {}
+        self._asked: set[str] = set()
         self._generation = 0
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -41,8 +47,12 @@ class SearchProjection(Projection):
         return self.engine.all_documents(generation)
 
     def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
-        self._pending = {}
+        self._pending, self._pending_of = {}, {}
         self._generation = generation
+        # Every document the batch's events name, fetched in one query (a batch of bookings touches
+        # thousands of services and practitioners; one lookup each made bulk replays crawl).
+        self._asked = {str(event.payload[key]) for event in events for key in _REFERENCES if event.payload.get(key)}
+        self._stored = self.engine.get_many(generation, self._asked)
         try:
             for event in events:
                 handler = self.handler_for(event.type)
@@ -50,24 +60,24 @@ class SearchProjection(Projection):
                     handler(event)
             self.engine.write(generation, self._pending.values())
         finally:
-            self._pending = {}
+            self._pending, self._pending_of, self._stored, self._asked = {}, {}, {}, set()
 
     # --- lookups that see this batch's pending writes ----------------------------------------
     def _current(self, kind: str, doc_id: str) -> dict[str, Any] | None:
-        pending = self._pending.get(doc_id)
-        if pending is not None:
-            return pending if pending["kind"] == kind else None
-        return self.engine.get(self._generation, kind, doc_id)
+        doc = self._pending.get(doc_id)
+        if doc is None:
+            doc = self._stored.get(doc_id) if doc_id in self._asked else self.engine.get(self._generation, kind, doc_id)
+        return doc if doc is not None and doc["kind"] == kind else None
 
     def _documents_of(self, practitioner_id: str) -> list[dict[str, Any]]:
         stored = {d["id"]: d for d in self.engine.practitioner_documents(self._generation, practitioner_id)}
-        for doc in self._pending.values():
-            if doc["kind"] != "practitioner" and doc.get("practitioner_id") == practitioner_id:
-                stored[doc["id"]] = doc
+        stored.update(self._pending_of.get(practitioner_id, {}))
         return list(stored.values())
 
     def _put(self, doc: dict[str, Any]) -> None:
         self._pending[doc["id"]] = doc
+        if doc["kind"] != "practitioner" and doc.get("practitioner_id"):
+            self._pending_of.setdefault(doc["practitioner_id"], {})[doc["id"]] = doc
 
     # --- practitioners --------------------------------------------------------------------------
     def on_practitioner_registered(self, event: RecordedEvent) -> None:
@@ -81,6 +91,8 @@ class SearchProjection(Projection):
         practitioner = documents.practitioner_document(event.payload, event.position, previous=previous,
                                                        recorded_at=event.recorded_at)
         self._put(practitioner)
+        if previous is None:
+            return  # just registered: services and streams name a practitioner only after registration
         for doc in self._documents_of(practitioner["id"]):
             self._put(documents.with_practitioner(doc, practitioner, event.position))
 

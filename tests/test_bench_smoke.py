@@ -20,7 +20,8 @@ from infra.environment import PROJECT_ROOT
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 TIMEOUT_SECONDS = 240
-HTTP_SCENARIOS = ("search", "suggestions", "browse", "service_detail", "time_slots", "time_slots_week", "analytics")
+HTTP_SCENARIOS = ("search", "suggestions", "browse", "service_detail", "time_slots", "time_slots_week",
+                  *(f"analytics_{e}_{c}" for c in ("heavy", "worst") for e in ("revenue", "clients", "trends")))
 
 
 def _database_url(settings_dict: dict) -> str:

@@ -28,7 +28,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from infra.environment import PROJECT_ROOT, data_path
-from kernel.events import PractitionerUpdated, ServiceUpdated, registered_events
+from kernel.events import PractitionerUpdated, RecordedEvent, ServiceUpdated, registered_events
+from kernel.projection import Projection
 from read_models.catalogue import store
 from search_index.engines import configured_engine
 from workers import event_reader, positions, runtime
@@ -834,3 +835,75 @@ def test_verify_does_not_stop_the_drain_while_it_replays(monkeypatch):
         assert len(drained) == 1
         assert (drained[0].ran, drained[0].applied_to) == (True, head)
         assert (result.matches, result.position) == (True, head)
+
+
+# --- reading only what a projection handles; batches that grow while behind ---------------------------
+
+
+class Recorder(Projection):
+    """Records the batches it is handed (handles reviews only: rare in the history)."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.batches: list[list[RecordedEvent]] = []
+
+    def on_review_published(self, event: RecordedEvent) -> None: ...
+
+    def prepare(self, generation: int) -> None: ...
+
+    def apply(self, events, generation: int) -> None:
+        self.batches.append(list(events))
+
+    def activate(self, generation: int) -> None: ...
+
+    def discard(self, generation: int) -> None: ...
+
+    def snapshot(self, generation: int) -> Any:
+        return [e.position for batch in self.batches for e in batch]
+
+
+def test_a_projection_reads_only_its_event_types_and_still_reaches_the_head(monkeypatch):
+    run_history(random.Random(5), practitioners=2)
+    append_updates(3)  # the log ends with events the recorder ignores
+    head = event_reader.head_position()
+    set_batch_size(monkeypatch, 2)
+    recorder, saved = Recorder(), []
+    reached = runtime._replay(recorder, 1, 0, up_to=None, save=saved.append)
+    expected = list(Event.objects.filter(type="review.published").order_by("position").values_list("position",
+                                                                                                   flat=True))
+    assert expected and reached == head and saved[-1] == head
+    assert recorder.snapshot(1) == expected
+    assert all(e.type == "review.published" for batch in recorder.batches for e in batch)
+    assert all(len(batch) <= 2 for batch in recorder.batches)
+
+
+def test_batches_double_while_behind_up_to_the_catch_up_size(monkeypatch):
+    run_history(random.Random(6), practitioners=2)
+    head = event_reader.head_position()
+    monkeypatch.setenv("PROJECTION_BATCH_SIZE", "3")
+    monkeypatch.setenv("PROJECTION_CATCH_UP_BATCH_SIZE", "12")
+    everything = Recorder()
+    monkeypatch.setattr(Recorder, "handles", lambda self, event_type: True)
+    assert runtime._replay(everything, 1, 0, up_to=None, save=lambda _p: None) == head
+    sizes = [len(b) for b in everything.batches]
+    assert sizes[:3] == [3, 6, 12] and max(sizes) == 12
+    assert [e.position for b in everything.batches for e in b] == list(range(1, head + 1))
+
+
+def test_projections_variable_limits_what_a_deployment_drives(monkeypatch):
+    from workers import registry
+
+    every = set(registry.projections())
+    try:
+        monkeypatch.setenv("PROJECTIONS", "warehouse, search")
+        registry.projections.cache_clear()
+        assert set(registry.projections()) == {"warehouse", "search"} < every
+        monkeypatch.setenv("PROJECTIONS", "warehouse,nonsense")
+        registry.projections.cache_clear()
+        with pytest.raises(ValueError, match="nonsense"):
+            registry.projections()
+    finally:
+        monkeypatch.delenv("PROJECTIONS")
+        registry.projections.cache_clear()
+    assert set(registry.projections()) == every

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from django.db import connection
 
 from kernel.events import RecordedEvent
@@ -16,7 +16,7 @@ _COLUMNS = "position, event_id, type, version, aggregate_type, aggregate_id, pay
 
 
 def _row(row: tuple) -> RecordedEvent:
-    payload = row[6] if isinstance(row[6], dict) else json.loads(row[6])
+    payload = row[6] if isinstance(row[6], dict) else orjson.loads(row[6])
     return RecordedEvent(position=int(row[0]), event_id=row[1] if isinstance(row[1], UUID) else UUID(str(row[1])),
                          type=row[2], version=int(row[3]), aggregate_type=row[4],
                          aggregate_id=row[5] if isinstance(row[5], UUID) else UUID(str(row[5])),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 
+from infra.environment import env
 from kernel.projection import Projection
 
 
 @functools.cache
 def projections() -> dict[str, Projection]:
+    """Every registered projection, or the subset ``PROJECTIONS`` names."""
     from read_models.catalogue.projection import CatalogueProjection
     from read_models.engagement.reviews_projection import ReviewsProjection
     from read_models.engagement.streams_projection import StreamsProjection
@@ -20,7 +22,12 @@ def projections() -> dict[str, Projection]:
     found: list[Projection] = [SearchProjection(configured_engine()), CatalogueProjection()]
     found += [ReviewsProjection(), StreamsProjection(), NotificationsProjection()]
     found += [WarehouseProjection()]
-    return {p.name: p for p in found}
+    every = {p.name: p for p in found}
+    wanted = [name.strip() for name in (env("PROJECTIONS") or "").split(",") if name.strip()]
+    unknown = sorted(set(wanted) - set(every))
+    if unknown:
+        raise ValueError(f"PROJECTIONS names unknown projections {', '.join(unknown)}; known: {', '.join(every)}")
+    return {name: p for name, p in every.items() if not wanted or name in wanted}
 
 
 DEFAULT_QUEUE = "projections"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.scenarios.analytics import AnalyticsScenario
+from bench.scenarios.analytics import SCENARIOS as ANALYTICS
 from bench.scenarios.base import Scenario
 from bench.scenarios.bookings import BookingContentionScenario
 from bench.scenarios.browse import BrowseScenario
@@ -14,6 +14,6 @@ from bench.scenarios.time_slots import TimeSlotsScenario, TimeSlotsWeekScenario
 
 SCENARIOS: tuple[Scenario, ...] = (
     ProjectionRebuildScenario(), SearchScenario(), SuggestionsScenario(), BrowseScenario(), ServiceDetailScenario(),
-    TimeSlotsScenario(), TimeSlotsWeekScenario(), AnalyticsScenario(), BookingContentionScenario(),
+    TimeSlotsScenario(), TimeSlotsWeekScenario(), *ANALYTICS, BookingContentionScenario(),
     ProjectionLagScenario(),
 )

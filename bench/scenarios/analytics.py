@@ -1,7 +1,8 @@
 """Practitioner analytics (DuckDB warehouse) against the same figures computed in PostgreSQL per request.
 
-Each request asks one of the three endpoints for the last 12 months by month, with ``compare=previous``,
-for the practitioner with the most bookings (the platform-wide worst case) or a median one. The baseline
+One scenario per endpoint and case (:data:`CASES`): the practitioner with the most bookings on the platform
+asking the usual dashboard question (the last 12 months by month, ``compare=previous``), and the worst
+case the API accepts (the same practitioner, three years by day). The baseline
 aggregates the booking table at request time: revenue (gross, refunds, net per month and service type,
 and the previous period), clients (unique, new vs returning, monthly cohorts, top clients) and trends
 (bookings and cancellations per month, weekday × hour heat map in the practitioner's zone, lead times,
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +22,7 @@ import psycopg
 
 from bench.harness import HttpRequest, Job
 from bench.scenarios.base import Context, HttpVsSql, forever
+from read_models.analytics.params import MAX_DAYS
 
 PATHS = {"revenue": "/api/v1/practitioner/analytics/revenue/",
          "clients": "/api/v1/practitioner/analytics/clients/",
@@ -28,7 +31,7 @@ PATHS = {"revenue": "/api/v1/practitioner/analytics/revenue/",
 _OWN = "b.practitioner_id = %(p)s AND b.parent_id IS NULL"
 SQL = {
     "revenue": [
-        f"SELECT date_trunc('month', b.created_at AT TIME ZONE %(tz)s) AS period, b_s.service_type, "
+        f"SELECT date_trunc(%(grain)s, b.created_at AT TIME ZONE %(tz)s) AS period, b_s.service_type, "
         f"sum(b.charged_cents) AS gross, sum(b.refund_cents) AS refunds, sum(b.charged_cents - b.refund_cents) AS net "
         f"FROM booking b JOIN service b_s ON b_s.id = b.service_id WHERE {_OWN} AND b.created_at >= %(start)s "
         f"AND b.created_at < %(end)s GROUP BY 1, 2 ORDER BY 1, 2",
@@ -49,7 +52,7 @@ SQL = {
         f"AND b.created_at >= %(start)s AND b.created_at < %(end)s GROUP BY 1 ORDER BY spent DESC LIMIT 10",
     ],
     "trends": [
-        f"SELECT date_trunc('month', b.created_at AT TIME ZONE %(tz)s), count(*), "
+        f"SELECT date_trunc(%(grain)s, b.created_at AT TIME ZONE %(tz)s), count(*), "
         f"count(*) FILTER (WHERE b.status = 'cancelled') FROM booking b WHERE {_OWN} AND b.created_at >= %(start)s "
         f"AND b.created_at < %(end)s GROUP BY 1 ORDER BY 1",
         f"SELECT extract(isodow FROM b.start_at AT TIME ZONE %(tz)s), "
@@ -65,17 +68,32 @@ SQL = {
 }
 
 
-def _subjects(ctx: Context) -> list[tuple[str, str, str]]:
-    """(practitioner id, user id, label): the heaviest practitioner and a median one."""
-    m = ctx.manifest
-    return [(m["heavy_practitioner_id"], m["heavy_practitioner_user_id"], "heavy"),
-            (m["typical_practitioner_id"], m["typical_practitioner_user_id"], "typical")]
+ENDPOINT_TITLES = {"revenue": "revenue", "clients": "clients", "trends": "booking trends"}
 
 
-def _window(ctx: Context) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Case:
+    """Whose figures and over which range: issue 6 asks for a heavy practitioner and the worst case."""
+
+    name: str
+    title: str
+    days: int
+    granularity: str
+    practitioner: str  # manifest key prefix: "heavy" (the most bookings on the platform) or "typical"
+
+
+CASES = (
+    Case("heavy", "the busiest practitioner, 12 months by month", 365, "month", "heavy"),
+    # The largest question the API accepts (MAX_DAYS) at the finest grain, about the busiest practitioner.
+    Case("worst", "worst case: the busiest practitioner, 3 years by day", MAX_DAYS, "day", "heavy"),
+)
+
+
+def _window(ctx: Context, case: Case) -> dict[str, Any]:
     end = ctx.anchor
-    start = end - timedelta(days=365)
-    return {"start": start, "end": end, "previous": start - timedelta(days=365)}
+    start = end - timedelta(days=case.days - 1)
+    return {"start": start, "end": end + timedelta(days=1), "previous": start - timedelta(days=case.days),
+            "first_day": start.date(), "last_day": end.date()}
 
 
 def analytics_from_sql(conn: psycopg.Connection, endpoint: str, params: dict[str, Any]) -> None:
@@ -84,49 +102,46 @@ def analytics_from_sql(conn: psycopg.Connection, endpoint: str, params: dict[str
 
 
 class AnalyticsScenario(HttpVsSql):
-    name = "analytics"
-    title = "Practitioner analytics"
-    endpoint = "GET /api/v1/practitioner/analytics/{revenue,clients,bookings/trends}/"
+    """One endpoint for one :class:`Case` (``analytics_<endpoint>_<case>``)."""
+
+    endpoint_group = "GET /api/v1/practitioner/analytics/{revenue,clients,bookings/trends}/"
     baseline = "the same aggregates over the booking table in PostgreSQL, per request"
 
-    def unavailable(self, ctx: Context) -> str | None:
-        missing = [p for p in PATHS.values() if not ctx.has("read", "GET", p)]
-        if missing:
-            return f"not available: {', '.join(missing)} not in the read API's schema yet"
-        return None
+    def __init__(self, endpoint: str, case: Case) -> None:
+        self.key, self.case = endpoint, case
+        self.name = f"analytics_{endpoint}_{case.name}"
+        self.title = f"Analytics {ENDPOINT_TITLES[endpoint]}: {case.title}"
+        self.endpoint = f"GET {PATHS[endpoint]}"
+
+    def _subject(self, ctx: Context) -> tuple[str, str, str]:
+        m = ctx.manifest
+        pid = m[f"{self.case.practitioner}_practitioner_id"]
+        return pid, m[f"{self.case.practitioner}_practitioner_user_id"], m.get("practitioner_zones", {}).get(pid, "UTC")
 
     def requests(self, ctx: Context, rng: random.Random) -> Iterator[HttpRequest]:
-        window = _window(ctx)
-        subjects = _subjects(ctx)
-        zones = dict(ctx.manifest.get("practitioner_zones", {}))
-
-        def make() -> HttpRequest:
-            pid, user_id, _ = rng.choice(subjects)
-            endpoint = rng.choice(sorted(PATHS))
-            query = {"start": window["start"].date().isoformat(), "end": window["end"].date().isoformat(),
-                     "granularity": "month", "compare": "previous", "timezone": zones.get(pid, "UTC")}
-            return HttpRequest("GET", PATHS[endpoint] + "?" + urlencode(query), headers=ctx.bearer(user_id))
-        return forever(make)
+        window = _window(ctx, self.case)
+        _, user_id, zone = self._subject(ctx)
+        query = {"start": window["first_day"].isoformat(), "end": window["last_day"].isoformat(),
+                 "granularity": self.case.granularity, "compare": "previous", "timezone": zone}
+        request = HttpRequest("GET", PATHS[self.key] + "?" + urlencode(query), headers=ctx.bearer(user_id))
+        return forever(lambda: request)
 
     def baselines(self, ctx: Context):
-        window = _window(ctx)
-        subjects = _subjects(ctx)
-        zones = dict(ctx.manifest.get("practitioner_zones", {}))
+        window = _window(ctx, self.case)
+        pid, _, zone = self._subject(ctx)
+        params = {**window, "p": pid, "tz": zone, "grain": self.case.granularity}
 
         def make(rng: random.Random) -> Iterator[Job]:
-            def job() -> Job:
-                pid, _, _ = rng.choice(subjects)
-                endpoint = rng.choice(sorted(PATHS))
-                params = {**window, "p": pid, "tz": zones.get(pid, "UTC")}
-                return lambda conn: analytics_from_sql(conn, endpoint, params)
-            return forever(job)
+            return forever(lambda: lambda conn: analytics_from_sql(conn, self.key, params))
 
         return {"pg_aggregates": ("GROUP BY over booking (and service) per request: 2–4 queries per endpoint", make)}
 
     def run(self, ctx: Context):
-        # Tokens are minted before timing starts.
-        for _, user_id, _ in _subjects(ctx):
-            ctx.token(user_id)
+        ctx.token(self._subject(ctx)[1])  # minted before timing starts
         result = super().run(ctx)
-        result.extra["heavy_practitioner_bookings"] = ctx.manifest["heavy_practitioner_bookings"]
+        result.extra["practitioner_bookings"] = ctx.manifest.get(f"{self.case.practitioner}_practitioner_bookings")
+        result.extra["range_days"], result.extra["granularity"] = self.case.days, self.case.granularity
         return result
+
+
+SCENARIOS = tuple(AnalyticsScenario(endpoint, case) for case in CASES for endpoint in PATHS)

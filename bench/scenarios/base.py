@@ -154,19 +154,22 @@ class HttpVsSql(Scenario):
         baselines = self.baselines(ctx)
         result.baseline_descriptions = {name: description for name, (description, _) in baselines.items()}
         base = ctx.read_url if self.api == "read" else ctx.write_url
-        n, c = ctx.requests_per_run, ctx.concurrency
+        n, c, budget = ctx.requests_per_run, ctx.concurrency, ctx.scale.run_seconds
         warm = max(c * 2, 8)
         if not missing:
-            drive_http(base, self.requests(ctx, ctx.rng(f"{self.name}:warm")), total=warm, concurrency=c)
+            drive_http(base, self.requests(ctx, ctx.rng(f"{self.name}:warm")), total=warm, concurrency=c,
+                       seconds=budget)
         for name, (_, jobs) in baselines.items():
-            drive_sql(ctx.database_url, jobs(ctx.rng(f"{self.name}:{name}:warm")), total=warm, concurrency=c)
+            drive_sql(ctx.database_url, jobs(ctx.rng(f"{self.name}:{name}:warm")), total=warm, concurrency=c,
+                      seconds=budget)
         for run in range(ctx.runs):
             if not missing:
-                measured = drive_http(base, self.requests(ctx, ctx.rng(f"{self.name}:{run}")), total=n, concurrency=c)
+                measured = drive_http(base, self.requests(ctx, ctx.rng(f"{self.name}:{run}")), total=n, concurrency=c,
+                                      seconds=budget)
                 result.api_runs.append(measured.summary())
             for name, (_, jobs) in baselines.items():
                 measured = drive_sql(ctx.database_url, jobs(ctx.rng(f"{self.name}:{name}:{run}")), total=n,
-                                     concurrency=c)
+                                     concurrency=c, seconds=budget)
                 result.baseline_runs.setdefault(name, []).append(measured.summary())
         return result
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from abc import abstractmethod
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from search_index.documents import FACETS, KINDS, alias_name, index_body, index_name
@@ -114,6 +114,12 @@ class RestSearchEngine(SearchEngine):
             if len(hits) < PAGE:
                 return out
             after = hits[-1]["sort"]
+
+    def get_many(self, generation: int, doc_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+        if not doc_ids:
+            return {}
+        indices = [index_name(self.prefix, kind, generation) for kind in KINDS]
+        return {d["id"]: d for d in self._scan(indices, {"terms": {"id": sorted(doc_ids)}})}
 
     def practitioner_documents(self, generation: int, practitioner_id: str) -> list[dict[str, Any]]:
         indices = [index_name(self.prefix, kind, generation) for kind in KINDS if kind != "practitioner"]

@@ -20,7 +20,7 @@ import math
 import os
 import shutil
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -275,6 +275,12 @@ class TantivyEngine(SearchEngine):
     def get(self, generation: int, kind: str, doc_id: str) -> dict[str, Any] | None:
         found = self._all(self._open(generation), Query.term_query(self.schema, "id", doc_id))
         return found[0] if found and found[0]["kind"] == kind else None
+
+    def get_many(self, generation: int, doc_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+        if not doc_ids:
+            return {}
+        found = self._all(self._open(generation), Query.term_set_query(self.schema, "id", list(doc_ids)))
+        return {d["id"]: d for d in found}
 
     def practitioner_documents(self, generation: int, practitioner_id: str) -> list[dict[str, Any]]:
         query = Query.term_query(self.schema, "practitioner_id", practitioner_id)
