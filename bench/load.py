@@ -20,6 +20,7 @@ def load_dataset(database_url: str, scale: Scale, *, seed: int, anchor: date) ->
         reset_database(connection)
         ensure_reference_data()
         sink = CopySink(connection, verify_every=97)
+        sink.start()
         generator = DatasetGenerator(scale, seed=seed, anchor=anchor, sink=sink, password_hash=make_password(PASSWORD),
                                      reference=load_reference(connection))
         manifest = generator.generate()

@@ -27,6 +27,10 @@ def _rate(value: Any) -> str:
     return "–" if value is None else (f"{value:,.0f}" if value >= 100 else f"{value:.1f}")
 
 
+def _secs(value: Any) -> str:
+    return "–" if value is None else f"{value:,.1f}"
+
+
 def _ratio(value: Any) -> str:
     return "–" if value is None else f"{value:.1f}×" if value >= 1 else f"{value:.2f}×"
 
@@ -200,16 +204,25 @@ def _rebuild(s: dict[str, Any], name: str, base: Path, charts_dir: Path) -> list
     if s["status"] != "ok":
         return out + [f"{s['status']}: {(s['note'] or '').strip().splitlines()[-1]}", ""]
     e = s["extra"]
-    out += [f"{e['events']:,} events; median of {e['runs']} rebuild(s) per projection. Baseline: reading the log "
-            f"alone in the projectors' batches, **{_rate(e['read_events_per_second'])} events/s**.", "",
-            "| Projection | first build (drain) events/s | rebuild events/s | rebuild seconds | share of read rate |",
-            "|---|---|---|---|---|"]
-    for projection, rate in e["rebuild_events_per_second"].items():
-        out.append(f"| `{projection}` | {_rate(e['initial_events_per_second'].get(projection))} | {_rate(rate)} | "
-                   f"{e['rebuild_seconds'][projection]:.1f} | {_ratio(rate / e['read_events_per_second'])} |")
+    rebuilt = (f"median of {e['runs']} rebuild(s) per projection" if e["runs"] else
+               "no separate rebuild at this scale: the first build *is* a replay of the whole log from event 0 "
+               "(the same `_replay` a rebuild runs, into an empty generation), so its rate is the rebuild rate")
+    out += [f"{e['events']:,} events; {rebuilt}. Baseline: reading the whole log (every type) in the projectors' "
+            f"batches, **{_rate(e['read_events_per_second'])} events/s**; a projection reads only the types it "
+            f"handles, so it can beat that.", "",
+            "| Projection | first build (drain) events/s | first build seconds | rebuild events/s | rebuild seconds "
+            "| rebuild ÷ read rate |",
+            "|---|---|---|---|---|---|"]
+    first_seconds = e.get("initial_seconds", {})
+    for projection, first in e["initial_events_per_second"].items():
+        rate = e["rebuild_events_per_second"].get(projection)
+        seconds = e["rebuild_seconds"].get(projection)
+        out.append(f"| `{projection}` | {_rate(first)} | "
+                   f"{_secs(first_seconds.get(projection))} | {_rate(rate)} | {_secs(seconds)} | "
+                   f"{_ratio((rate or first) / e['read_events_per_second'])} |")
     chart = _bar_chart(f"{name}-rebuild.png", charts_dir, f"{name}: projection rate (events/s)",
-                       {p: (e["initial_events_per_second"].get(p), r)
-                        for p, r in e["rebuild_events_per_second"].items()},
+                       {p: (first, e["rebuild_events_per_second"].get(p))
+                        for p, first in e["initial_events_per_second"].items()},
                        ("first build", "rebuild"), log=True)
     return out + ["", f"![{name}: projection build and rebuild rate]({os.path.relpath(chart, base)})", ""]
 

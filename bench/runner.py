@@ -36,7 +36,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
                         help="longest a measured run may take; fewer requests are counted (default: the scale's)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--anchor", type=date.fromisoformat, help="last day of the generated history (default: today)")
-    parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
+    parser.add_argument("--only", nargs="*",
+                        help="scenario names to run, or their prefix (`analytics`: every analytics_*); default: all")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the dataset and projections DATA_DIR holds from an earlier run of this scale: skip "
                              "loading and the offline scenarios, merge the new figures into the scale's results")
@@ -81,7 +82,7 @@ def main(argv: list[str]) -> int:
     from infra.environment import data_path, database_url, redis_url
 
     scale = SCALES[args.scale]
-    if args.rebuild_runs:
+    if args.rebuild_runs is not None:
         scale = dataclasses.replace(scale, rebuild_runs=args.rebuild_runs)
     if args.run_seconds:
         scale = dataclasses.replace(scale, run_seconds=args.run_seconds)
@@ -109,7 +110,8 @@ def main(argv: list[str]) -> int:
     ctx = Context(scale=scale, manifest=manifest.to_dict(), database_url=database_url(), redis_url=redis_url(),
                   runs=args.runs or scale.runs, requests_per_run=args.requests or scale.requests_per_run,
                   concurrency=args.concurrency or scale.concurrency, seed=args.seed)
-    selected = [s for s in SCENARIOS if not args.only or s.name in args.only]
+    selected = [s for s in SCENARIOS if not args.only or any(s.name == o or s.name.startswith(f"{o}_")
+                                                             for o in args.only)]
     results = []
     for scenario in [s for s in selected if s.offline and not args.reuse]:
         results.append(_run(scenario, ctx))
