@@ -161,3 +161,17 @@ def test_dataset_generator_is_deterministic_and_keeps_the_booking_invariants() -
             assert v["balance_after_cents"] >= 0
             ledger.setdefault(v["user_id"], []).append(v["sequence"])
     assert all(seq == list(range(1, len(seq) + 1)) for seq in ledger.values())
+
+
+@pytest.mark.django_db
+def test_dangling_references_finds_rows_whose_foreign_key_points_nowhere() -> None:
+    import uuid
+
+    from bench.copy_sink import dangling_references
+
+    with connection.cursor() as cursor:
+        assert dangling_references(connection.connection) == {}
+        cursor.execute("SET LOCAL session_replication_role = replica")  # what the bulk load does
+        cursor.execute("INSERT INTO notification_counter (user_id, unread) VALUES (%s, 0)", [uuid.uuid4()])
+        assert dangling_references(connection.connection) == {
+            "notification_counter.user_id → accounts_user.id": 1}
