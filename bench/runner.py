@@ -112,9 +112,39 @@ def main(argv: list[str]) -> int:
                   concurrency=args.concurrency or scale.concurrency, seed=args.seed)
     selected = [s for s in SCENARIOS if not args.only or any(s.name == o or s.name.startswith(f"{o}_")
                                                              for o in args.only)]
-    results = []
+    results: list = []
+    path = args.results_dir / f"{scale.name}.json"
+
+    def save() -> dict:
+        """Write the figures so far (a run stopped half-way keeps the scenarios it finished) and the report."""
+        document = {
+            "scale": dataclasses.asdict(scale), "seed": args.seed, "anchor": anchor.isoformat(),
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": host,
+            "runs": ctx.runs, "requests_per_run": ctx.requests_per_run, "concurrency": ctx.concurrency,
+            "dataset": {"events": manifest.events, "rows": manifest.rows, "load_seconds": load_seconds,
+                        "slots_future_bookings": manifest.slots_future_bookings,
+                        "heavy_practitioner_bookings": manifest.heavy_practitioner_bookings},
+            "scenarios": [r.to_dict() for r in results],
+            "seconds": time.perf_counter() - started,
+        }
+        if previous is not None:
+            fresh = {s["name"] for s in document["scenarios"]}
+            order = [s.name for s in SCENARIOS]
+            document["scenarios"] = sorted(
+                [s for s in previous["scenarios"] if s["name"] not in fresh] + document["scenarios"],
+                key=lambda s: order.index(s["name"]) if s["name"] in order else len(order))
+            document["seconds"] += previous["seconds"]
+            document["reused_at"] = document["measured_at"]
+            document["measured_at"] = previous["measured_at"]
+            document["machine"], document["dataset"] = previous["machine"], previous["dataset"]
+        args.results_dir.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+        render(args.results_dir, args.report, args.charts_dir)
+        return document
+
     for scenario in [s for s in selected if s.offline and not args.reuse]:
         results.append(_run(scenario, ctx))
+        save()
     online = [s for s in selected if not s.offline]
     if online:
         with running_stack(database_url=database_url(), redis_url=redis_url(), data_dir=data_dir,
@@ -123,30 +153,8 @@ def main(argv: list[str]) -> int:
             _say(f"stack up: write {stack.write_url}, read {stack.read_url}")
             for scenario in online:
                 results.append(_run(scenario, ctx))
-    document = {
-        "scale": dataclasses.asdict(scale), "seed": args.seed, "anchor": anchor.isoformat(),
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": host,
-        "runs": ctx.runs, "requests_per_run": ctx.requests_per_run, "concurrency": ctx.concurrency,
-        "dataset": {"events": manifest.events, "rows": manifest.rows, "load_seconds": load_seconds,
-                    "slots_future_bookings": manifest.slots_future_bookings,
-                    "heavy_practitioner_bookings": manifest.heavy_practitioner_bookings},
-        "scenarios": [r.to_dict() for r in results],
-        "seconds": time.perf_counter() - started,
-    }
-    if previous is not None:
-        fresh = {s["name"] for s in document["scenarios"]}
-        order = [s.name for s in SCENARIOS]
-        document["scenarios"] = sorted(
-            [s for s in previous["scenarios"] if s["name"] not in fresh] + document["scenarios"],
-            key=lambda s: order.index(s["name"]) if s["name"] in order else len(order))
-        document["seconds"] += previous["seconds"]
-        document["reused_at"] = document["measured_at"]
-        document["measured_at"] = previous["measured_at"]
-        document["machine"], document["dataset"] = previous["machine"], previous["dataset"]
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    path = args.results_dir / f"{scale.name}.json"
-    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-    render(args.results_dir, args.report, args.charts_dir)
+                save()
+    document = save()
     _say(f"results: {path}; report: {args.report} ({document['seconds']:.0f}s in all)")
     failed = [r.name for r in results if r.status == "failed"]
     return 1 if failed else 0
