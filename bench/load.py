@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from datetime import date
 
@@ -16,6 +17,16 @@ from bench.scales import Scale
 def load_dataset(database_url: str, scale: Scale, *, seed: int, anchor: date) -> tuple[Manifest, float]:
     """Empty the project tables, generate ``scale`` and commit it; returns the manifest and seconds taken."""
     started = time.perf_counter()
+    # The generator keeps millions of long-lived objects and makes no reference cycles worth collecting: the
+    # cyclic collector's passes over them cost about a third of the load time.
+    gc.disable()
+    try:
+        return _load(database_url, scale, seed=seed, anchor=anchor, started=started)
+    finally:
+        gc.enable()
+
+
+def _load(database_url: str, scale: Scale, *, seed: int, anchor: date, started: float) -> tuple[Manifest, float]:
     with psycopg.connect(database_url) as connection:
         reset_database(connection)
         ensure_reference_data()
