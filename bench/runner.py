@@ -79,7 +79,8 @@ def main(argv: list[str]) -> int:
     from bench.scenarios import SCENARIOS
     from bench.scenarios.base import Context
     from bench.stack import running_stack
-    from infra.environment import data_path, database_url, redis_url
+    from infra.environment import data_path, database_url, env, redis_url
+    from workers.registry import projections
 
     scale = SCALES[args.scale]
     if args.rebuild_runs is not None:
@@ -121,6 +122,7 @@ def main(argv: list[str]) -> int:
             "scale": dataclasses.asdict(scale), "seed": args.seed, "anchor": anchor.isoformat(),
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": host,
             "runs": ctx.runs, "requests_per_run": ctx.requests_per_run, "concurrency": ctx.concurrency,
+            "projections": sorted(projections()) if env("PROJECTIONS") else None, "only": args.only or [],
             "dataset": {"events": manifest.events, "rows": manifest.rows, "load_seconds": load_seconds,
                         "slots_future_bookings": manifest.slots_future_bookings,
                         "heavy_practitioner_bookings": manifest.heavy_practitioner_bookings},
