@@ -123,13 +123,24 @@ FROM latest l JOIN lifecycle c USING (booking_id) LEFT JOIN refunds r USING (boo
 """
 
 # Money for a package/bundle session was paid on the package: its revenue counts as the package's.
+# Only the bookings with unresolved money are joined (a join over the whole fact table per batch made a
+# replay of millions of bookings quadratic).
 _RESOLVE_BOOKING_MONEY = """
 UPDATE fact_credit_movement AS m
 SET practitioner_id = paid.practitioner_id, service_id = paid.service_id, revenue_type = paid.revenue_type
 FROM (
+    WITH unresolved AS (
+        SELECT DISTINCT booking_id FROM fact_credit_movement WHERE practitioner_id IS NULL AND booking_id IS NOT NULL
+    ), b AS (
+        SELECT booking_id, practitioner_id, service_id, service_type, parent_id FROM fact_booking
+        WHERE booking_id IN (SELECT booking_id FROM unresolved)
+    ), p AS (
+        SELECT booking_id, service_id, service_type FROM fact_booking
+        WHERE booking_id IN (SELECT parent_id FROM b WHERE parent_id IS NOT NULL)
+    )
     SELECT b.booking_id, b.practitioner_id, coalesce(p.service_id, b.service_id) AS service_id,
            coalesce(p.service_type, b.service_type) AS revenue_type
-    FROM fact_booking b LEFT JOIN fact_booking p ON p.booking_id = b.parent_id
+    FROM b LEFT JOIN p ON p.booking_id = b.parent_id
 ) AS paid
 WHERE m.practitioner_id IS NULL AND m.booking_id = paid.booking_id
 """
