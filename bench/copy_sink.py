@@ -179,12 +179,16 @@ def dangling_references(connection: psycopg.Connection) -> dict[str, int]:
         WHERE c.contype = 'f' AND cardinality(c.conkey) = 1 AND c.connamespace = current_schema()::regnamespace
     """).fetchall()
     out = {}
+    # Freshly loaded tables have no statistics yet: the planner takes them for one row and picks nested loops
+    # that scan the whole target index for every row (hours at the large scale). Anti-joins by hash it is.
+    connection.execute("SET LOCAL enable_nestloop = off")
     for table, column, target, target_column in found:
         count = connection.execute(
             f'SELECT count(*) FROM {table} t WHERE t."{column}" IS NOT NULL AND NOT EXISTS '  # noqa: S608
             f'(SELECT 1 FROM {target} r WHERE r."{target_column}" = t."{column}")').fetchone()[0]
         if count:
             out[f"{table}.{column} → {target}.{target_column}"] = count
+    connection.execute("RESET enable_nestloop")
     return out
 
 
