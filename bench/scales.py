@@ -36,6 +36,12 @@ SCALES: dict[str, Scale] = {
     "medium": Scale("medium", practitioners=2_000, services=20_000, clients=10_000, bookings=50_000, streams=2_000,
                     heavy_future_bookings=500, history_days=365, requests_per_run=200, concurrency=8, runs=5,
                     rebuild_runs=5, lag_writes_per_second=20, lag_seconds=10, contention_requests=80),
+    # Issue 5's search bench: the catalogue at 100k services, 20k practitioners and 20k streams, with a
+    # modest booking history (popularity, ratings) so that its load and builds take minutes, not an hour.
+    "search": Scale("search", practitioners=20_000, services=100_000, clients=20_000, bookings=200_000,
+                    streams=20_000, heavy_future_bookings=500, history_days=365, requests_per_run=1_000,
+                    concurrency=16, runs=5, rebuild_runs=1, lag_writes_per_second=20, lag_seconds=20,
+                    contention_requests=200, run_seconds=15),
     "large": Scale("large", practitioners=20_000, services=200_000, clients=100_000, bookings=5_000_000,
                    streams=20_000, heavy_future_bookings=500, history_days=730, requests_per_run=1_000,
                    concurrency=16, runs=5, rebuild_runs=0, lag_writes_per_second=20, lag_seconds=20,
