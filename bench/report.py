@@ -110,8 +110,10 @@ def _scale_section(doc: dict[str, Any], base: Path, charts_dir: Path) -> list[st
         "",
         f"Dataset: {rows.get('practitioner', 0):,} practitioners, {rows.get('service', 0):,} services, "
         f"{rows.get('accounts_user', 0):,} users, {rows.get('booking', 0):,} bookings, {rows.get('stream', 0):,} "
-        f"streams, {rows.get('review', 0):,} reviews, {dataset['events']:,} events; loaded through COPY in "
-        f"{dataset['load_seconds']:.1f}s. The time-slot practitioner has {dataset['slots_future_bookings']} future "
+        f"streams, {rows.get('review', 0):,} reviews, {dataset['events']:,} events; "
+        + (f"loaded through COPY in {dataset['load_seconds']:.1f}s." if dataset.get("load_seconds") else
+           "loaded through COPY by an earlier run (`--keep-dataset`).")
+        + f" The time-slot practitioner has {dataset['slots_future_bookings']} future "
         f"bookings; the busiest practitioner {dataset['heavy_practitioner_bookings']:,}.",
         "",
     ]

@@ -41,6 +41,9 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true",
                         help="keep the dataset and projections DATA_DIR holds from an earlier run of this scale: skip "
                              "loading and the offline scenarios, merge the new figures into the scale's results")
+    parser.add_argument("--keep-dataset", action="store_true",
+                        help="use the dataset DATA_DIR holds (e.g. from a run stopped after loading): build every "
+                             "projection from event 0 and run the scenarios, offline ones included")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     parser.add_argument("--report", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument("--charts-dir", type=Path, default=BENCH_DIR / "charts")
@@ -70,6 +73,7 @@ def main(argv: list[str]) -> int:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
 
     from bench.dataset import Manifest
     from bench.load import load_dataset
@@ -94,18 +98,30 @@ def main(argv: list[str]) -> int:
     manifest_file = data_dir / "bench-manifest.json"
     previous = _previous(args.results_dir / f"{scale.name}.json") if args.reuse else None
     if args.reuse:
-        manifest = Manifest(**orjson.loads(manifest_file.read_bytes()))
+        manifest = Manifest(**{k: v for k, v in orjson.loads(manifest_file.read_bytes()).items()
+                               if k != "load_seconds"})
         if manifest.scale != scale.name or previous is None:
             raise SystemExit(f"--reuse needs this scale's earlier results and the dataset in {data_dir}")
         anchor, load_seconds = date.fromisoformat(previous["anchor"]), previous["dataset"]["load_seconds"]
         _say(f"reusing the {scale.name} dataset in {data_dir} ({manifest.events} events)")
+    elif args.keep_dataset:
+        saved = orjson.loads(manifest_file.read_bytes()) if manifest_file.exists() else {}
+        load_seconds = saved.pop("load_seconds", None)
+        manifest = Manifest(**saved) if saved else None
+        if manifest is None or manifest.scale != scale.name:
+            raise SystemExit(f"--keep-dataset needs a {scale.name} dataset loaded in {data_dir}")
+        anchor = datetime.fromisoformat(manifest.anchor).date()
+        _reset_read_side(redis_url(), data_dir)
+        with connection.cursor() as cursor:  # projections start from event 0 again
+            cursor.execute("TRUNCATE projection_state")
+        _say(f"keeping the {scale.name} dataset in {data_dir} ({manifest.events} events); projections from zero")
     else:
         _reset_read_side(redis_url(), data_dir)
         manifest_file.unlink(missing_ok=True)
         anchor = args.anchor or datetime.now(UTC).date()
         _say(f"loading scale {scale.name} (seed {args.seed}, anchor {anchor})")
         manifest, load_seconds = load_dataset(database_url(), scale, seed=args.seed, anchor=anchor)
-        manifest_file.write_bytes(orjson.dumps(manifest.to_dict()))
+        manifest_file.write_bytes(orjson.dumps({**manifest.to_dict(), "load_seconds": load_seconds}))
         _say(f"loaded {manifest.events} events and {sum(manifest.rows.values()) - manifest.events} rows "
              f"in {load_seconds:.1f}s")
     ctx = Context(scale=scale, manifest=manifest.to_dict(), database_url=database_url(), redis_url=redis_url(),
