@@ -210,7 +210,7 @@ class DatasetGenerator:
     # --- practitioners, schedules, services -------------------------------------------------------------
     def _plan_practitioners(self) -> None:
         s = self.scale
-        per = max(s.services // max(s.practitioners, 1), 1)
+        per = max(s.services / max(s.practitioners, 1), 1.0)
         for i in range(s.practitioners):
             city, zone, lat, lng = self.rng.choice(words.CITIES)
             role = self._role(i)
@@ -227,7 +227,8 @@ class DatasetGenerator:
             self.practitioners.append(p)
             when = self.genesis + timedelta(seconds=self.rng.randrange(5 * 86_400))
             self.at(when, self._register_practitioner, p, i, role, (city, lat, lng))
-            count = {"slots": 1, "contention": 1, "lag": 5}.get(role, max(1, int(self.rng.gauss(per, per / 3))))
+            # round(), not int(): truncation left every scale ~10% under its nominal service count
+            count = {"slots": 1, "contention": 1, "lag": 5}.get(role, max(1, round(self.rng.gauss(per, per / 3))))
             self._plan_services(p, role, count, when)
             if role == "normal":
                 self._pool.append(p)
