@@ -220,9 +220,8 @@ def _rebuild(s: dict[str, Any], name: str, base: Path, charts_dir: Path) -> list
     rebuilt = (f"median of {e['runs']} rebuild(s) per projection" if e["runs"] else
                "no separate rebuild at this scale: the first build *is* a replay of the whole log from event 0 "
                "(the same `_replay` a rebuild runs, into an empty generation), so its rate is the rebuild rate")
-    if e.get("initial_concurrent"):
-        rebuilt += ("; the first builds ran at the same time, one process per projection (as a deployment's "
-                    "workers build them), so each first-build rate is measured under the others' load")
+    rebuilt += ("; the first builds ran at the same time, one process per projection (as a deployment's "
+                "workers build them), so each first-build rate is measured under the others' load")
     out += [f"{e['events']:,} events; {rebuilt}. Baseline: reading the whole log (every type) in the projectors' "
             f"batches, **{_rate(e['read_events_per_second'])} events/s**; a projection reads only the types it "
             f"handles, so it can beat that.", "",

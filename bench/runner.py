@@ -16,6 +16,7 @@ import time
 import traceback
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -98,16 +99,13 @@ def main(argv: list[str]) -> int:
     manifest_file = data_dir / "bench-manifest.json"
     previous = _previous(args.results_dir / f"{scale.name}.json") if args.reuse else None
     if args.reuse:
-        manifest = Manifest(**{k: v for k, v in orjson.loads(manifest_file.read_bytes()).items()
-                               if k != "load_seconds"})
-        if manifest.scale != scale.name or previous is None:
+        manifest, _ = _saved_manifest(manifest_file, Manifest)
+        if manifest is None or manifest.scale != scale.name or previous is None:
             raise SystemExit(f"--reuse needs this scale's earlier results and the dataset in {data_dir}")
         anchor, load_seconds = date.fromisoformat(previous["anchor"]), previous["dataset"]["load_seconds"]
         _say(f"reusing the {scale.name} dataset in {data_dir} ({manifest.events} events)")
     elif args.keep_dataset:
-        saved = orjson.loads(manifest_file.read_bytes()) if manifest_file.exists() else {}
-        load_seconds = saved.pop("load_seconds", None)
-        manifest = Manifest(**saved) if saved else None
+        manifest, load_seconds = _saved_manifest(manifest_file, Manifest)
         if manifest is None or manifest.scale != scale.name:
             raise SystemExit(f"--keep-dataset needs a {scale.name} dataset loaded in {data_dir}")
         anchor = datetime.fromisoformat(manifest.anchor).date()
@@ -176,6 +174,15 @@ def main(argv: list[str]) -> int:
     _say(f"results: {path}; report: {args.report} ({document['seconds']:.0f}s in all)")
     failed = [r.name for r in results if r.status == "failed"]
     return 1 if failed else 0
+
+
+def _saved_manifest(path: Path, manifest_type: type) -> tuple[Any, float | None]:
+    """The manifest a load wrote next to its dataset (None when there is none) and the load's seconds."""
+    if not path.exists():
+        return None, None
+    saved = orjson.loads(path.read_bytes())
+    load_seconds = saved.pop("load_seconds", None)
+    return manifest_type(**saved), load_seconds
 
 
 def _previous(path: Path) -> dict | None:

@@ -29,8 +29,7 @@ class SearchProjection(Projection):
         self.engine = engine
         self._pending: dict[str, dict[str, Any]] = {}
         self._pending_of: dict[str, dict[str, dict[str, Any]]] = {}  # practitioner id → its pending documents
-        self._stored: dict[str, dict[str, Any]] = {}
-        self._asked: set[str] = set()
+        self._stored: dict[str, dict[str, Any] | None] = {}  # prefetched for the batch; None: no such document
         self._generation = 0
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -51,8 +50,8 @@ class SearchProjection(Projection):
         self._generation = generation
         # Every document the batch's events name, fetched in one query (a batch of bookings touches
         # thousands of services and practitioners; one lookup each made bulk replays crawl).
-        self._asked = {str(event.payload[key]) for event in events for key in _REFERENCES if event.payload.get(key)}
-        self._stored = self.engine.get_many(generation, self._asked)
+        named = {str(event.payload[key]) for event in events for key in _REFERENCES if event.payload.get(key)}
+        self._stored = {doc_id: None for doc_id in named} | self.engine.get_many(generation, named)
         try:
             for event in events:
                 handler = self.handler_for(event.type)
@@ -60,13 +59,13 @@ class SearchProjection(Projection):
                     handler(event)
             self.engine.write(generation, self._pending.values())
         finally:
-            self._pending, self._pending_of, self._stored, self._asked = {}, {}, {}, set()
+            self._pending, self._pending_of, self._stored = {}, {}, {}
 
     # --- lookups that see this batch's pending writes ----------------------------------------
     def _current(self, kind: str, doc_id: str) -> dict[str, Any] | None:
         doc = self._pending.get(doc_id)
         if doc is None:
-            doc = self._stored.get(doc_id) if doc_id in self._asked else self.engine.get(self._generation, kind, doc_id)
+            doc = self._stored[doc_id] if doc_id in self._stored else self.engine.get(self._generation, kind, doc_id)
         return doc if doc is not None and doc["kind"] == kind else None
 
     def _documents_of(self, practitioner_id: str) -> list[dict[str, Any]]:

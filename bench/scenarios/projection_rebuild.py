@@ -43,7 +43,6 @@ class ProjectionRebuildScenario(Scenario):
             "events": figures["events"], "runs": runs,
             "initial_events_per_second": {n: f["events_per_second"] for n, f in figures["initial"].items()},
             "initial_seconds": {n: f["seconds"] for n, f in figures["initial"].items()},
-            "initial_concurrent": figures.get("initial_concurrent", False),
             "rebuild_events_per_second": {n: statistics.median(r["events_per_second"] for r in rs)
                                           for n, rs in figures["rebuilds"].items()},
             "rebuild_seconds": {n: statistics.median(r["seconds"] for r in rs)
