@@ -92,6 +92,7 @@ class CopySink:
         self.counts: dict[str, int] = {}
         self.position = 0
         self._events: list[tuple[Any, ...]] = []
+        self._dropped_indexes: list[str] = []  # their CREATE INDEX statements, run again by finish()
 
     # --- domain rows ---------------------------------------------------------------------------
     def add(self, model: type[models.Model], **values: Any) -> None:
@@ -149,10 +150,34 @@ class CopySink:
 
     def start(self) -> None:
         """Per-row foreign-key triggers off for this transaction (millions of deferred checks queued in memory
-        until commit); :meth:`finish` checks every foreign key with one set-based query instead."""
+        until commit); :meth:`finish` checks every foreign key with one set-based query instead.
+
+        The secondary indexes of the project tables are dropped for the load and built again by :meth:`finish`
+        (as ``pg_restore`` does): COPY into tables whose UUID-keyed indexes outgrow the buffer cache turns
+        every row into random index page writes, and one sorted build per index is far cheaper. Indexes behind
+        constraints (primary keys, unique) stay. All of it is one transaction: a failed load leaves them as
+        they were."""
         with self.connection.cursor() as cursor:
             if cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
                 cursor.execute("SET LOCAL session_replication_role = replica")  # superusers only
+            secondary = cursor.execute("""
+                SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+                FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+                WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(%s)
+                  AND NOT i.indisunique AND NOT i.indisprimary
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+                ORDER BY 1""", [project_tables()]).fetchall()
+            for name, _ in secondary:
+                cursor.execute(f"DROP INDEX {name}")
+            self._dropped_indexes = [definition for _, definition in secondary]
+
+    def restore_indexes(self) -> None:
+        """Build again the secondary indexes :meth:`start` dropped (one sort per index)."""
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            for definition in self._dropped_indexes:
+                cursor.execute(definition)
+        self._dropped_indexes = []
 
     def finish(self) -> None:
         """Flush everything, check the foreign keys, advance ``event_log_head`` and commit."""
@@ -162,6 +187,7 @@ class CopySink:
         broken = dangling_references(self.connection)
         if broken:
             raise AssertionError(f"the generated rows break foreign keys: {broken}")
+        self.restore_indexes()
         with self.connection.cursor() as cursor:
             cursor.execute("INSERT INTO event_log_head (id, position) VALUES (1, %s) "
                            "ON CONFLICT (id) DO UPDATE SET position = EXCLUDED.position", [self.position])

@@ -175,3 +175,23 @@ def test_dangling_references_finds_rows_whose_foreign_key_points_nowhere() -> No
         cursor.execute("INSERT INTO notification_counter (user_id, unread) VALUES (%s, 0)", [uuid.uuid4()])
         assert dangling_references(connection.connection) == {
             "notification_counter.user_id → accounts_user.id": 1}
+
+
+@pytest.mark.django_db
+def test_bulk_load_drops_secondary_indexes_and_builds_the_same_ones_again() -> None:
+    from bench.copy_sink import CopySink
+
+    def definitions() -> dict[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")
+            return dict(cursor.fetchall())
+
+    before = definitions()
+    sink = CopySink(connection.connection)
+    sink.start()
+    during = definitions()
+    dropped = set(before) - set(during)
+    assert {"event_log_aggrega_14fab6_idx", "booking_client_id_21c5b029", "booking_status_30232d_idx"} <= dropped
+    assert {"event_log_pkey", "event_log_event_id_key", "booking_pkey"} <= set(during)  # constraints' stay
+    sink.restore_indexes()
+    assert definitions() == before
