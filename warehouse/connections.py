@@ -7,8 +7,8 @@ not keep a file open once it is done: a connection is closed as soon as its hold
 (:func:`close`) and, failing that, after :data:`IDLE_SECONDS` without use. Opening waits (bounded) while
 another process still holds the file.
 
-Each file is attached under the alias :data:`ALIAS` to an in-memory DuckDB connection, so that
-``COPY FROM DATABASE`` can name it when a snapshot is published.
+Each file is attached under the alias :data:`ALIAS` to an in-memory DuckDB connection, so that statements
+(``CHECKPOINT`` before a snapshot is published) can name it.
 """
 
 from __future__ import annotations

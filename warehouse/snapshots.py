@@ -1,9 +1,10 @@
 """Read-only snapshots: how readers see a consistent warehouse while the single writer keeps writing.
 
 DuckDB allows one read-write process or many read-only ones on a file, never both. So readers never
-open a generation file: the writer copies its committed state into a new file
-(``COPY FROM DATABASE``), then atomically replaces the pointer ``current.json`` (``os.replace``) that
-names it. A reader reads the pointer and opens that file read-only; a file is complete before any
+open a generation file: the writer checkpoints (the write-ahead log into the file) and copies the file
+byte for byte while it holds it (``COPY FROM DATABASE`` re-encodes every table: 7× slower on a 335 MB
+file here, and the copy grows with the warehouse), then atomically replaces the pointer ``current.json``
+(``os.replace``) that names it. A reader reads the pointer and opens that file read-only; a file is complete before any
 pointer names it, and never changes afterwards. Old snapshots are deleted after two newer ones exist
 (a reader that read the pointer just before a publication still finds the previous file; a reader that
 already has a file open keeps reading it even after deletion — POSIX semantics); a reader that loses
@@ -14,12 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import duckdb
 import orjson
@@ -78,11 +79,10 @@ def publish(generation: int, *, force: bool = False) -> SnapshotInfo | None:
                 return pointer
         snapshot_id = f"g{generation}-p{position}-{uuid.uuid4().hex[:10]}"
         target = layout.snapshot_file(snapshot_id)
-        connection.execute(f"ATTACH '{_quoted(target)}' AS snapshot_target")
-        try:
-            connection.execute(f"COPY FROM DATABASE {connections.ALIAS} TO snapshot_target")
-        finally:
-            connection.execute("DETACH snapshot_target")
+        # Everything committed goes from the write-ahead log into the file; while this connection is held
+        # nothing else writes to it, so a byte copy of the file is a complete, consistent database.
+        connection.execute(f"CHECKPOINT {connections.ALIAS}")
+        shutil.copyfile(database, target)
     info = SnapshotInfo(id=snapshot_id, file=target.name, generation=generation, position=position,
                         published_at=time.time(), previous_file=pointer.file if pointer else None)
     _write_pointer(info)
@@ -111,10 +111,6 @@ def collect_garbage() -> list[str]:
             path.unlink()
             removed.append(path.name)
     return removed
-
-
-def _quoted(path: Any) -> str:
-    return str(path).replace("'", "''")
 
 
 # --- readers ------------------------------------------------------------------------------------------
