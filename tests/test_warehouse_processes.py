@@ -3,6 +3,7 @@ writer projects; a killed writer resumes without loss or double counting; a rebu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -256,6 +257,24 @@ def runtime_catch_up() -> bool:
 
     result = warehouse_catch_up(publish_after=0)
     return result.ran and result.position == event_reader.head_position()
+
+
+def test_the_next_publication_waits_four_times_as_long_as_the_last_one_took():
+    from workers.tasks import warehouse_catch_up
+
+    build_market(11, ("Europe/Berlin",), clients=2, days=10)
+    catch_up()
+    published = snapshots.current()
+    assert published.seconds > 0
+    slow = dataclasses.replace(published, seconds=100.0, published_at=time.time())  # as if copying took 100 s
+    snapshots._write_pointer(slow)
+    build_market(12, ("Asia/Kolkata",), clients=2, days=10)  # more events for the writer
+
+    run = warehouse_catch_up()
+    assert run.position > slow.position and run.snapshot_position == slow.position
+    assert 390 < run.publish_in <= 400  # due 4 × 100 s after the slow one, not WAREHOUSE_PUBLISH_SECONDS
+    assert snapshots.current() == slow
+    assert warehouse_catch_up(publish_after=0).snapshot_position == run.position  # an explicit request: now
 
 
 def test_a_rebuild_fills_a_new_file_then_switches_readers_to_it(read_api):

@@ -28,6 +28,7 @@ import orjson
 from warehouse import connections, layout
 
 UNREFERENCED_GRACE_SECONDS = 2.0
+PUBLISH_COST_RATIO = 4.0
 
 
 class NoSnapshot(RuntimeError):
@@ -42,6 +43,13 @@ class SnapshotInfo:
     position: int
     published_at: float
     previous_file: str | None = None
+    seconds: float = 0.0  # how long the publication took (checkpoint and copy)
+
+    def due_after(self, interval: float) -> float:
+        """Seconds after :attr:`published_at` before the next publication: at least ``interval``, and
+        :data:`PUBLISH_COST_RATIO` times this publication's own duration, so that copying a large warehouse
+        takes at most a fifth of the writer's time (and of the disk's bandwidth) however often it is asked."""
+        return max(interval, PUBLISH_COST_RATIO * self.seconds)
 
 
 def current() -> SnapshotInfo | None:
@@ -81,10 +89,12 @@ def publish(generation: int, *, force: bool = False) -> SnapshotInfo | None:
         target = layout.snapshot_file(snapshot_id)
         # Everything committed goes from the write-ahead log into the file; while this connection is held
         # nothing else writes to it, so a byte copy of the file is a complete, consistent database.
+        started = time.perf_counter()
         connection.execute(f"CHECKPOINT {connections.ALIAS}")
         shutil.copyfile(database, target)
     info = SnapshotInfo(id=snapshot_id, file=target.name, generation=generation, position=position,
-                        published_at=time.time(), previous_file=pointer.file if pointer else None)
+                        published_at=time.time(), previous_file=pointer.file if pointer else None,
+                        seconds=round(time.perf_counter() - started, 4))
     _write_pointer(info)
     collect_garbage()
     return info

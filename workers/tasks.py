@@ -59,7 +59,8 @@ def warehouse_catch_up(*, drain: bool = True, publish_after: float | None = None
     to it before draining (a batch applied but not yet recorded in PostgreSQL is not replayed; a file
     behind PostgreSQL — restored or lost — is caught up from its own position), and the file is told
     the drained position afterwards. A snapshot is published when something new was applied and the
-    newest snapshot is at least ``publish_after`` seconds old (default ``WAREHOUSE_PUBLISH_SECONDS``).
+    newest snapshot is at least ``publish_after`` seconds old; by default ``WAREHOUSE_PUBLISH_SECONDS`` old and
+    four times as old as its own publication took (:meth:`SnapshotInfo.due_after`).
     The generation file is closed before the lock is released, so another process can take over.
     """
     from warehouse import snapshots
@@ -85,10 +86,13 @@ def warehouse_catch_up(*, drain: bool = True, publish_after: float | None = None
             position = projection.checkpoint(generation) or 0
             published = snapshots.current()
             fresh = published is not None and published.generation == generation and published.position >= position
-            age = time.time() - published.published_at if published is not None else minimum_age
-            if not fresh and age >= minimum_age:
+            wait = minimum_age
+            if published is not None and publish_after is None:
+                wait = published.due_after(minimum_age)
+            age = time.time() - published.published_at if published is not None else wait
+            if not fresh and age >= wait:
                 published = snapshots.publish(generation)
-            due = None if fresh or age >= minimum_age else minimum_age - age
+            due = None if fresh or age >= wait else wait - age
             return WarehouseRun(True, generation, position, published.position if published else None, due)
         finally:
             if generation:
@@ -116,8 +120,9 @@ def drain_warehouse() -> dict:
 
 @app.task(name="workers.tasks.publish_warehouse_snapshot")
 def publish_warehouse_snapshot() -> dict:
-    """Beat: publish whatever the writer applied since the last snapshot (nothing when up to date)."""
-    return dataclasses.asdict(warehouse_catch_up(drain=False, publish_after=0))
+    """Beat: publish whatever the writer applied since the last snapshot (nothing when up to date or when
+    the last publication is too recent; a drain schedules the publication it leaves pending)."""
+    return dataclasses.asdict(warehouse_catch_up(drain=False))
 
 
 @app.task(name="workers.tasks.complete_ended_bookings")
