@@ -2,8 +2,9 @@
 
 A practitioner edits their services (``PATCH /api/v1/services/{id}/``, one ``service.updated`` event each)
 at a steady rate; every write's ``X-Event-Position`` is compared with the positions the projectors
-publish (``projection:<name>`` in Redis, what ``X-Min-Position`` waits on), polled every 2 ms. Lag per
-write and projection = first poll showing the position − the write's response time.
+publish (``projection:<name>`` in Redis, what ``X-Min-Position`` waits on) and with the warehouse's newest
+published snapshot (what the analytics endpoints answer from), polled every 2 ms. Lag per write and
+projection = first poll showing the position − the write's response time.
 
 Baseline: PostgreSQL is read-your-writes: after each write's response a SELECT of the service sees the
 new price; its "lag" is the time of that one query.
@@ -25,6 +26,7 @@ from bench.harness import Measurement
 from bench.scenarios.base import Context, Scenario, ScenarioResult
 
 POLL_SECONDS = 0.002
+SNAPSHOT = "warehouse (published snapshot)"
 
 
 class _Poller(threading.Thread):
@@ -34,18 +36,25 @@ class _Poller(threading.Thread):
         super().__init__(daemon=True)
         self.client = redis.Redis.from_url(redis_url)
         self.stop = threading.Event()
-        self.names = sorted(k.decode().split(":", 1)[1] for k in self.client.scan_iter("projection:*"))
+        self.projections = sorted(k.decode().split(":", 1)[1] for k in self.client.scan_iter("projection:*"))
+        # The warehouse's position is what its writer applied; analytics answer from the newest published
+        # snapshot, so what a practitioner sees is measured on the snapshot pointer.
+        self.names = self.projections + ([SNAPSHOT] if "warehouse" in self.projections else [])
         self.timeline: dict[str, list[tuple[float, int]]] = {n: [] for n in self.names}
 
     def run(self) -> None:
+        from warehouse import snapshots
+
         while not self.stop.is_set():
             pipe = self.client.pipeline(transaction=False)
-            for name in self.names:
+            for name in self.projections:
                 pipe.hget(f"projection:{name}", "position")
-            values = pipe.execute()
+            values = [int(raw or 0) for raw in pipe.execute()]
+            if SNAPSHOT in self.names:
+                published = snapshots.current()
+                values.append(published.position if published else 0)
             now = time.perf_counter()
-            for name, raw in zip(self.names, values, strict=True):
-                position = int(raw or 0)
+            for name, position in zip(self.names, values, strict=True):
                 line = self.timeline[name]
                 if not line or position > line[-1][1]:
                     line.append((now, position))
