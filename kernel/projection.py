@@ -8,6 +8,7 @@ and saving the checkpoint replays that batch).
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -25,6 +26,10 @@ class Projection(ABC):
 
     def handles(self, event_type: str) -> bool:
         return self.handler_for(event_type) is not None
+
+    def holding(self, generation: int) -> contextlib.AbstractContextManager[None]:
+        """Keep what this projection opens for ``generation`` open across the batches of one replay."""
+        return contextlib.nullcontext()
 
     @abstractmethod
     def prepare(self, generation: int) -> None:

@@ -400,3 +400,15 @@ def test_a_second_process_waits_for_the_file_then_takes_over():
     assert waiting.returncode == 0, err
     position, waited = out.split()
     assert position == "10" and float(waited) > 0.5
+
+
+def test_a_held_file_stays_open_between_uses_and_is_idle_closed_afterwards():
+    path = layout.generation_file(1)
+    fresh(1)
+    with connections.held(path):
+        with connections.writer(path) as connection:
+            connection.execute("SELECT 1")
+        time.sleep(connections.IDLE_SECONDS * 3)  # a replay fetching its next batch
+        assert connections.is_open(path)
+    time.sleep(connections.IDLE_SECONDS * 3)
+    assert not connections.is_open(path)

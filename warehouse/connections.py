@@ -38,6 +38,7 @@ class _Handle:
         self.lock = threading.RLock()
         self.connection: duckdb.DuckDBPyConnection | None = None
         self.timer: threading.Timer | None = None
+        self.held = 0  # open holds (:func:`held`): no idle close meanwhile
 
     def open(self) -> duckdb.DuckDBPyConnection:
         if self.connection is None:
@@ -58,6 +59,9 @@ class _Handle:
     def close_later(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
+            self.timer = None
+        if self.held:
+            return
         self.timer = threading.Timer(IDLE_SECONDS, self._close_if_idle)
         self.timer.daemon = True
         self.timer.start()
@@ -130,6 +134,23 @@ def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             raise
         else:
             handle.close_later()
+
+
+@contextlib.contextmanager
+def held(path: Path) -> Iterator[None]:
+    """Keep the writer's connection to ``path`` open across the :func:`writer` uses inside (no idle close
+    between a replay's batches: closing checkpoints the file and reopening starts with a cold cache, which
+    at millions of rows cost more than the batches themselves); idle-closed as usual afterwards."""
+    handle = _handle(path)
+    with handle.lock:
+        handle.held += 1
+    try:
+        yield
+    finally:
+        with handle.lock:
+            handle.held -= 1
+            if handle.connection is not None:
+                handle.close_later()
 
 
 def is_open(path: Path) -> bool:

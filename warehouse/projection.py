@@ -212,6 +212,9 @@ class WarehouseProjection(Projection):
             connection.execute("UPDATE warehouse_checkpoint SET position = greatest(position, $position) WHERE id = 1",
                                {"position": position})
 
+    def holding(self, generation: int) -> contextlib.AbstractContextManager[None]:
+        return connections.held(layout.generation_file(generation))
+
     def release(self, generation: int) -> None:
         """Close this process's connection to the generation file (another process may want it)."""
         connections.close(layout.generation_file(generation))

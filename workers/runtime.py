@@ -124,6 +124,13 @@ def _replay(projection: Projection, generation: int, start: int, *, up_to: int |
     behind, batches double up to ``PROJECTION_CATCH_UP_BATCH_SIZE`` (fewer commits per event); a
     projection that is up to date applies small batches, for a short lag.
     """
+    with projection.holding(generation):
+        return _replay_batches(projection, generation, start, up_to=up_to, save=save, progress=progress,
+                               target=target)
+
+
+def _replay_batches(projection: Projection, generation: int, start: int, *, up_to: int | None,
+                    save: Callable[[int], None], progress: Progress | None, target: int) -> int:
     position = start
     types = handled_types(projection)
     size, ceiling = batch_size(), catch_up_batch_size()
