@@ -101,8 +101,9 @@ def _scale_section(doc: dict[str, Any], base: Path, charts_dir: Path) -> list[st
         "",
         f"Measured {doc['measured_at']} · {doc['runs']} runs × {doc['requests_per_run']} requests per scenario · "
         f"{doc['concurrency']} concurrent clients · seed {doc['seed']} · anchor {doc['anchor']} · "
-        f"{doc['seconds']:.0f}s in all." + (f" Some scenarios re-measured {doc['reused_at']} on the same dataset "
-                                           f"(`--reuse`)." if doc.get("reused_at") else "")
+        f"{doc['seconds']:.0f}s in all." + (f" Re-measured {doc['reused_at']} on the same dataset (`--reuse` or "
+                                           f"`--merge`): {', '.join(f'`{n}`' for n in doc.get('remeasured', []))}."
+                                           if doc.get("reused_at") else "")
         + (f" Scenarios selected: {', '.join(f'`{o}`' for o in doc['only'])}." if doc.get("only") else "")
         + (f" Projections driven (`PROJECTIONS`): {', '.join(f'`{p}`' for p in doc['projections'])}; the others "
            f"were neither built nor running." if doc.get("projections") else ""),

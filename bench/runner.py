@@ -45,6 +45,9 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--keep-dataset", action="store_true",
                         help="use the dataset DATA_DIR holds (e.g. from a run stopped after loading): build every "
                              "projection from event 0 and run the scenarios, offline ones included")
+    parser.add_argument("--merge", action="store_true",
+                        help="merge the new figures into the scale's earlier results (scenarios not run keep theirs), "
+                             "e.g. `--keep-dataset --merge --only projection_rebuild` after a projection got faster")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     parser.add_argument("--report", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument("--charts-dir", type=Path, default=BENCH_DIR / "charts")
@@ -97,7 +100,7 @@ def main(argv: list[str]) -> int:
     data_dir = data_path()
     host = machine(database_url(), redis_url())
     manifest_file = data_dir / "bench-manifest.json"
-    previous = _previous(args.results_dir / f"{scale.name}.json") if args.reuse else None
+    previous = _previous(args.results_dir / f"{scale.name}.json") if args.reuse or args.merge else None
     if args.reuse:
         manifest, _ = _saved_manifest(manifest_file, Manifest)
         if manifest is None or manifest.scale != scale.name or previous is None:
@@ -151,6 +154,9 @@ def main(argv: list[str]) -> int:
                 key=lambda s: order.index(s["name"]) if s["name"] in order else len(order))
             document["seconds"] += previous["seconds"]
             document["reused_at"] = document["measured_at"]
+            document["remeasured"] = sorted(fresh | set(previous.get("remeasured", [])))
+            earlier = previous.get("only") or []
+            document["only"] = sorted(set(earlier) | set(document["only"])) if earlier and document["only"] else []
             document["measured_at"] = previous["measured_at"]
             document["machine"], document["dataset"] = previous["machine"], previous["dataset"]
         args.results_dir.mkdir(parents=True, exist_ok=True)
