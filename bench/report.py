@@ -66,13 +66,6 @@ def render(results_dir: Path, report: Path, charts_dir: Path) -> None:
                        key=lambda n: (ORDER.index(n) if n in ORDER else 99, n)):
         doc = next((d for d in documents if d["scale"]["name"] == name), None)
         lines += _scale_section(doc, report.parent, charts_dir) if doc else kept[name]
-    if not any(d["scale"]["name"] == "large" for d in documents) and "large" not in kept:
-        lines += ["## Large scale", "",
-                  "No figures yet: the `large` scale (20k practitioners, 200k services, 5M bookings, 20k streams, "
-                  "about 17.5M events) is defined (`BENCH_SCALE=large make bench`; recipe in `bench/README.md`). "
-                  "The one attempt so far loaded the rows and events in about an hour on this 2-core machine, then "
-                  "spent half an hour in one foreign-key check that the planner ran as nested loops (fixed since: "
-                  "`bench/copy_sink.py`) and was stopped before its projections were built.", ""]
     report.write_text("\n".join(lines).rstrip() + "\n")
 
 
@@ -89,7 +82,8 @@ def _kept_sections(report: Path, rendered: set[str]) -> dict[str, list[str]]:
                 sections[current] = []
         if current is not None:
             sections[current].append(line)
-    return {name: lines + [""] for name, lines in sections.items() if name not in rendered}
+    return {name: [*"\n".join(lines).rstrip().splitlines(), ""] for name, lines in sections.items()
+            if name not in rendered}
 
 
 def _scale_section(doc: dict[str, Any], base: Path, charts_dir: Path) -> list[str]:
@@ -221,8 +215,9 @@ def _rebuild(s: dict[str, Any], name: str, base: Path, charts_dir: Path) -> list
     rebuilt = (f"median of {e['runs']} rebuild(s) per projection" if e["runs"] else
                "no separate rebuild at this scale: the first build *is* a replay of the whole log from event 0 "
                "(the same `_replay` a rebuild runs, into an empty generation), so its rate is the rebuild rate")
-    rebuilt += ("; the first builds ran at the same time, one process per projection (as a deployment's "
-                "workers build them), so each first-build rate is measured under the others' load")
+    if len(e["initial_events_per_second"]) > 1:
+        rebuilt += ("; the first builds ran at the same time, one process per projection (as a deployment's "
+                    "workers build them), so each first-build rate is measured under the others' load")
     out += [f"{e['events']:,} events; {rebuilt}. Baseline: reading the whole log (every type) in the projectors' "
             f"batches, **{_rate(e['read_events_per_second'])} events/s**; a projection reads only the types it "
             f"handles, so it can beat that.", "",
