@@ -51,7 +51,11 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     parser.add_argument("--report", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument("--charts-dir", type=Path, default=BENCH_DIR / "charts")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.merge and not args.keep_dataset:
+        parser.error("--merge re-measures on the dataset an earlier run loaded: use it with --keep-dataset "
+                     "(--reuse merges by itself)")
+    return args
 
 
 def _reset_read_side(redis_url: str, data_dir: Path) -> None:

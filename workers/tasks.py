@@ -86,9 +86,7 @@ def warehouse_catch_up(*, drain: bool = True, publish_after: float | None = None
             position = projection.checkpoint(generation) or 0
             published = snapshots.current()
             fresh = published is not None and published.generation == generation and published.position >= position
-            wait = minimum_age
-            if published is not None and publish_after is None:
-                wait = published.due_after(minimum_age)
+            wait = published.due_after(minimum_age) if published is not None and publish_after is None else minimum_age
             age = time.time() - published.published_at if published is not None else wait
             if not fresh and age >= wait:
                 published = snapshots.publish(generation)
