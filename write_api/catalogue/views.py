@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 from api_conventions.errors import NotFound
 from api_conventions.pagination import PageQuery, PageRequest, pagination_meta
 from api_conventions.responses import created, ok
-from api_conventions.serializers import StrictInput
+from api_conventions.serializers import AwareDateTimeField, StrictInput, StrictUUIDField
 from write_api.catalogue import services
 from write_api.catalogue.models import Service, ServiceSession
 from write_api.permissions import IsPractitioner, IsPractitionerOwner
@@ -32,7 +32,7 @@ def session_out(s: ServiceSession) -> dict:
 
 
 class ChildInput(StrictInput):
-    service_id = serializers.UUIDField()
+    service_id = StrictUUIDField()
     quantity = serializers.IntegerField(min_value=1, max_value=100)
 
 
@@ -96,8 +96,8 @@ class ServiceDetailApi(APIView):
 
 
 class SessionInput(StrictInput):
-    start_at = serializers.DateTimeField()
-    end_at = serializers.DateTimeField(required=False)
+    start_at = AwareDateTimeField()
+    end_at = AwareDateTimeField(required=False)
     capacity = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
 
     def validate(self, attrs):

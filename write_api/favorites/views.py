@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from api_conventions.errors import ValidationFailed
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import created, no_content, ok
-from api_conventions.serializers import StrictInput
+from api_conventions.serializers import StrictInput, StrictUUIDField
 from write_api.favorites import selectors, services
 
 
@@ -26,7 +26,7 @@ class FavoriteListApi(APIView):
 
     class Input(StrictInput):
         type = serializers.ChoiceField(choices=services.FAVORITE_TYPES)
-        id = serializers.UUIDField()
+        id = StrictUUIDField()
 
     query_serializer = Filters
 
