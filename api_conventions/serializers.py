@@ -5,6 +5,8 @@
 - :class:`StrictUUIDField` takes a UUID string only (DRF's also takes an integer, ``42`` → a UUID).
 - :class:`AwareDateTimeField` takes an ISO-8601 string with a UTC offset only (a naive time is ambiguous),
   within :data:`EARLIEST`..:data:`LATEST` (so arithmetic on it never leaves ``datetime``'s range).
+- :class:`AliasedChoiceField` also takes the customer plan's spelling of a choice (``in-person``) and
+  answers with the canonical one (``in_person``).
 - :class:`CalendarDateField` takes ``YYYY-MM-DD`` only and tells a nonexistent day (``2027-02-30``) apart
   from a malformed one.
 """
@@ -81,3 +83,19 @@ class CalendarDateField(serializers.DateField):
         if not EARLIEST <= parsed <= LATEST:
             self.fail("out_of_range")
         return parsed
+
+
+class AliasedChoiceField(serializers.ChoiceField):
+    def __init__(self, choices: Any, *, aliases: dict[str, str], **kwargs: Any) -> None:
+        self.aliases = aliases
+        kwargs.setdefault("help_text", "Also accepted: " + ", ".join(f"`{a}` for `{c}`" for a, c in aliases.items())
+                          + ".")
+        super().__init__(choices, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(self.aliases.get(data, data) if isinstance(data, str) else data)
+
+
+def service_format_field(choices: Any, **kwargs: Any) -> AliasedChoiceField:
+    """A service ``format`` input or filter: ``online``, ``in_person`` (or the plan's ``in-person``), ``hybrid``."""
+    return AliasedChoiceField(choices, aliases={"in-person": "in_person"}, **kwargs)

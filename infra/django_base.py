@@ -89,6 +89,8 @@ def spectacular_settings(*, title: str, description: str) -> dict:
         "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
         "SCHEMA_PATH_PREFIX": r"/api/v1",  # operations are tagged by the segment after it: auth, services...
+        "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                                 "api_conventions.deprecation.mark_in_schema"],
     }
 
 
@@ -119,6 +121,7 @@ CORS_PREFLIGHT_MAX_AGE = 600
 COMMON_MIDDLEWARE = [
     "api_conventions.request_context.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "api_conventions.deprecation.DeprecationMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "api_conventions.middleware.BodySizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",

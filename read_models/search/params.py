@@ -17,7 +17,7 @@ from rest_framework import serializers
 
 from api_conventions.errors import ValidationFailed
 from api_conventions.pagination import PageRequest
-from api_conventions.serializers import StrictUUIDField
+from api_conventions.serializers import StrictUUIDField, service_format_field
 from search_index.engine import ORDERINGS, SearchFilters, SearchRequest
 from search_index.geo import Point
 
@@ -47,7 +47,7 @@ class FilterParams(serializers.Serializer):
     q = serializers.CharField(required=False, default="", allow_blank=True, max_length=MAX_QUERY_LENGTH,
                               trim_whitespace=True)
     service_type = serializers.ChoiceField(choices=SERVICE_TYPES, required=False)
-    format = serializers.ChoiceField(choices=FORMATS, required=False)
+    format = service_format_field(FORMATS, required=False)
     price_min = _price_field()
     price_max = _price_field()
     latitude = FiniteFloatField(min_value=-90, max_value=90, required=False)

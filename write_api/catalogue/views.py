@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 from api_conventions.errors import NotFound
 from api_conventions.pagination import PageQuery, PageRequest, pagination_meta
 from api_conventions.responses import created, ok
-from api_conventions.serializers import AwareDateTimeField, StrictInput, StrictUUIDField
+from api_conventions.serializers import AwareDateTimeField, StrictInput, StrictUUIDField, service_format_field
 from write_api.catalogue import services
 from write_api.catalogue.models import Service, ServiceSession
 from write_api.permissions import IsPractitioner, IsPractitionerOwner
@@ -40,7 +40,7 @@ class ServiceInput(StrictInput):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     service_type = serializers.ChoiceField(choices=Service.Type.choices)
-    format = serializers.ChoiceField(choices=Service.Format.choices, required=False)
+    format = service_format_field(Service.Format.choices, required=False)
     status = serializers.ChoiceField(choices=[c for c in Service.Status.choices if c[0] != "archived"],
                                      required=False)
     price_cents = serializers.IntegerField(min_value=0, max_value=100_000_000)
