@@ -80,8 +80,10 @@ def with_tokens(data: dict, pair: dict[str, str]) -> dict:
 
 
 class AuthThrottled(APIView):
-    """Login, register and refresh share the ``auth`` rate per client IP."""
+    """Login, register and refresh share the ``auth`` rate per client IP. They issue tokens, so they ignore
+    any ``Authorization`` header (a client holding an expired token must still be able to log in)."""
 
+    authentication_classes: list = []
     throttle_classes = [ScopedThrottle]
     throttle_scope = "auth"
 

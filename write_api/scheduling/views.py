@@ -5,7 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from api_conventions.pagination import PageRequest, pagination_meta
-from api_conventions.responses import created, no_content, ok
+from api_conventions.responses import created, deleted, ok
 from api_conventions.serializers import AwareDateTimeField, CalendarDateField, StrictInput
 from write_api.accounts.views import validate_zone
 from write_api.permissions import IsPractitioner
@@ -118,4 +118,4 @@ class BlockDetailApi(APIView):
 
     def delete(self, request, block_id):
         services.block_remove(actor=request.user, block_id=block_id)
-        return no_content()
+        return deleted(block_id, message="Block removed.")
