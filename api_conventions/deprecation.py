@@ -5,7 +5,7 @@ A view declares what it deprecates::
     class ServiceDetailApi(ReadModelView):
         deprecations = (Deprecated.field("reviews", replacement="reviews_summary"),)
 
-and from then on, while the name keeps working (policy: at least two releases, see ``docs/deprecation.md``):
+and from then on, while the name keeps working (policy: at least two releases, see ``docs/api-conventions.md``):
 
 - every answer that involves it — any answer of a deprecated endpoint, a success that carries a deprecated
   field, a request that sends a deprecated parameter (query string or body) — carries

@@ -90,7 +90,8 @@ class AliasedChoiceField(serializers.ChoiceField):
         self.aliases = aliases
         kwargs.setdefault("help_text", "Also accepted: " + ", ".join(f"`{a}` for `{c}`" for a, c in aliases.items())
                           + ".")
-        super().__init__(choices, **kwargs)
+        # The aliases are listed too, so that the OpenAPI enum admits them; input is normalised below.
+        super().__init__([*choices, *((alias, canonical) for alias, canonical in aliases.items())], **kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
         return super().to_internal_value(self.aliases.get(data, data) if isinstance(data, str) else data)

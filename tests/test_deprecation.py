@@ -162,6 +162,12 @@ def test_openapi_marks_every_deprecation(write_api, read_api):
         data = read["components"]["schemas"][data["$ref"].rsplit("/", 1)[-1]]
     for name in ("reviews", "included_in", "children"):
         assert data["properties"][name]["deprecated"] is True
+    # The plan's spelling of a format is documented as accepted.
+    browse = {p["name"]: p for p in read["paths"]["/api/v1/services/"]["get"]["parameters"]}
+    format_schema = browse["format"]["schema"]
+    if "$ref" in format_schema:
+        format_schema = read["components"]["schemas"][format_schema["$ref"].rsplit("/", 1)[-1]]
+    assert {"in_person", "in-person"} <= set(format_schema["enum"])
 
 
 def test_the_schema_marks_a_deprecated_endpoint_and_parameter(write_api, settings):
