@@ -22,6 +22,7 @@ from rest_framework import serializers
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 _DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
+OUT_OF_RANGE = f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}."
 
 
 class StrictInput(serializers.Serializer):
@@ -45,8 +46,8 @@ class StrictUUIDField(serializers.UUIDField):
 class AwareDateTimeField(serializers.DateTimeField):
     default_error_messages = {
         "naive": "Must include a UTC offset, e.g. 2027-03-01T09:00:00+01:00 or 2027-03-01T08:00:00Z.",
-        "out_of_range": f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}.",
-        "overflow": f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}.",  # past year 9999 in UTC
+        "out_of_range": OUT_OF_RANGE,
+        "overflow": OUT_OF_RANGE,  # an offset pushed it past year 9999 in UTC
     }
 
     def to_internal_value(self, value: Any) -> datetime:
@@ -66,7 +67,7 @@ class AwareDateTimeField(serializers.DateTimeField):
 class CalendarDateField(serializers.DateField):
     default_error_messages = {
         "nonexistent": "Not a valid date: {value} does not exist in the calendar.",
-        "out_of_range": f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}.",
+        "out_of_range": OUT_OF_RANGE,
     }
 
     def __init__(self, **kwargs: Any) -> None:
