@@ -29,9 +29,11 @@ test: $(STAMP) $(CHROMIUM)
 	DATA_DIR=$${TEST_DATA_DIR:-$(CURDIR)/var/test} EVENT_DISPATCH=off THROTTLE_AUTH=$${THROTTLE_AUTH:-100000/min} \
 	  $(BIN)/python -m infra.with_services -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## lint: ruff, the import contracts and mypy (tests/test_lint.py runs the same inside `make test`)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 ## manage: ARGS="projections status" runs a management command with the servers available
 manage: $(STAMP)

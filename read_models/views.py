@@ -35,7 +35,7 @@ class ReadModelView(APIView):
             if not 0 <= minimum < 2**63:
                 raise ValueError
         except ValueError:
-            raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]})
+            raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]}) from None
         request.projection_position = positions.wait_for(self.read_models, minimum)
 
     def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:

@@ -47,6 +47,7 @@ def bounding_box(center: Point, radius_km: float) -> BoundingBox:
     lat = math.radians(center.latitude)
     lon = math.radians(center.longitude)
     min_lat, max_lat = lat - angular, lat + angular
+    ranges: tuple[tuple[float, float], ...]
     if min_lat > -math.pi / 2 and max_lat < math.pi / 2:
         delta = math.asin(min(1.0, math.sin(angular) / math.cos(lat)))
         min_lon, max_lon = lon - delta, lon + delta

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -19,7 +20,7 @@ from warehouse import layout
 from warehouse.schema import Table
 
 
-def _stage_path(table: Table):
+def _stage_path(table: Table) -> Path:
     return layout.staging_dir() / f"stage-{os.getpid()}-{threading.get_ident()}-{table.name}.jsonl"
 
 

@@ -6,19 +6,18 @@ import functools
 
 from infra.environment import env
 from kernel.projection import Projection
+from read_models.catalogue.projection import CatalogueProjection
+from read_models.engagement.reviews_projection import ReviewsProjection
+from read_models.engagement.streams_projection import StreamsProjection
+from search_index.engines import configured_engine
+from search_index.projection import SearchProjection
+from warehouse.projection import WarehouseProjection
+from write_api.notifications.projection import NotificationsProjection
 
 
 @functools.cache
 def projections() -> dict[str, Projection]:
     """Every registered projection, or the subset ``PROJECTIONS`` names."""
-    from read_models.catalogue.projection import CatalogueProjection
-    from read_models.engagement.reviews_projection import ReviewsProjection
-    from read_models.engagement.streams_projection import StreamsProjection
-    from search_index.engines import configured_engine
-    from search_index.projection import SearchProjection
-    from warehouse.projection import WarehouseProjection
-    from write_api.notifications.projection import NotificationsProjection
-
     found: list[Projection] = [SearchProjection(configured_engine()), CatalogueProjection()]
     found += [ReviewsProjection(), StreamsProjection(), NotificationsProjection()]
     found += [WarehouseProjection()]

@@ -40,7 +40,7 @@ class AnalyticsQuery(serializers.Serializer):
         try:
             parse_zone(value)
         except UnknownTimeZone as exc:
-            raise serializers.ValidationError(str(exc))
+            raise serializers.ValidationError(str(exc)) from exc
         return value
 
     def _within_bounds(self, value: date) -> date:

@@ -72,7 +72,7 @@ class AnalyticsView(ReadModelView):
             if not 0 <= minimum < 2**63:
                 raise ValueError
         except ValueError:
-            raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]})
+            raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]}) from None
         reached = snapshots.wait_for_position(minimum, timeout=settings.MIN_POSITION_WAIT_SECONDS)
         if reached is None:
             current = snapshots.current()
@@ -87,7 +87,7 @@ class AnalyticsView(ReadModelView):
             with reader().open() as (info, connection):
                 body, hit = self._answer(request, practitioner_id, info, connection)
         except snapshots.NoSnapshot:
-            raise ProjectionLagging("Analytics have not been published yet; retry shortly.")
+            raise ProjectionLagging("Analytics have not been published yet; retry shortly.") from None
         return ok(body["data"], meta=body["meta"], headers={"X-Cache": "hit" if hit else "miss"})
 
     def _answer(self, request: Request, practitioner_id: str, info: snapshots.SnapshotInfo,

@@ -34,7 +34,7 @@ class TimeSlotQuery(serializers.Serializer):
         try:
             parse_zone(value)
         except UnknownTimeZone as exc:
-            raise serializers.ValidationError(str(exc))
+            raise serializers.ValidationError(str(exc)) from exc
         return value
 
     def validate_date(self, value: date) -> date:
@@ -75,7 +75,7 @@ class TimeSlotsApi(ReadModelView):
         try:
             start, end = local_days_range(query.validated_data["date"], query.validated_data["days"], display_zone)
         except ValueError as exc:
-            raise ValidationFailed(errors={"date": [str(exc)]})
+            raise ValidationFailed(errors={"date": [str(exc)]}) from exc
         filters = {"date": query.validated_data["date"].isoformat(), "days": query.validated_data["days"],
                    "timezone": display_zone.key, "service_type": service["service_type"]}
         meta = {"filters_applied": filters, "range": {"start": start.isoformat(), "end": end.isoformat()}}

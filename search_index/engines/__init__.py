@@ -9,16 +9,17 @@ from search_index.engine import SearchEngine
 
 
 def engine_named(name: str, *, prefix: str) -> SearchEngine:
+    # Each engine's client library is imported only where that engine is configured.
     if name == "tantivy":
-        from search_index.engines.tantivy_engine import TantivyEngine
+        from search_index.engines.tantivy_engine import TantivyEngine  # noqa: PLC0415 - (see above)
 
         return TantivyEngine(data_path("search", "tantivy"), prefix=prefix)
     if name == "opensearch":
-        from search_index.engines.opensearch_engine import OpenSearchEngine
+        from search_index.engines.opensearch_engine import OpenSearchEngine  # noqa: PLC0415 - (see above)
 
         return OpenSearchEngine(_required("OPENSEARCH_URL"), prefix=prefix)
     if name == "elasticsearch":
-        from search_index.engines.elasticsearch_engine import ElasticsearchEngine
+        from search_index.engines.elasticsearch_engine import ElasticsearchEngine  # noqa: PLC0415 - (see above)
 
         return ElasticsearchEngine(_required("ELASTICSEARCH_URL"), prefix=prefix)
     raise RuntimeError(f"unknown search engine {name!r}; choose tantivy, opensearch or elasticsearch")

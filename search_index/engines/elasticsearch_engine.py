@@ -8,6 +8,7 @@ only the client calls differ (the 9.x client takes named body parameters: ``oper
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import elastic_transport
@@ -27,7 +28,7 @@ class ElasticsearchEngine(RestSearchEngine):
         self.url = url
         self.client = Elasticsearch(url, request_timeout=TIMEOUT_SECONDS, max_retries=1, retry_on_timeout=False)
 
-    def _call(self, method, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return method(*args, **kwargs)
         except elastic_transport.TransportError as exc:  # connection refused, timeout, TLS
@@ -51,15 +52,18 @@ class ElasticsearchEngine(RestSearchEngine):
             self._call(self.client.indices.delete, index=name)
 
     def _bulk(self, operations: list[dict[str, Any]]) -> dict[str, Any]:
-        return self._call(self.client.bulk, operations=operations, refresh=True).body
+        answer: dict[str, Any] = self._call(self.client.bulk, operations=operations, refresh=True).body
+        return answer
 
     def _search(self, indices: list[str], body: dict[str, Any]) -> dict[str, Any]:
-        return self._call(self.client.search, index=indices, body=body, ignore_unavailable=True,
-                          allow_no_indices=True).body
+        answer: dict[str, Any] = self._call(self.client.search, index=indices, body=body, ignore_unavailable=True,
+                                            allow_no_indices=True).body
+        return answer
 
     def _get(self, index: str, doc_id: str) -> dict[str, Any] | None:
         try:
-            return self._call(self.client.get, index=index, id=doc_id).body["_source"]
+            source: dict[str, Any] = self._call(self.client.get, index=index, id=doc_id).body["_source"]
+            return source
         except NotFoundError:
             return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from opensearchpy import OpenSearch
@@ -22,7 +23,7 @@ class OpenSearchEngine(RestSearchEngine):
         self.url = url
         self.client = OpenSearch(hosts=[url], timeout=TIMEOUT_SECONDS, max_retries=1, retry_on_timeout=False)
 
-    def _call(self, method, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return method(*args, **kwargs)
         except (errors.ConnectionError, errors.ConnectionTimeout) as exc:
@@ -45,15 +46,18 @@ class OpenSearchEngine(RestSearchEngine):
             self._call(self.client.indices.delete, index=name)
 
     def _bulk(self, operations: list[dict[str, Any]]) -> dict[str, Any]:
-        return self._call(self.client.bulk, body=operations, refresh="true")
+        answer: dict[str, Any] = self._call(self.client.bulk, body=operations, refresh="true")
+        return answer
 
     def _search(self, indices: list[str], body: dict[str, Any]) -> dict[str, Any]:
-        return self._call(self.client.search, index=",".join(indices), body=body, ignore_unavailable="true",
-                          allow_no_indices="true")
+        answer: dict[str, Any] = self._call(self.client.search, index=",".join(indices), body=body,
+                                            ignore_unavailable="true", allow_no_indices="true")
+        return answer
 
     def _get(self, index: str, doc_id: str) -> dict[str, Any] | None:
         try:
-            return self._call(self.client.get, index=index, id=doc_id)["_source"]
+            source: dict[str, Any] = self._call(self.client.get, index=index, id=doc_id)["_source"]
+            return source
         except errors.NotFoundError:
             return None
 

@@ -20,15 +20,15 @@ import math
 import os
 import shutil
 import threading
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import orjson
 import tantivy
-from tantivy import FieldType, Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
+from tantivy import DocAddress, FieldType, Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from search_index.documents import FACETS, KINDS, MAX_TOKEN_LENGTH, TEXT_FIELDS, doc_key
 from search_index.engine import (
@@ -40,12 +40,13 @@ from search_index.engine import (
     SuggestRequest,
 )
 from search_index.geo import Point, bounding_box, haversine_km
-from search_index.query_plan import WordClause, matches_nothing, sort_keys, suggest_plan, word_clauses
+from search_index.query_plan import SuggestPlan, WordClause, matches_nothing, sort_keys, suggest_plan, word_clauses
 
 _WRITER_HEAP = 50_000_000
 _KEYWORD_FIELDS = ("id", "practitioner_id")
 _FACET_FIELDS = ("kind", "service_type", "format", "category", "modalities")
 _STORED_TEXT = ("title", "description")
+_T = TypeVar("_T")
 _SNIPPET_CHARS = 150
 _SUGGEST_CANDIDATES = 50
 _RETRIES = 3
@@ -267,12 +268,13 @@ class TantivyEngine(SearchEngine):
 
     @staticmethod
     def _stored(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> dict[str, Any]:
-        return orjson.loads(searcher.doc(address)["source"][0])
+        stored: dict[str, Any] = orjson.loads(searcher.doc(address)["source"][0])
+        return stored
 
     def _all(self, index: tantivy.Index, query: Query) -> list[dict[str, Any]]:
         index.reload()  # another worker process may have committed since this one last looked
         searcher = index.searcher()
-        total = searcher.search(query, limit=1, count=True).count or 0
+        total = searcher.search(query, limit=1, count=True).count or 0  # type: ignore[attr-defined]  # tantivy's stubs omit SearchResult.count
         if not total:
             return []
         return [self._stored(searcher, a) for _, a in searcher.search(query, limit=total, count=False).hits]
@@ -322,7 +324,7 @@ class TantivyEngine(SearchEngine):
         index.reload()
         return generation, index
 
-    def _with_reader(self, answer, empty):
+    def _with_reader(self, answer: Callable[[tantivy.Index], _T], empty: _T) -> _T:
         """Run ``answer(index)`` on the active generation; retry if a rebuild switched it meanwhile."""
         for attempt in range(_RETRIES):
             opened = None
@@ -427,7 +429,7 @@ class TantivyEngine(SearchEngine):
             if len(hits) < fetch or wanted == 0:
                 break
             primary = ([s for s, _ in hits] if native is None
-                       else [v >> native.id_bits for v in searcher.fast_field_values(native.field,
+                       else [cast(int, v) >> native.id_bits for v in searcher.fast_field_values(native.field,
                                                                                        [a for _, a in hits])])
             if primary[wanted - 1] != primary[fetch - 1]:
                 break
@@ -440,12 +442,13 @@ class TantivyEngine(SearchEngine):
         order = (self._order(searcher, request, list(range(len(hits))), addresses, scores, [None] * len(hits))
                  if settled else list(range(len(hits))))
         facets = self._facets(searcher, query) if request.facets else {}
-        return self._page(searcher, request, order, addresses, scores, int(found.count or 0), facets)
+        total = int(found.count or 0)  # type: ignore[attr-defined]  # tantivy's stubs omit SearchResult.count
+        return self._page(searcher, request, order, addresses, scores, total, facets)
 
     def _search_all_hits(self, searcher: tantivy.Searcher, query: Query, request: SearchRequest) -> SearchResult:
         """Every hit in Python: a distance filter needs the exact great-circle check after the bounding box
         (so counts, facets and pages exclude the box's corners), a distance order needs each distance."""
-        total = searcher.search(query, limit=1, count=True).count or 0
+        total = searcher.search(query, limit=1, count=True).count or 0  # type: ignore[attr-defined]  # tantivy's stubs omit SearchResult.count
         if not total:
             return SearchResult(total=0, facets=self._facets(searcher, None) if request.facets else {})
         scored = searcher.search(query, limit=total, count=False).hits
@@ -456,7 +459,7 @@ class TantivyEngine(SearchEngine):
         facet_query = query
         f = request.filters
         if f.near is not None and f.distance_km is not None:
-            keep = [i for i in keep if distances[i] is not None and distances[i] <= f.distance_km]
+            keep = [i for i, d in enumerate(distances) if d is not None and d <= f.distance_km]
             outside = set(range(len(addresses))) - set(keep)
             if outside:
                 keys = searcher.fast_field_values("doc_key", [addresses[i] for i in sorted(outside)])
@@ -467,7 +470,7 @@ class TantivyEngine(SearchEngine):
         facets = self._facets(searcher, facet_query) if request.facets else {}
         return self._page(searcher, request, order, addresses, scores, len(keep), facets)
 
-    def _page(self, searcher: tantivy.Searcher, request: SearchRequest, order: list[int], addresses: list,
+    def _page(self, searcher: tantivy.Searcher, request: SearchRequest, order: list[int], addresses: list[DocAddress],
               scores: list[float], total: int, facets: dict[str, dict[str, int]]) -> SearchResult:
         highlighter = self._highlighter(searcher, request) if request.highlight else None
         hits = []
@@ -480,7 +483,7 @@ class TantivyEngine(SearchEngine):
         return SearchResult(total=total, hits=hits, facets=facets)
 
     @staticmethod
-    def _distances(searcher: tantivy.Searcher, addresses: list, near: Point | None) -> list[float | None]:
+    def _distances(searcher: tantivy.Searcher, addresses: list[DocAddress], near: Point | None) -> list[float | None]:
         if near is None:
             return [None] * len(addresses)
         lats = searcher.fast_field_values("lat", addresses)
@@ -488,7 +491,7 @@ class TantivyEngine(SearchEngine):
         return [None if lat is None or lng is None else haversine_km(near, Point(lat, lng))
                 for lat, lng in zip(lats, lngs, strict=True)]
 
-    def _order(self, searcher: tantivy.Searcher, request: SearchRequest, keep: list[int], addresses: list,
+    def _order(self, searcher: tantivy.Searcher, request: SearchRequest, keep: list[int], addresses: list[DocAddress],
                scores: list[float], distances: list[float | None]) -> list[int]:
         """Indices (into ``addresses``) of the hits up to the end of the requested page, in order.
 
@@ -518,7 +521,8 @@ class TantivyEngine(SearchEngine):
         result = searcher.aggregate(query, spec)
         return {name: {b["key"]: int(b["doc_count"]) for b in result[name]["buckets"]} for name in FACETS}
 
-    def _highlighter(self, searcher: tantivy.Searcher, request: SearchRequest):
+    def _highlighter(self, searcher: tantivy.Searcher,
+                     request: SearchRequest) -> Callable[[tantivy.Document], dict[str, str]]:
         stems = [s for s in (self._analyzed("folding_english", c.word) for c in word_clauses(request.q)) if s]
         generators = {}
         for name in _STORED_TEXT:
@@ -548,7 +552,7 @@ class TantivyEngine(SearchEngine):
             return []
         return self._with_reader(lambda index: self._suggest(index, request, plan), [])
 
-    def _suggest(self, index: tantivy.Index, request: SuggestRequest, plan) -> list[Suggestion]:
+    def _suggest(self, index: tantivy.Index, request: SuggestRequest, plan: SuggestPlan) -> list[Suggestion]:
         searcher = index.searcher()
         filters = [(Occur.Must, self._term("visible", 1))]
         if set(request.kinds) != set(KINDS):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -31,7 +32,7 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["username"]
 
-    objects = MarketplaceUserManager()
+    objects: ClassVar[MarketplaceUserManager] = MarketplaceUserManager()
 
     class Meta:
         db_table = "accounts_user"

@@ -26,9 +26,9 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password, first_name=first_name,
                                             last_name=last_name, timezone=timezone)
-    except IntegrityError:
+    except IntegrityError as exc:
         raise Conflict("An account with this email already exists.", code="email_taken",
-                       errors={"email": ["An account with this email already exists."]})
+                       errors={"email": ["An account with this email already exists."]}) from exc
     event_append(
         [UserRegistered(user_id=user.id, email=user.email, first_name=first_name, last_name=last_name)],
         actor_id=user.id,
@@ -48,22 +48,22 @@ def user_login(*, email: str, password: str) -> User:
 def token_refresh(*, refresh: str) -> dict[str, str]:
     """Rotate: the presented refresh token is blacklisted, a fresh pair with current claims issued."""
     try:
-        token = RefreshToken(refresh)
+        token = RefreshToken(refresh)  # type: ignore[arg-type]  # simplejwt annotates the encoded token as Token
     except TokenError as exc:
-        raise NotAuthenticated(str(exc), code="token_not_valid")
+        raise NotAuthenticated(str(exc), code="token_not_valid") from exc
     # Lock the token's row so two parallel refreshes with one token cannot both rotate it.
     OutstandingToken.objects.select_for_update().filter(jti=token["jti"]).first()
     try:
         token.check_blacklist()
     except TokenError as exc:
-        raise NotAuthenticated(str(exc), code="token_not_valid")
+        raise NotAuthenticated(str(exc), code="token_not_valid") from exc
     user = User.objects.filter(id=token["user_id"], is_active=True).first()
     if user is None:
         raise NotAuthenticated("The account no longer exists or is disabled.", code="token_not_valid")
     try:
         token.blacklist()
     except TokenError as exc:
-        raise NotAuthenticated(str(exc), code="token_not_valid")
+        raise NotAuthenticated(str(exc), code="token_not_valid") from exc
     return token_pair_for(user)
 
 

@@ -21,10 +21,9 @@ from write_api.accounts.tokens import practitioner_id_of, token_pair_for
 TIMEZONES = frozenset(available_timezones())
 
 
-def validate_zone(value: str) -> str:
+def validate_zone(value: str) -> None:
     if value not in TIMEZONES:
         raise serializers.ValidationError("Unknown IANA time zone.")
-    return value
 
 
 def user_out(user: User) -> dict:
@@ -104,7 +103,7 @@ class RegisterApi(AuthThrottled):
             try:
                 validate_password(attrs["password"], user=candidate)
             except DjangoValidationError as exc:
-                raise serializers.ValidationError({"password": list(exc.messages)})
+                raise serializers.ValidationError({"password": list(exc.messages)}) from exc
             return attrs
 
     @extend_schema(summary="Create an account", description="Answers with the user and a token pair.")

@@ -49,5 +49,5 @@ def assert_bookable(practitioner: Practitioner, service: Service, start_at: date
                     exclude_booking_id: Any = None) -> None:
     """409 ``slot_unavailable`` (with the reason) unless the slot listing would offer ``start_at``."""
     result = verdict(practitioner, service, start_at, now=now, exclude_booking_id=exclude_booking_id)
-    if not result:
+    if result.reason is not None:  # the same as ``not result``, spelt so the type checker sees the reason
         raise Conflict(result.message, code="slot_unavailable", errors={"start_at": [result.reason.value]})

@@ -27,7 +27,9 @@ def busy_intervals(practitioner: Practitioner, start: datetime, end: datetime, *
         sessions = sessions.exclude(id=exclude_session_id)
     # Seats in group sessions are not separate busy time: the session itself is.
     bookings = bookings.filter(seats__isnull=True)
-    return sorted([(b.start_at, b.end_at) for b in bookings] + [(s.start_at, s.end_at) for s in sessions])
+    # Confirmed 1:1 bookings always have their times (the filter above compares them).
+    timed = [(b.start_at, b.end_at) for b in bookings if b.start_at is not None and b.end_at is not None]
+    return sorted(timed + [(s.start_at, s.end_at) for s in sessions])
 
 
 def block_intervals(practitioner: Practitioner, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:

@@ -25,6 +25,7 @@ from kernel.events import (
     BookingCreatedUnscheduled,
     BookingRescheduled,
     BookingScheduled,
+    DomainEvent,
     ServiceSessionScheduled,
 )
 from write_api.accounts.models import User
@@ -130,8 +131,8 @@ def _book_group(client: User, service: Service, session_ids: list[Any], now: dat
     try:
         with transaction.atomic():
             Seat.objects.bulk_create([Seat(booking=booking, session=s, client=client) for s in sessions])
-    except IntegrityError:
-        raise Conflict("You already hold a seat in this session.", code="already_booked")
+    except IntegrityError as exc:
+        raise Conflict("You already hold a seat in this session.", code="already_booked") from exc
     events: list[Any] = []
     _charge(client, booking, service.price_cents, events)
     event_append([*events, BookingConfirmed(**booking_state(booking))], actor_id=client.id)
@@ -227,7 +228,8 @@ def booking_reschedule(*, booking_id: Any, actor: User, start_at: datetime) -> B
     practitioner = _lock_practitioner(booking.practitioner_id)
     assert_bookable(practitioner, booking.service, start_at, now=now, exclude_booking_id=booking.id)
     previous = (booking.start_at, booking.end_at)
-    booking.start_at, booking.end_at = start_at, start_at + (booking.end_at - booking.start_at)
+    assert previous[0] is not None and previous[1] is not None  # a confirmed 1:1 session has its time
+    booking.start_at, booking.end_at = start_at, start_at + (previous[1] - previous[0])
     booking.save()
     event_append([BookingRescheduled(**booking_state(booking), previous_start_at=previous[0],
                                      previous_end_at=previous[1])], actor_id=actor.id)
@@ -269,7 +271,7 @@ def booking_cancel(*, booking_id: Any, actor: User, reason: str = "") -> Booking
     if booking.status not in Booking.ACTIVE:
         raise Conflict(f"A {booking.status} booking cannot be cancelled.", code="booking_not_cancellable")
     now = timezone.now()
-    events = []
+    events: list[DomainEvent] = []
     if booking.service.service_type in Service.CONTAINER_TYPES:
         # Cancelling a package cancels every session of it still open, each by its own rule.
         for child in (Booking.objects.select_for_update().select_related("service", "practitioner")

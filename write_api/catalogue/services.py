@@ -23,8 +23,8 @@ def service_state(s: Service) -> dict[str, Any]:
     return {"service_id": s.id, "practitioner_id": s.practitioner_id, "title": s.title,
             "description": s.description, "service_type": s.service_type, "format": s.format,
             "status": s.status, "price_cents": s.price_cents, "duration_minutes": s.duration_minutes,
-            "created_at": s.created_at, "category": s.category.slug if s.category_id else None,
-            "category_name": s.category.name if s.category_id else None,
+            "created_at": s.created_at, "category": s.category.slug if s.category else None,
+            "category_name": s.category.name if s.category else None,
             "modalities": tuple(sorted(m.slug for m in s.modalities.all())), "step_minutes": s.step_minutes,
             "capacity": s.capacity, "validity_days": s.validity_days,
             "children": tuple({"service_id": str(c.child_id), "quantity": c.quantity}

@@ -34,7 +34,7 @@ def _redis() -> redis.Redis:
 
 
 def publish_head(position: int) -> None:
-    _redis().eval(_SET_MAX, 1, HEAD_KEY, position)
+    _redis().eval(_SET_MAX, 1, HEAD_KEY, str(position))
 
 
 def after_commit_dispatch(position: int) -> None:

@@ -183,8 +183,9 @@ def _claim_or_wait(scope: _Scope) -> _Claim | Response:
 def _try_claim(scope: _Scope) -> _Claim | None:
     now = timezone.now()
     token = uuid.uuid4()
-    params = {"key": scope.key, "user_id": scope.user_id, "route": scope.route, "request_hash": scope.request_hash,
-              "now": now, "token": token, "expired_before": now - RETENTION, "abandoned_before": now - CLAIM_LEASE}
+    params: dict[str, Any] = {
+        "key": scope.key, "user_id": scope.user_id, "route": scope.route, "request_hash": scope.request_hash,
+        "now": now, "token": token, "expired_before": now - RETENTION, "abandoned_before": now - CLAIM_LEASE}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_CLAIM, params)
         row = cursor.fetchone()
@@ -230,6 +231,6 @@ def _replay(record: IdempotencyRecord) -> Response:
     body = bytes(record.response_body or b"")
     response = Response(orjson.loads(body) if body else None, status=record.status_code)
     response[REPLAYED_HEADER] = "true"
-    if record.event_position is not None and record.status_code < 400:
+    if record.event_position is not None and (record.status_code or 0) < 400:
         response["X-Event-Position"] = str(record.event_position)
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -38,7 +39,7 @@ def _stream_brief(s: Stream) -> dict[str, Any]:
                                                  "display_name": s.practitioner.display_name}}
 
 
-_BRIEFS = {
+_BRIEFS: dict[str, tuple[Callable[[set[Any]], Iterable[Any]], Callable[[Any], dict[str, Any]]]] = {
     "practitioner": (lambda ids: Practitioner.objects.filter(id__in=ids), _practitioner_brief),
     "service": (lambda ids: Service.objects.filter(id__in=ids).select_related("practitioner"), _service_brief),
     "stream": (lambda ids: Stream.objects.filter(id__in=ids).select_related("practitioner"), _stream_brief),

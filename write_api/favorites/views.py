@@ -61,6 +61,6 @@ class FavoriteDetailApi(APIView):
         try:
             parsed = uuid.UUID(object_id)
         except ValueError:
-            raise ValidationFailed(errors={"id": ["Must be a valid UUID."]})
+            raise ValidationFailed(errors={"id": ["Must be a valid UUID."]}) from None
         services.favorite_remove(user=request.user, object_type=object_type, object_id=parsed)
         return deleted(parsed, type=object_type, message="Removed from favourites.")

@@ -41,6 +41,7 @@ def notifications_send_session_reminders(*, now: datetime | None = None) -> int:
                                          service__service_type=Service.Type.SESSION)
                   .select_related("service", "practitioner"))
     for b in one_to_one:
+        assert b.start_at is not None  # filtered on start_at above
         stamp = int(b.start_at.timestamp())
         zone = b.practitioner.timezone
         drafts.append(_reminder(b.client_id, f"reminder:booking:{b.id}:{stamp}", b.service.title, b.start_at, zone,

@@ -53,8 +53,8 @@ def practitioner_register(*, user: User, display_name: str, modalities: list[str
     try:
         with transaction.atomic():
             practitioner.save()
-    except IntegrityError:
-        raise Conflict("You already have a practitioner profile.", code="already_practitioner")
+    except IntegrityError as exc:
+        raise Conflict("You already have a practitioner profile.", code="already_practitioner") from exc
     practitioner.modalities.set(_modalities(modalities or []))
     event_append([PractitionerRegistered(**profile_state(practitioner))], actor_id=user.id)
     return practitioner

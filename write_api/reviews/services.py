@@ -96,8 +96,8 @@ def review_create(*, booking_id: Any, actor: User, rating: int, comment: str = "
         with transaction.atomic():
             review = Review.objects.create(booking=booking, client=actor, practitioner_id=booking.practitioner_id,
                                            service=booking.service, rating=rating, comment=comment)
-    except IntegrityError:
-        raise Conflict("This booking has already been reviewed.", code="already_reviewed")
+    except IntegrityError as exc:
+        raise Conflict("This booking has already been reviewed.", code="already_reviewed") from exc
     event_append([ReviewPublished(**review_state(review))], actor_id=actor.id)
     return review
 

@@ -64,8 +64,8 @@ def override_set(*, actor: User, day: date, windows: list[tuple[int, int]] | Non
         _check_no_overlap(windows, "windows")
         override, _ = DateOverride.objects.update_or_create(
             practitioner=practitioner, date=day, defaults={"windows": [list(w) for w in sorted(windows)]})
-    event_append([ScheduleOverrideSet(practitioner_id=practitioner.id, date=day.isoformat(),
-                                      windows=None if windows is None else tuple(tuple(w) for w in sorted(windows)))],
+    pairs = None if windows is None else tuple((w[0], w[1]) for w in sorted(windows))
+    event_append([ScheduleOverrideSet(practitioner_id=practitioner.id, date=day.isoformat(), windows=pairs)],
                  actor_id=actor.id)
     return override
 

@@ -12,10 +12,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.db import transaction
-from django.db.models import F, Model, Q
+from django.db.models import F, Q
 
 from api_conventions.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kernel.events import (
@@ -148,8 +148,8 @@ def stream_archive(*, stream_id: Any, actor: User) -> Stream:
 
 @dataclass(frozen=True)
 class Reaction:
-    model: type[Model]
-    counter: str
+    model: type[StreamLike | StreamSave]
+    counter: Literal["like_count", "save_count"]
     added: Any
     removed: Any
 
@@ -175,7 +175,8 @@ def _react(reaction: Reaction, *, stream_id: Any, user: User, add: bool) -> Reac
     else:
         changed = reaction.model.objects.filter(stream=stream, user=user).delete()[0] > 0
     if changed:
-        Stream.objects.filter(id=stream.id).update(**{reaction.counter: F(reaction.counter) + (1 if add else -1)})
+        change: dict[str, Any] = {reaction.counter: F(reaction.counter) + (1 if add else -1)}
+        Stream.objects.filter(id=stream.id).update(**change)
     counts = Stream.objects.filter(id=stream.id).values("like_count", "save_count").get()
     if changed:
         event_cls = reaction.added if add else reaction.removed

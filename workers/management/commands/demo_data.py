@@ -4,8 +4,9 @@ through the real commands so every row has its events and every projection shows
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from write_api.accounts.models import User
@@ -37,10 +38,10 @@ DEMO = [
 class Command(BaseCommand):
     help = "Load demo practitioners, schedules, services, sessions and one booking (through the commands)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--if-empty", action="store_true", help="do nothing when any user exists")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["if_empty"] and User.objects.exists():
             self.stdout.write("database not empty: demo data skipped")
             return

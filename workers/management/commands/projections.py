@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -23,7 +25,7 @@ from workers import registry, runtime
 class Command(BaseCommand):
     help = "Inspect, rebuild and verify projections."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("status", help="position, lag and health of every projection")
         rebuild = sub.add_parser("rebuild", help="rebuild from event 0 into a new generation, then switch")
@@ -32,7 +34,7 @@ class Command(BaseCommand):
         verify.add_argument("name", help="a projection name or 'all'")
         sub.add_parser("drain", help="apply pending events now (what the workers do on each trigger)")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         # Piped or captured output gets the full table, not one squeezed into 80 columns.
         console = Console(file=self.stdout, soft_wrap=True, width=None if self.stdout.isatty() else 200)
         action = options["action"]
@@ -75,7 +77,7 @@ class Command(BaseCommand):
                         TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
                         console=console)
 
-    def _reporter(self, progress: Progress, task: TaskID):
+    def _reporter(self, progress: Progress, task: TaskID) -> Callable[[int, int], None]:
         """A runtime progress callback updating ``task`` with events per second and time remaining.
 
         Rate and ETA are computed here from the start time rather than rich's sliding-window speed,
