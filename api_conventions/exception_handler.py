@@ -25,19 +25,20 @@ from rest_framework.views import set_rollback
 
 from api_conventions.envelope import error_body
 from api_conventions.errors import ApplicationError, Conflict, PayloadTooLarge, ServiceUnavailable, ValidationFailed
+from kernel.vocabulary import ErrorCode
 
 log = logging.getLogger("api.errors")
 
 _DRF_CODES: tuple[tuple[type[drf.APIException], str], ...] = (
-    (drf.ParseError, "malformed_request"),
-    (drf.UnsupportedMediaType, "unsupported_media_type"),
-    (drf.NotAuthenticated, "not_authenticated"),
-    (drf.AuthenticationFailed, "not_authenticated"),
-    (drf.PermissionDenied, "permission_denied"),
-    (drf.NotFound, "not_found"),
-    (drf.MethodNotAllowed, "method_not_allowed"),
-    (drf.NotAcceptable, "not_acceptable"),
-    (drf.Throttled, "throttled"),
+    (drf.ParseError, ErrorCode.MALFORMED_REQUEST),
+    (drf.UnsupportedMediaType, ErrorCode.UNSUPPORTED_MEDIA_TYPE),
+    (drf.NotAuthenticated, ErrorCode.NOT_AUTHENTICATED),
+    (drf.AuthenticationFailed, ErrorCode.NOT_AUTHENTICATED),
+    (drf.PermissionDenied, ErrorCode.PERMISSION_DENIED),
+    (drf.NotFound, ErrorCode.NOT_FOUND),
+    (drf.MethodNotAllowed, ErrorCode.METHOD_NOT_ALLOWED),
+    (drf.NotAcceptable, ErrorCode.NOT_ACCEPTABLE),
+    (drf.Throttled, ErrorCode.THROTTLED),
 )
 
 
@@ -67,7 +68,7 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge()
     if isinstance(exc, SuspiciousOperation):
-        return ApplicationError("Bad request.", code="bad_request")
+        return ApplicationError("Bad request.", code=ErrorCode.BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return ValidationFailed(errors=errors)
@@ -92,12 +93,12 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response:
     response = drf_exception_handler(exc, context)
     if response is None:
         log.error("unhandled error", exc_info=exc)
-        return Response(error_body(code="server_error", message="Internal server error."), status=500)
+        return Response(error_body(code=ErrorCode.SERVER_ERROR, message="Internal server error."), status=500)
     assert isinstance(exc, drf.APIException)
     if isinstance(exc, drf.ValidationError):
         detail = _flatten_detail(exc.detail)
         errors = detail if isinstance(detail, dict) else {"non_field_errors": detail}
-        response.data = error_body(code="validation_error", message="Invalid input.", errors=errors)
+        response.data = error_body(code=ErrorCode.VALIDATION_ERROR, message="Invalid input.", errors=errors)
         return response
     code = next((name for klass, name in _DRF_CODES if isinstance(exc, klass)), exc.default_code)
     errors = {}

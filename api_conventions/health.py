@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 
 from api_conventions.envelope import error_body, success_body
 from api_conventions.middleware import envelope_response
+from kernel.vocabulary import ErrorCode
 
 Check = Callable[[], None]
 View = Callable[[HttpRequest], HttpResponse]
@@ -52,7 +53,7 @@ def readiness_view(checks: dict[str, Check]) -> View:
         if healthy:
             body = success_body({"ready": True, "checks": results})
             return HttpResponse(orjson.dumps(body), content_type="application/json")
-        body = error_body(code="not_ready", message="A dependency is unavailable.", errors=results)
+        body = error_body(code=ErrorCode.NOT_READY, message="A dependency is unavailable.", errors=results)
         return HttpResponse(orjson.dumps(body), status=503, content_type="application/json")
 
     return view

@@ -66,6 +66,12 @@ from kernel.timezones import (
     parse_zone,
     wall_time,
 )
+from kernel.vocabulary import (
+    DEFAULT_BUFFER_MINUTES,
+    DEFAULT_MAX_ADVANCE_DAYS,
+    DEFAULT_MIN_NOTICE_MINUTES,
+    DEFAULT_STEP_MINUTES,
+)
 
 MINUTES_PER_DAY = 1440
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
@@ -137,10 +143,10 @@ class Rules:
     """The practitioner's booking rules, and the service's grid step."""
 
     zone: str
-    buffer_minutes: int = 15
-    min_notice_minutes: int = 1440
-    max_advance_days: int = 60
-    step_minutes: int = 15
+    buffer_minutes: int = DEFAULT_BUFFER_MINUTES
+    min_notice_minutes: int = DEFAULT_MIN_NOTICE_MINUTES
+    max_advance_days: int = DEFAULT_MAX_ADVANCE_DAYS
+    step_minutes: int = DEFAULT_STEP_MINUTES
     zone_info: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -14,6 +14,14 @@ from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
+from kernel.vocabulary import (
+    DEFAULT_BUFFER_MINUTES,
+    DEFAULT_MAX_ADVANCE_DAYS,
+    DEFAULT_MIN_NOTICE_MINUTES,
+    DEFAULT_STEP_MINUTES,
+    Actor,
+)
+
 _REGISTRY: dict[str, type[DomainEvent]] = {}
 
 
@@ -106,9 +114,9 @@ class _PractitionerProfile(DomainEvent):
     latitude: float | None = None
     longitude: float | None = None
     modalities: tuple[str, ...] = ()
-    buffer_minutes: int = 15
-    min_notice_minutes: int = 1440
-    max_advance_days: int = 60
+    buffer_minutes: int = DEFAULT_BUFFER_MINUTES
+    min_notice_minutes: int = DEFAULT_MIN_NOTICE_MINUTES
+    max_advance_days: int = DEFAULT_MAX_ADVANCE_DAYS
 
     def aggregate_id(self) -> UUID:
         return self.practitioner_id
@@ -211,7 +219,7 @@ class _ServiceState(DomainEvent):
     category: str | None = None
     category_name: str | None = None
     modalities: tuple[str, ...] = ()
-    step_minutes: int = 15
+    step_minutes: int = DEFAULT_STEP_MINUTES
     capacity: int = 1
     validity_days: int = 180
     children: tuple[dict[str, Any], ...] = ()
@@ -323,7 +331,7 @@ class BookingCancelled(_BookingState):
     """``cancelled_by``: client, practitioner or system; ``refund_cents`` credited back (maybe 0)."""
 
     event_type: ClassVar[str] = "booking.cancelled"
-    cancelled_by: str = "client"
+    cancelled_by: str = Actor.CLIENT
     refund_cents: int = 0
     reason: str = ""
 
@@ -334,7 +342,7 @@ class BookingCompleted(_BookingState):
     """``completed_by``: practitioner or system (the auto-completion job)."""
 
     event_type: ClassVar[str] = "booking.completed"
-    completed_by: str = "practitioner"
+    completed_by: str = Actor.PRACTITIONER
 
 
 # --- Engagement: favourites, reviews, streams ------------------------------------------------------

@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kernel.vocabulary import Actor
+
 FULL_REFUND_NOTICE = timedelta(hours=24)
 COURSE_CANCELLATION_WINDOW = timedelta(days=14)
 
-CLIENT = "client"
-PRACTITIONER = "practitioner"
-SYSTEM = "system"
+CLIENT = Actor.CLIENT
+PRACTITIONER = Actor.PRACTITIONER
+SYSTEM = Actor.SYSTEM
 
 
 @dataclass(frozen=True)

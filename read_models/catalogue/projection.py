@@ -11,10 +11,8 @@ from typing import Any
 
 from kernel.events import RecordedEvent
 from kernel.projection import Projection
+from kernel.vocabulary import CONTAINER_TYPES
 from read_models.catalogue import store
-
-GROUP_TYPES = ("workshop", "course")
-CONTAINER_TYPES = ("package", "bundle")
 
 
 def _epoch(iso: str) -> float:

@@ -18,6 +18,16 @@ from api_conventions.responses import ok
 from api_conventions.serializers import CalendarDateField
 from kernel import availability
 from kernel.timezones import MAX_QUERY_DAYS, UnknownTimeZone, local_days_range, parse_zone
+from kernel.vocabulary import (
+    DEFAULT_BUFFER_MINUTES,
+    DEFAULT_MAX_ADVANCE_DAYS,
+    DEFAULT_MIN_NOTICE_MINUTES,
+    DEFAULT_STEP_MINUTES,
+    SCHEDULED_TYPES,
+    ErrorCode,
+    ServiceType,
+    SessionStatus,
+)
 from read_models.catalogue import store
 from read_models.catalogue.views import active_generation, session_out, visible_service
 from read_models.views import ReadModelView
@@ -80,20 +90,23 @@ class TimeSlotsApi(ReadModelView):
                    "timezone": display_zone.key, "service_type": service["service_type"]}
         meta = {"filters_applied": filters, "range": {"start": start.isoformat(), "end": end.isoformat()}}
         kind = service["service_type"]
-        if kind in ("workshop", "course"):
+        if kind in SCHEDULED_TYPES:
             now = time.time()
             sessions = [s for s in store.read_sessions(generation, service["id"], start.timestamp(), end.timestamp())
-                        if s["status"] == "scheduled" and datetime.fromisoformat(s["start_at"]).timestamp() > now
+                        if s["status"] == SessionStatus.SCHEDULED
+                        and datetime.fromisoformat(s["start_at"]).timestamp() > now
                         and s["seats_taken"] < s["capacity"]]
             return ok([{**session_out(s), **_local(s, practitioner_zone, display_zone)} for s in sessions], meta=meta)
-        if kind != "session":
+        if kind != ServiceType.SESSION:
             raise Conflict("Packages and bundles are scheduled through their sessions: book the package, then "
                            "pick times for its sessions with the child service's time slots.",
-                           code="not_schedulable")
-        rules = availability.Rules(zone=practitioner_zone.key, buffer_minutes=practitioner.get("buffer_minutes", 15),
-                                   min_notice_minutes=practitioner.get("min_notice_minutes", 1440),
-                                   max_advance_days=practitioner.get("max_advance_days", 60),
-                                   step_minutes=service.get("step_minutes", 15))
+                           code=ErrorCode.NOT_SCHEDULABLE)
+        rules = availability.Rules(
+            zone=practitioner_zone.key,
+            buffer_minutes=practitioner.get("buffer_minutes", DEFAULT_BUFFER_MINUTES),
+            min_notice_minutes=practitioner.get("min_notice_minutes", DEFAULT_MIN_NOTICE_MINUTES),
+            max_advance_days=practitioner.get("max_advance_days", DEFAULT_MAX_ADVANCE_DAYS),
+            step_minutes=service.get("step_minutes", DEFAULT_STEP_MINUTES))
         slots = availability.free_slots(rules=rules, duration_minutes=service["duration_minutes"],
                                         range_start_utc=start, range_end_utc=end, now_utc=datetime.now(UTC),
                                         **_inputs(generation, practitioner, start, end))

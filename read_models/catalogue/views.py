@@ -8,6 +8,7 @@ from typing import Any
 from api_conventions.deprecation import Deprecated
 from api_conventions.errors import NotFound, ServiceUnavailable
 from api_conventions.responses import ok
+from kernel.vocabulary import DEFAULT_STEP_MINUTES, ErrorCode, ServiceType
 from read_models.catalogue import store
 from read_models.views import ReadModelView
 
@@ -17,7 +18,7 @@ UPCOMING_SESSIONS = 20
 def active_generation() -> int:
     generation = store.active_generation()
     if generation is None:
-        raise ServiceUnavailable("The catalogue read model is not built yet.", code="projection_lagging")
+        raise ServiceUnavailable("The catalogue read model is not built yet.", code=ErrorCode.PROJECTION_LAGGING)
     return generation
 
 
@@ -105,7 +106,8 @@ class ServiceDetailApi(ReadModelView):
             "id": service["id"], "title": service["title"], "description": service["description"],
             "service_type": service["service_type"], "format": service["format"], "status": service["status"],
             "price_cents": service["price_cents"], "price": _price(service["price_cents"]),
-            "duration_minutes": service["duration_minutes"], "step_minutes": service.get("step_minutes", 15),
+            "duration_minutes": service["duration_minutes"],
+            "step_minutes": service.get("step_minutes", DEFAULT_STEP_MINUTES),
             "capacity": service.get("capacity", 1), "validity_days": service.get("validity_days"),
             "category": ({"slug": service["category"], "name": service.get("category_name")}
                          if service.get("category") else None),
@@ -114,8 +116,8 @@ class ServiceDetailApi(ReadModelView):
             "practitioner": practitioner_brief(practitioner),
             "upcoming_sessions": upcoming,
             "reviews_summary": summary,
-            "packages": [o for o in offers if o["service_type"] == "package"],
-            "bundles": [o for o in offers if o["service_type"] == "bundle"],
+            "packages": [o for o in offers if o["service_type"] == ServiceType.PACKAGE],
+            "bundles": [o for o in offers if o["service_type"] == ServiceType.BUNDLE],
             "created_at": service["created_at"],
             # Deprecated names (see ``deprecations``), kept with their old shapes for two releases:
             "reviews": summary,

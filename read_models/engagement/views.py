@@ -15,6 +15,7 @@ from api_conventions.errors import NotFound, ServiceUnavailable
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import ok
 from api_conventions.serializers import StrictInput, StrictUUIDField
+from kernel.vocabulary import ErrorCode
 from read_models.engagement.reviews_projection import STORE as REVIEWS
 from read_models.engagement.store import GenerationStore
 from read_models.engagement.streams_projection import STORE as STREAMS
@@ -24,7 +25,8 @@ from read_models.views import ReadModelView
 def active_generation(store: GenerationStore) -> int:
     generation = store.active_generation()
     if generation is None:
-        raise ServiceUnavailable(f"The {store.namespace} read model is not built yet.", code="projection_lagging")
+        raise ServiceUnavailable(f"The {store.namespace} read model is not built yet.",
+                                 code=ErrorCode.PROJECTION_LAGGING)
     return generation
 
 

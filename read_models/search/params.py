@@ -18,6 +18,7 @@ from rest_framework import serializers
 from api_conventions.errors import ValidationFailed
 from api_conventions.pagination import PageRequest
 from api_conventions.serializers import StrictUUIDField, service_format_field
+from kernel.vocabulary import ServiceFormat, ServiceType
 from search_index.engine import ORDERINGS, SearchFilters, SearchRequest
 from search_index.geo import Point
 
@@ -26,8 +27,8 @@ MAX_RESULT_WINDOW = 10_000  # deepest result reachable by paging (Elasticsearch'
 MAX_DISTANCE_KM = 20_000
 TYPES = {"all": ("service", "practitioner", "stream"), "service": ("service",),
          "practitioner": ("practitioner",), "stream": ("stream",)}
-SERVICE_TYPES = ("session", "workshop", "course", "package", "bundle")
-FORMATS = ("online", "in_person", "hybrid")
+SERVICE_TYPES = tuple(t.value for t in ServiceType)
+FORMATS = tuple(f.value for f in ServiceFormat)
 
 
 class FiniteFloatField(serializers.FloatField):

@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 from api_conventions.errors import NotFound, ServiceUnavailable
 from api_conventions.pagination import PageQuery, pagination_meta
 from api_conventions.responses import ok
+from kernel.vocabulary import ErrorCode
 from read_models.search import popular_queries
 from read_models.search.cards import card
 from read_models.search.params import (
@@ -73,7 +74,7 @@ def run_search(request: SearchRequest) -> SearchResult:
     try:
         return engine().search(request)
     except SearchUnavailable as exc:
-        raise ServiceUnavailable("Search is unavailable; retry shortly.", code="search_unavailable") from exc
+        raise ServiceUnavailable("Search is unavailable; retry shortly.", code=ErrorCode.SEARCH_UNAVAILABLE) from exc
 
 
 def search_page(parsed: ParsedSearch) -> SearchResult:
@@ -138,7 +139,8 @@ class SuggestionsApi(SearchReadView):
         try:
             found = engine().suggest(SuggestRequest(q=q, limit=limit * SUGGESTION_CANDIDATES))
         except SearchUnavailable as exc:
-            raise ServiceUnavailable("Search is unavailable; retry shortly.", code="search_unavailable") from exc
+            raise ServiceUnavailable("Search is unavailable; retry shortly.",
+                                     code=ErrorCode.SEARCH_UNAVAILABLE) from exc
         distinct = {normalised_query(s.text): s for s in reversed(found)}  # the best of identical titles
         documents = sorted(distinct.values(), key=found.index)[:limit]
         entries = [(s.quality, s.popularity, 0, {"text": s.text, "type": s.kind, "id": s.id}) for s in documents]
@@ -157,7 +159,8 @@ class PractitionerProfileApi(SearchReadView):
         try:
             doc = engine().fetch("practitioner", str(practitioner_id))
         except SearchUnavailable as exc:
-            raise ServiceUnavailable("Search is unavailable; retry shortly.", code="search_unavailable") from exc
+            raise ServiceUnavailable("Search is unavailable; retry shortly.",
+                                     code=ErrorCode.SEARCH_UNAVAILABLE) from exc
         if doc is None or not doc.get("visible"):
             raise NotFound("Practitioner not found.")
         services = run_search(SearchRequest(kinds=("service",), ordering="newest", limit=PROFILE_SERVICES,

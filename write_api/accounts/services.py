@@ -10,6 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from api_conventions.errors import Conflict, NotAuthenticated
 from kernel.events import UserRegistered
+from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
 from write_api.accounts.tokens import token_pair_for
 from write_api.eventlog.services import event_append
@@ -20,14 +21,14 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
                   timezone: str = "UTC") -> User:
     email = email.lower()
     if User.objects.filter(email=email).exists():
-        raise Conflict("An account with this email already exists.", code="email_taken",
+        raise Conflict("An account with this email already exists.", code=ErrorCode.EMAIL_TAKEN,
                        errors={"email": ["An account with this email already exists."]})
     try:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password, first_name=first_name,
                                             last_name=last_name, timezone=timezone)
     except IntegrityError as exc:
-        raise Conflict("An account with this email already exists.", code="email_taken",
+        raise Conflict("An account with this email already exists.", code=ErrorCode.EMAIL_TAKEN,
                        errors={"email": ["An account with this email already exists."]}) from exc
     event_append(
         [UserRegistered(user_id=user.id, email=user.email, first_name=first_name, last_name=last_name)],
@@ -40,7 +41,7 @@ def user_login(*, email: str, password: str) -> User:
     """The active user with these credentials (the caller issues the tokens), else 401 ``invalid_credentials``."""
     user = authenticate(username=email.lower(), password=password)
     if user is None or not user.is_active:
-        raise NotAuthenticated("Email or password is incorrect.", code="invalid_credentials")
+        raise NotAuthenticated("Email or password is incorrect.", code=ErrorCode.INVALID_CREDENTIALS)
     return user
 
 
@@ -50,20 +51,20 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     try:
         token = RefreshToken(refresh)  # type: ignore[arg-type]  # simplejwt annotates the encoded token as Token
     except TokenError as exc:
-        raise NotAuthenticated(str(exc), code="token_not_valid") from exc
+        raise NotAuthenticated(str(exc), code=ErrorCode.TOKEN_NOT_VALID) from exc
     # Lock the token's row so two parallel refreshes with one token cannot both rotate it.
     OutstandingToken.objects.select_for_update().filter(jti=token["jti"]).first()
     try:
         token.check_blacklist()
     except TokenError as exc:
-        raise NotAuthenticated(str(exc), code="token_not_valid") from exc
+        raise NotAuthenticated(str(exc), code=ErrorCode.TOKEN_NOT_VALID) from exc
     user = User.objects.filter(id=token["user_id"], is_active=True).first()
     if user is None:
-        raise NotAuthenticated("The account no longer exists or is disabled.", code="token_not_valid")
+        raise NotAuthenticated("The account no longer exists or is disabled.", code=ErrorCode.TOKEN_NOT_VALID)
     try:
         token.blacklist()
     except TokenError as exc:
-        raise NotAuthenticated(str(exc), code="token_not_valid") from exc
+        raise NotAuthenticated(str(exc), code=ErrorCode.TOKEN_NOT_VALID) from exc
     return token_pair_for(user)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from api_conventions.errors import Conflict
 from kernel import availability
+from kernel.vocabulary import ErrorCode
 from write_api.bookings.conflicts import block_intervals, busy_intervals
 from write_api.catalogue.models import Service
 from write_api.practitioners.models import Practitioner
@@ -50,4 +51,4 @@ def assert_bookable(practitioner: Practitioner, service: Service, start_at: date
     """409 ``slot_unavailable`` (with the reason) unless the slot listing would offer ``start_at``."""
     result = verdict(practitioner, service, start_at, now=now, exclude_booking_id=exclude_booking_id)
     if result.reason is not None:  # the same as ``not result``, spelt so the type checker sees the reason
-        raise Conflict(result.message, code="slot_unavailable", errors={"start_at": [result.reason.value]})
+        raise Conflict(result.message, code=ErrorCode.SLOT_UNAVAILABLE, errors={"start_at": [result.reason.value]})

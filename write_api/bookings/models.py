@@ -7,23 +7,16 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from kernel.vocabulary import Actor, BookingStatus
 from write_api.catalogue.models import Service, ServiceSession
 from write_api.practitioners.models import Practitioner
 
 
 class Booking(models.Model):
-    class Status(models.TextChoices):
-        UNSCHEDULED = "unscheduled"
-        CONFIRMED = "confirmed"
-        COMPLETED = "completed"
-        CANCELLED = "cancelled"
+    Status = BookingStatus
+    Actor = Actor
 
-    class Actor(models.TextChoices):
-        CLIENT = "client"
-        PRACTITIONER = "practitioner"
-        SYSTEM = "system"
-
-    ACTIVE = (Status.UNSCHEDULED, Status.CONFIRMED)
+    ACTIVE = (BookingStatus.UNSCHEDULED, BookingStatus.CONFIRMED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
@@ -31,7 +24,7 @@ class Booking(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
                                help_text="The package/bundle purchase this session belongs to.")
-    status = models.CharField(max_length=16, choices=Status.choices)
+    status = models.CharField(max_length=16, choices=BookingStatus.choices)
     start_at = models.DateTimeField(null=True, blank=True)
     end_at = models.DateTimeField(null=True, blank=True)
     price_cents = models.PositiveIntegerField(help_text="Value of this booking: what a full refund gives back.")

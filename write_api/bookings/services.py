@@ -28,6 +28,7 @@ from kernel.events import (
     DomainEvent,
     ServiceSessionScheduled,
 )
+from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
 from write_api.bookings.availability_inputs import assert_bookable
 from write_api.bookings.models import Booking, Seat
@@ -60,9 +61,9 @@ def _bookable_service(service_id: Any, client: User) -> Service:
     if service is None:
         raise NotFound("Service not found.")
     if service.status != Service.Status.ACTIVE or not service.practitioner.is_active:
-        raise Conflict("This service is not available for booking.", code="service_unavailable")
+        raise Conflict("This service is not available for booking.", code=ErrorCode.SERVICE_UNAVAILABLE)
     if service.practitioner.user_id == client.id:
-        raise Conflict("You cannot book your own service.", code="own_service")
+        raise Conflict("You cannot book your own service.", code=ErrorCode.OWN_SERVICE)
     return service
 
 
@@ -91,7 +92,7 @@ def booking_create(*, client: User, service_id: Any, start_at: datetime | None =
         ids = list(ServiceSession.objects.filter(service=service, status=ServiceSession.Status.SCHEDULED)
                    .values_list("id", flat=True))
         if not ids:
-            raise Conflict("This course has no scheduled sessions yet.", code="no_sessions")
+            raise Conflict("This course has no scheduled sessions yet.", code=ErrorCode.NO_SESSIONS)
         return _book_group(client, service, ids, now)
     return _book_container(client, service, now)
 
@@ -117,14 +118,14 @@ def _book_group(client: User, service: Service, session_ids: list[Any], now: dat
     sessions.sort(key=lambda s: s.start_at)
     for session in sessions:
         if session.status != ServiceSession.Status.SCHEDULED:
-            raise Conflict("This session was cancelled.", code="session_cancelled")
+            raise Conflict("This session was cancelled.", code=ErrorCode.SESSION_CANCELLED)
     if sessions[0].start_at <= now:
-        raise Conflict("Booking closed: it has already started.", code="session_started")
+        raise Conflict("Booking closed: it has already started.", code=ErrorCode.SESSION_STARTED)
     for session in sessions:
         if Seat.objects.filter(session=session, client=client, active=True).exists():
-            raise Conflict("You already hold a seat in this session.", code="already_booked")
+            raise Conflict("You already hold a seat in this session.", code=ErrorCode.ALREADY_BOOKED)
         if Seat.objects.filter(session=session, active=True).count() >= session.capacity:
-            raise Conflict("This session is full.", code="session_full")
+            raise Conflict("This session is full.", code=ErrorCode.SESSION_FULL)
     booking = Booking.objects.create(client=client, practitioner_id=service.practitioner_id, service=service,
                                      status=Booking.Status.CONFIRMED, start_at=sessions[0].start_at,
                                      end_at=sessions[-1].end_at, price_cents=service.price_cents)
@@ -132,7 +133,7 @@ def _book_group(client: User, service: Service, session_ids: list[Any], now: dat
         with transaction.atomic():
             Seat.objects.bulk_create([Seat(booking=booking, session=s, client=client) for s in sessions])
     except IntegrityError as exc:
-        raise Conflict("You already hold a seat in this session.", code="already_booked") from exc
+        raise Conflict("You already hold a seat in this session.", code=ErrorCode.ALREADY_BOOKED) from exc
     events: list[Any] = []
     _charge(client, booking, service.price_cents, events)
     event_append([*events, BookingConfirmed(**booking_state(booking))], actor_id=client.id)
@@ -155,7 +156,7 @@ def _shares(total_cents: int, weights: list[int]) -> list[int]:
 def _book_container(client: User, service: Service, now: datetime) -> Booking:
     children = list(service.children.select_related("child").order_by("child_id"))
     if not children:
-        raise Conflict("This package has no contents.", code="service_unavailable")
+        raise Conflict("This package has no contents.", code=ErrorCode.SERVICE_UNAVAILABLE)
     valid_until = now + timedelta(days=service.validity_days)
     parent = Booking.objects.create(client=client, practitioner_id=service.practitioner_id, service=service,
                                     status=Booking.Status.CONFIRMED, price_cents=service.price_cents,
@@ -200,10 +201,10 @@ def booking_schedule(*, booking_id: Any, actor: User, start_at: datetime) -> Boo
     if _role(booking, actor) != refund_policy.CLIENT:
         raise PermissionDenied("Only the client schedules their package sessions.")
     if booking.status != Booking.Status.UNSCHEDULED:
-        raise Conflict("Only unscheduled package sessions can be scheduled.", code="booking_not_unscheduled")
+        raise Conflict("Only unscheduled package sessions can be scheduled.", code=ErrorCode.BOOKING_NOT_UNSCHEDULED)
     now = timezone.now()
     if booking.valid_until and start_at >= booking.valid_until:
-        raise Conflict("The package expires before that time.", code="package_expired")
+        raise Conflict("The package expires before that time.", code=ErrorCode.PACKAGE_EXPIRED)
     practitioner = _lock_practitioner(booking.practitioner_id)
     assert_bookable(practitioner, booking.service, start_at, now=now)
     booking.start_at, booking.end_at = start_at, start_at + timedelta(minutes=booking.service.duration_minutes)
@@ -218,13 +219,13 @@ def booking_reschedule(*, booking_id: Any, actor: User, start_at: datetime) -> B
     booking = _locked_booking(booking_id)
     role = _role(booking, actor)
     if booking.status != Booking.Status.CONFIRMED or booking.service.service_type != Service.Type.SESSION:
-        raise Conflict("Only confirmed 1:1 sessions can be rescheduled.", code="booking_not_reschedulable")
+        raise Conflict("Only confirmed 1:1 sessions can be rescheduled.", code=ErrorCode.BOOKING_NOT_RESCHEDULABLE)
     now = timezone.now()
     if not refund_policy.may_reschedule(start_at=booking.start_at, actor=role, now=now):
         raise Conflict("Too late to reschedule: less than 24 hours before the start.",
-                       code="reschedule_window_closed")
+                       code=ErrorCode.RESCHEDULE_WINDOW_CLOSED)
     if booking.valid_until and start_at >= booking.valid_until:
-        raise Conflict("The package expires before that time.", code="package_expired")
+        raise Conflict("The package expires before that time.", code=ErrorCode.PACKAGE_EXPIRED)
     practitioner = _lock_practitioner(booking.practitioner_id)
     assert_bookable(practitioner, booking.service, start_at, now=now, exclude_booking_id=booking.id)
     previous = (booking.start_at, booking.end_at)
@@ -250,7 +251,7 @@ def _decide_refund(booking: Booking, role: str, now: datetime) -> refund_policy.
 def _cancel_one(booking: Booking, role: str, reason: str, now: datetime, events: list[Any]) -> None:
     decision = _decide_refund(booking, role, now)
     if not decision.allowed:
-        raise Conflict(decision.reason, code="cancellation_window_closed")
+        raise Conflict(decision.reason, code=ErrorCode.CANCELLATION_WINDOW_CLOSED)
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at, booking.cancelled_by = now, role
     booking.cancellation_reason = reason
@@ -269,7 +270,7 @@ def booking_cancel(*, booking_id: Any, actor: User, reason: str = "") -> Booking
     booking = _locked_booking(booking_id)
     role = _role(booking, actor)
     if booking.status not in Booking.ACTIVE:
-        raise Conflict(f"A {booking.status} booking cannot be cancelled.", code="booking_not_cancellable")
+        raise Conflict(f"A {booking.status} booking cannot be cancelled.", code=ErrorCode.BOOKING_NOT_CANCELLABLE)
     now = timezone.now()
     events: list[DomainEvent] = []
     if booking.service.service_type in Service.CONTAINER_TYPES:
@@ -297,11 +298,11 @@ def booking_complete(*, booking_id: Any, actor: User | None, now: datetime | Non
     if actor is not None and _role(booking, actor) == refund_policy.CLIENT:
         raise PermissionDenied("Only the practitioner completes a booking.")
     if booking.status != Booking.Status.CONFIRMED or booking.start_at is None:
-        raise Conflict(f"A {booking.status} booking cannot be completed.", code="booking_not_completable")
+        raise Conflict(f"A {booking.status} booking cannot be completed.", code=ErrorCode.BOOKING_NOT_COMPLETABLE)
     if booking.service.service_type in Service.CONTAINER_TYPES:
-        raise Conflict("A package completes through its sessions.", code="booking_not_completable")
+        raise Conflict("A package completes through its sessions.", code=ErrorCode.BOOKING_NOT_COMPLETABLE)
     if booking.start_at > now:
-        raise Conflict("The session has not started yet.", code="booking_not_started")
+        raise Conflict("The session has not started yet.", code=ErrorCode.BOOKING_NOT_STARTED)
     booking.status = Booking.Status.COMPLETED
     booking.completed_at = now
     booking.completed_by = Booking.Actor.SYSTEM if actor is None else Booking.Actor.PRACTITIONER

@@ -4,6 +4,8 @@ import uuid
 
 from django.db import models
 
+from kernel import vocabulary
+from kernel.vocabulary import DEFAULT_STEP_MINUTES, ServiceFormat, ServiceStatus, ServiceType, SessionStatus
 from write_api.practitioners.models import Practitioner
 
 
@@ -39,39 +41,25 @@ class Modality(models.Model):
 
 
 class Service(models.Model):
-    class Type(models.TextChoices):
-        SESSION = "session"
-        WORKSHOP = "workshop"
-        COURSE = "course"
-        PACKAGE = "package"
-        BUNDLE = "bundle"
-
-    class Format(models.TextChoices):
-        ONLINE = "online"
-        IN_PERSON = "in_person"
-        HYBRID = "hybrid"
-
-    class Status(models.TextChoices):
-        DRAFT = "draft"
-        ACTIVE = "active"
-        INACTIVE = "inactive"
-        ARCHIVED = "archived"
-
-    SCHEDULED_TYPES = (Type.WORKSHOP, Type.COURSE)
-    CONTAINER_TYPES = (Type.PACKAGE, Type.BUNDLE)
+    Type = ServiceType
+    Format = ServiceFormat
+    Status = ServiceStatus
+    SCHEDULED_TYPES = vocabulary.SCHEDULED_TYPES
+    CONTAINER_TYPES = vocabulary.CONTAINER_TYPES
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="services")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
-    service_type = models.CharField(max_length=16, choices=Type.choices)
-    format = models.CharField(max_length=16, choices=Format.choices, default=Format.ONLINE)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    service_type = models.CharField(max_length=16, choices=ServiceType.choices)
+    format = models.CharField(max_length=16, choices=ServiceFormat.choices, default=ServiceFormat.ONLINE)
+    status = models.CharField(max_length=16, choices=ServiceStatus.choices, default=ServiceStatus.ACTIVE)
     price_cents = models.PositiveIntegerField()
     duration_minutes = models.PositiveIntegerField(default=60)
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="services")
     modalities = models.ManyToManyField(Modality, blank=True, related_name="services")
-    step_minutes = models.PositiveIntegerField(default=15, help_text="Slot grid step from local midnight.")
+    step_minutes = models.PositiveIntegerField(default=DEFAULT_STEP_MINUTES,
+                                               help_text="Slot grid step from local midnight.")
     capacity = models.PositiveIntegerField(default=1, help_text="Seats per session (workshops and courses).")
     validity_days = models.PositiveIntegerField(default=180, help_text="Packages and bundles: days to use them.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -103,16 +91,14 @@ class ServiceChild(models.Model):
 class ServiceSession(models.Model):
     """A scheduled occurrence of a workshop or course, with its seats."""
 
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled"
-        CANCELLED = "cancelled"
+    Status = SessionStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="sessions")
     start_at = models.DateTimeField()
     end_at = models.DateTimeField()
     capacity = models.PositiveIntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from api_conventions.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kernel.events import ServiceCreated, ServiceSessionScheduled, ServiceUpdated
+from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
 from write_api.catalogue.models import Category, Modality, Service, ServiceChild, ServiceSession
 from write_api.eventlog.services import event_append
@@ -34,7 +35,7 @@ def service_state(s: Service) -> dict[str, Any]:
 def _practitioner_of(actor: User) -> Practitioner:
     practitioner = Practitioner.objects.filter(user=actor).first()
     if practitioner is None:
-        raise PermissionDenied("Become a practitioner before creating services.", code="not_a_practitioner")
+        raise PermissionDenied("Become a practitioner before creating services.", code=ErrorCode.NOT_A_PRACTITIONER)
     return practitioner
 
 
@@ -121,7 +122,7 @@ def _owned_service(service_id: Any, actor: User, *, lock: bool = True) -> Servic
 def service_update(*, service_id: Any, actor: User, changes: dict[str, Any]) -> Service:
     service = _owned_service(service_id, actor)
     if service.status == Service.Status.ARCHIVED:
-        raise Conflict("An archived service cannot change.", code="service_archived")
+        raise Conflict("An archived service cannot change.", code=ErrorCode.SERVICE_ARCHIVED)
     for field, value in changes.items():
         if field in EDITABLE_FIELDS:
             setattr(service, field, value)
@@ -160,7 +161,7 @@ def _check_session_fits(service: Service, start_at: datetime, end_at: datetime, 
     if end_at - start_at > timedelta(hours=24):
         raise ValidationFailed(errors={"end_at": ["A session lasts at most 24 hours."]})
     if practitioner_busy_overlaps(service.practitioner, start_at, end_at, exclude_session_id=exclude):
-        raise Conflict("The practitioner is busy at that time.", code="slot_unavailable")
+        raise Conflict("The practitioner is busy at that time.", code=ErrorCode.SLOT_UNAVAILABLE)
 
 
 @transaction.atomic(durable=True)
@@ -168,9 +169,9 @@ def session_create(*, service_id: Any, actor: User, start_at: datetime, end_at: 
                    capacity: int | None = None) -> ServiceSession:
     service = _owned_service(service_id, actor)
     if service.service_type not in Service.SCHEDULED_TYPES:
-        raise Conflict("Only workshops and courses have scheduled sessions.", code="not_a_scheduled_service")
+        raise Conflict("Only workshops and courses have scheduled sessions.", code=ErrorCode.NOT_A_SCHEDULED_SERVICE)
     if service.status == Service.Status.ARCHIVED:
-        raise Conflict("An archived service cannot change.", code="service_archived")
+        raise Conflict("An archived service cannot change.", code=ErrorCode.SERVICE_ARCHIVED)
     Practitioner.objects.select_for_update().filter(id=service.practitioner_id).first()
     end_at = end_at or start_at + timedelta(minutes=service.duration_minutes)
     _check_session_fits(service, start_at, end_at)
@@ -190,15 +191,16 @@ def session_update(*, service_id: Any, session_id: Any, actor: User, changes: di
     if session is None:
         raise NotFound("Session not found.")
     if session.status == ServiceSession.Status.CANCELLED:
-        raise Conflict("A cancelled session cannot change.", code="session_cancelled")
+        raise Conflict("A cancelled session cannot change.", code=ErrorCode.SESSION_CANCELLED)
     taken = Seat.objects.filter(session=session, active=True).count()
     if "capacity" in changes and changes["capacity"] < taken:
-        raise Conflict(f"{taken} seats are already taken.", code="capacity_below_taken")
+        raise Conflict(f"{taken} seats are already taken.", code=ErrorCode.CAPACITY_BELOW_TAKEN)
     start_at = changes.get("start_at", session.start_at)
     end_at = changes.get("end_at", start_at + (session.end_at - session.start_at))
     if (start_at, end_at) != (session.start_at, session.end_at):
         if taken:
-            raise Conflict("Sessions with booked seats cannot move; cancel instead.", code="session_has_bookings")
+            raise Conflict("Sessions with booked seats cannot move; cancel instead.",
+                           code=ErrorCode.SESSION_HAS_BOOKINGS)
         _check_session_fits(service, start_at, end_at, exclude=session.id)
     session.start_at, session.end_at = start_at, end_at
     session.capacity = changes.get("capacity", session.capacity)

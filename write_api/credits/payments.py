@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from api_conventions.errors import ApplicationError, ServiceUnavailable, ValidationFailed
+from kernel.vocabulary import ErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class Charge:
 
 class PaymentDeclined(ApplicationError):
     status_code = 402
-    code = "payment_declined"
+    code = ErrorCode.PAYMENT_DECLINED
     default_message = "The payment was declined; no credits were bought."
 
 
@@ -49,7 +50,7 @@ class PaymentTokenInvalid(ValidationFailed):
 
 
 class PaymentProviderUnavailable(ServiceUnavailable):
-    code = "payment_provider_unavailable"
+    code = ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE
     default_message = "The payment provider is unavailable; nothing was charged. Retry shortly."
 
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from api_conventions.errors import Conflict, PermissionDenied, ValidationFailed
 from kernel.events import CreditsAdjusted, CreditsPurchased, CreditsRefunded, CreditsSpent, DomainEvent
+from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
 from write_api.credits.models import CreditAccount, CreditTransaction
 from write_api.credits.payments import Charge, PaymentProvider, payment_provider
@@ -39,7 +40,7 @@ _ENSURE_ACCOUNT = ("INSERT INTO credit_account (user_id, balance_cents, last_seq
 
 
 class InsufficientCredits(Conflict):
-    code = "insufficient_credits"
+    code = ErrorCode.INSUFFICIENT_CREDITS
     default_message = "Your credit balance is too low for this."
 
 
@@ -143,7 +144,7 @@ def _move(*, user_id: Any, kind: str, amount_cents: int, dedupe_key: str, refere
     if existing is not None:
         if (existing.user_id, existing.kind, existing.amount_cents) != (user_id, kind, amount_cents):
             raise Conflict("This credit movement was already recorded with different details.",
-                           code="credits_dedupe_conflict")
+                           code=ErrorCode.CREDITS_DEDUPE_CONFLICT)
         return existing
     balance_after = account.balance_cents + amount_cents
     if balance_after < 0:

@@ -46,6 +46,7 @@ from rest_framework.response import Response
 
 from api_conventions.errors import Conflict, ValidationFailed
 from api_conventions.renderers import EnvelopeJSONRenderer
+from kernel.vocabulary import ErrorCode
 from write_api.eventlog.models import IdempotencyRecord
 from write_api.eventlog.services import last_appended_position
 
@@ -82,12 +83,12 @@ RETURNING id
 
 
 class IdempotencyKeyReused(Conflict):
-    code = "idempotency_key_reused"
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
     default_message = "This Idempotency-Key was already used with a different request; use a new key."
 
 
 class IdempotencyKeyInProgress(Conflict):
-    code = "idempotency_key_in_progress"
+    code = ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS
     default_message = "A request with this Idempotency-Key is still being processed; retry shortly."
 
 

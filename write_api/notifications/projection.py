@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from kernel.events import RecordedEvent
 from kernel.projection import Projection
+from kernel.vocabulary import CONTAINER_TYPES, Actor
 from write_api.catalogue.models import Service
 from write_api.eventlog.models import ProjectionState
 from write_api.notifications.models import Notification
@@ -127,7 +128,7 @@ class NotificationsProjection(Projection):
     # --- bookings ------------------------------------------------------------------------------------
     def on_booking_confirmed(self, event: RecordedEvent) -> list[NotificationDraft]:
         _, _, title, when = self._booking_parties(event)
-        if event.payload["service_type"] in ("package", "bundle"):
+        if event.payload["service_type"] in CONTAINER_TYPES:
             return self._both(event, ("Purchase confirmed", f"You bought “{title}”. Schedule its sessions any time."),
                               ("New purchase", f"A client bought “{title}”."))
         return self._both(event, ("Booking confirmed", f"“{title}” is booked for {when}."),
@@ -151,7 +152,8 @@ class NotificationsProjection(Projection):
         _, _, title, when = self._booking_parties(event)
         refund = p.get("refund_cents") or 0
         refund_text = f" {_money(refund)} credits were refunded." if refund else " No refund applies."
-        by = {"client": " by the client", "practitioner": " by the practitioner"}.get(p.get("cancelled_by"), "")
+        by = {Actor.CLIENT: " by the client",
+              Actor.PRACTITIONER: " by the practitioner"}.get(p.get("cancelled_by", ""), "")
         at = f" ({when})" if p.get("start_at") else ""
         body = f"“{title}”{at} was cancelled{by}."
         return self._both(event, ("Booking cancelled", body + refund_text), ("Booking cancelled", body))

@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from kernel.vocabulary import DEFAULT_BUFFER_MINUTES, DEFAULT_MAX_ADVANCE_DAYS, DEFAULT_MIN_NOTICE_MINUTES
+
 
 class Practitioner(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -19,9 +21,9 @@ class Practitioner(models.Model):
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     modalities = models.ManyToManyField("catalogue.Modality", blank=True, related_name="practitioners")
-    buffer_minutes = models.PositiveIntegerField(default=15)
-    min_notice_minutes = models.PositiveIntegerField(default=1440)
-    max_advance_days = models.PositiveIntegerField(default=60)
+    buffer_minutes = models.PositiveIntegerField(default=DEFAULT_BUFFER_MINUTES)
+    min_notice_minutes = models.PositiveIntegerField(default=DEFAULT_MIN_NOTICE_MINUTES)
+    max_advance_days = models.PositiveIntegerField(default=DEFAULT_MAX_ADVANCE_DAYS)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

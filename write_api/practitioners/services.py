@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from api_conventions.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kernel.events import PractitionerRegistered, PractitionerUpdated
+from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
 from write_api.catalogue.models import Modality
 from write_api.eventlog.services import event_append
@@ -44,7 +45,7 @@ def _check_location(p: Practitioner) -> None:
 def practitioner_register(*, user: User, display_name: str, modalities: list[str] | None = None,
                           **profile: Any) -> Practitioner:
     if Practitioner.objects.filter(user=user).exists():
-        raise Conflict("You already have a practitioner profile.", code="already_practitioner")
+        raise Conflict("You already have a practitioner profile.", code=ErrorCode.ALREADY_PRACTITIONER)
     practitioner = Practitioner(user=user, display_name=display_name,
                                 **{k: v for k, v in profile.items() if k in PROFILE_FIELDS})
     if "online_only" not in profile and practitioner.latitude is not None:
@@ -54,7 +55,7 @@ def practitioner_register(*, user: User, display_name: str, modalities: list[str
         with transaction.atomic():
             practitioner.save()
     except IntegrityError as exc:
-        raise Conflict("You already have a practitioner profile.", code="already_practitioner") from exc
+        raise Conflict("You already have a practitioner profile.", code=ErrorCode.ALREADY_PRACTITIONER) from exc
     practitioner.modalities.set(_modalities(modalities or []))
     event_append([PractitionerRegistered(**profile_state(practitioner))], actor_id=user.id)
     return practitioner

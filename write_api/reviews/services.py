@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from api_conventions.errors import Conflict, NotFound, PermissionDenied
 from kernel.events import ReviewDeleted, ReviewPublished, ReviewReplied, ReviewUpdated
+from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
 from write_api.bookings.models import Booking
 from write_api.eventlog.services import event_append
@@ -89,15 +90,15 @@ def review_create(*, booking_id: Any, actor: User, rating: int, comment: str = "
     _lock_practitioner(booking.practitioner_id)
     booking = Booking.objects.select_related("service").get(id=booking.id)
     if Review.objects.filter(booking=booking).exists():
-        raise Conflict("This booking has already been reviewed.", code="already_reviewed")
+        raise Conflict("This booking has already been reviewed.", code=ErrorCode.ALREADY_REVIEWED)
     if booking.status != Booking.Status.COMPLETED:
-        raise Conflict("Only a completed booking can be reviewed.", code="booking_not_completed")
+        raise Conflict("Only a completed booking can be reviewed.", code=ErrorCode.BOOKING_NOT_COMPLETED)
     try:
         with transaction.atomic():
             review = Review.objects.create(booking=booking, client=actor, practitioner_id=booking.practitioner_id,
                                            service=booking.service, rating=rating, comment=comment)
     except IntegrityError as exc:
-        raise Conflict("This booking has already been reviewed.", code="already_reviewed") from exc
+        raise Conflict("This booking has already been reviewed.", code=ErrorCode.ALREADY_REVIEWED) from exc
     event_append([ReviewPublished(**review_state(review))], actor_id=actor.id)
     return review
 
@@ -108,7 +109,7 @@ def review_update(*, review_id: Any, actor: User, rating: int | None = None, com
     if review.client_id != actor.id:
         raise PermissionDenied("Only the author can edit a review.")
     if not _within_edit_window(review):
-        raise Conflict("Reviews can be edited for 24 hours after publishing.", code="edit_window_closed")
+        raise Conflict("Reviews can be edited for 24 hours after publishing.", code=ErrorCode.EDIT_WINDOW_CLOSED)
     if rating is not None:
         review.rating = rating
     if comment is not None:
@@ -124,7 +125,7 @@ def review_delete(*, review_id: Any, actor: User) -> Review:
     review = _locked_review(review_id)
     if review.client_id == actor.id:
         if not _within_edit_window(review) and not actor.is_staff:
-            raise Conflict("Reviews can be deleted for 24 hours after publishing.", code="edit_window_closed")
+            raise Conflict("Reviews can be deleted for 24 hours after publishing.", code=ErrorCode.EDIT_WINDOW_CLOSED)
         deleted_by = "author"
     elif actor.is_staff:
         deleted_by = "staff"
@@ -142,7 +143,7 @@ def review_reply(*, review_id: Any, actor: User, reply: str) -> Review:
     if review.practitioner.user_id != actor.id:
         raise PermissionDenied("Only the reviewed practitioner can reply.")
     if review.replied_at is not None:
-        raise Conflict("This review already has a reply.", code="already_replied")
+        raise Conflict("This review already has a reply.", code=ErrorCode.ALREADY_REPLIED)
     review.reply, review.replied_at = reply, timezone.now()
     review.save()
     event_append([ReviewReplied(**review_state(review))], actor_id=actor.id)

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from api_conventions.errors import NotFound, PermissionDenied, ValidationFailed
 from kernel.events import ScheduleBlockAdded, ScheduleBlockRemoved, ScheduleOverrideSet, ScheduleUpdated
+from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
 from write_api.eventlog.services import event_append
 from write_api.practitioners.models import Practitioner
@@ -21,7 +22,7 @@ def own_practitioner(actor: User, *, lock: bool = False) -> Practitioner:
         query = query.select_for_update()
     practitioner = query.first()
     if practitioner is None:
-        raise PermissionDenied("Only practitioners have a schedule.", code="not_a_practitioner")
+        raise PermissionDenied("Only practitioners have a schedule.", code=ErrorCode.NOT_A_PRACTITIONER)
     return practitioner
 
 

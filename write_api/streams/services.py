@@ -29,6 +29,7 @@ from kernel.events import (
     StreamUnsaved,
     StreamUpdated,
 )
+from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
 from write_api.catalogue.models import Modality
 from write_api.credits.services import credits_purchase, credits_spend
@@ -70,7 +71,7 @@ def normalised_tags(tags: list[str]) -> list[str]:
 def _own_practitioner(actor: User) -> Practitioner:
     practitioner = Practitioner.objects.filter(user=actor).first()
     if practitioner is None:
-        raise PermissionDenied("Become a practitioner before publishing streams.", code="not_a_practitioner")
+        raise PermissionDenied("Become a practitioner before publishing streams.", code=ErrorCode.NOT_A_PRACTITIONER)
     return practitioner
 
 
@@ -118,7 +119,7 @@ def _owned_stream(stream_id: Any, actor: User, *, staff_may: bool = False) -> St
 def stream_update(*, stream_id: Any, actor: User, changes: dict[str, Any]) -> Stream:
     stream = _owned_stream(stream_id, actor)
     if stream.status == Stream.Status.ARCHIVED:
-        raise Conflict("An archived stream cannot be changed.", code="stream_archived")
+        raise Conflict("An archived stream cannot be changed.", code=ErrorCode.STREAM_ARCHIVED)
     for name in EDITABLE_FIELDS:
         if name in changes:
             setattr(stream, name, normalised_tags(changes[name]) if name == "tags" else changes[name])
@@ -214,9 +215,9 @@ def unlockable_stream(stream_id: Any, user: User) -> Stream:
     if stream is None:
         raise NotFound("Stream not found.")
     if stream.practitioner.user_id == user.id:
-        raise Conflict("This is your own stream.", code="own_stream")
+        raise Conflict("This is your own stream.", code=ErrorCode.OWN_STREAM)
     if stream.access != Stream.Access.PREMIUM:
-        raise Conflict("This stream is free: nothing to unlock.", code="stream_not_premium")
+        raise Conflict("This stream is free: nothing to unlock.", code=ErrorCode.STREAM_NOT_PREMIUM)
     return stream
 
 
