@@ -242,7 +242,7 @@ def reset_database(connection: psycopg.Connection, tables: Iterable[str] | None 
 
 def ensure_reference_data() -> None:
     """Categories and modalities as the migration loads them (a flushed test database lacks them)."""
-    from write_api.catalogue import reference_data
-    from write_api.catalogue.models import Category, Modality
+    from write_api.reference import reference_data
+    from write_api.reference.models import Category, Modality
 
     reference_data.load(Category, Modality)

@@ -247,12 +247,10 @@ class ServiceUpdated(_ServiceState):
 # --- Sessions (occurrences of workshops and courses) ----------------------------------------------
 
 
-@event
 @dataclass(frozen=True)
-class ServiceSessionScheduled(DomainEvent):
-    """A session was scheduled or changed (full state; ``status`` ``cancelled`` when cancelled)."""
+class _SessionState(DomainEvent):
+    """A workshop's or course's session after the change (event-carried state)."""
 
-    event_type: ClassVar[str] = "service_session.scheduled"
     aggregate_type: ClassVar[str] = "service"
     session_id: UUID
     service_id: UUID
@@ -264,6 +262,24 @@ class ServiceSessionScheduled(DomainEvent):
 
     def aggregate_id(self) -> UUID:
         return self.service_id
+
+
+@event
+@dataclass(frozen=True)
+class ServiceSessionScheduled(_SessionState):
+    """A session was scheduled or changed (full state). Logs written before ``service_session.cancelled``
+    existed also carry cancellations as this type, with ``status`` ``cancelled``."""
+
+    event_type: ClassVar[str] = "service_session.scheduled"
+
+
+@event
+@dataclass(frozen=True)
+class ServiceSessionCancelled(_SessionState):
+    """The practitioner cancelled a session (full state, ``status`` ``cancelled``); its seats were cancelled
+    or refunded in the same transaction (see the ``booking.cancelled`` and ``credits.refunded`` events)."""
+
+    event_type: ClassVar[str] = "service_session.cancelled"
 
 
 # --- Bookings -----------------------------------------------------------------------------------

@@ -43,8 +43,8 @@ def reference_data(request) -> None:
     if "django_db_setup" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
         return
     request.getfixturevalue("_django_db_helper")
-    from write_api.catalogue import reference_data as data
-    from write_api.catalogue.models import Category, Modality
+    from write_api.reference import reference_data as data
+    from write_api.reference.models import Category, Modality
 
     data.load(Category, Modality)
 

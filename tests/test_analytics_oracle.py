@@ -35,14 +35,14 @@ from write_api.bookings.services import (
     booking_create,
     booking_reschedule,
     booking_schedule,
-    session_cancel,
 )
 from write_api.catalogue.models import ServiceSession
-from write_api.catalogue.services import service_create, session_create
+from write_api.catalogue.services import service_create
 from write_api.credits.services import credits_purchase
 from write_api.practitioners.models import Practitioner
 from write_api.practitioners.services import practitioner_register
 from write_api.scheduling.services import schedule_replace
+from write_api.sessions.services import session_cancel, session_create
 from write_api.streams.services import stream_publish, stream_unlock
 
 pytestmark = pytest.mark.django_db(transaction=True)

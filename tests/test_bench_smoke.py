@@ -117,7 +117,7 @@ def _generate(seed: int) -> tuple[_RecordingSink, dict]:
 
     from bench.dataset import DatasetGenerator
     from bench.scales import SCALES
-    from write_api.catalogue import reference_data
+    from write_api.reference import reference_data
 
     reference = {table: {slug: (uuid.uuid5(uuid.NAMESPACE_URL, slug), name) for slug, name in rows}
                  for table, rows in (("category", reference_data.CATEGORIES), ("modality", reference_data.MODALITIES))}

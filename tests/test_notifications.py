@@ -15,10 +15,10 @@ from django.utils import timezone
 from tests.engagement_fixtures import make_practitioner, make_service, make_user, with_credits
 from workers import runtime
 from write_api.bookings import services as bookings
-from write_api.catalogue import services as catalogue
 from write_api.notifications.models import Notification, NotificationCounter
 from write_api.notifications.reminders import notifications_send_session_reminders
 from write_api.notifications.services import NotificationDraft, notifications_deliver
+from write_api.sessions import services as sessions
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -185,7 +185,7 @@ def test_workshop_reminds_each_seat_holder_and_the_practitioner_once(clock):
     owner = make_practitioner()
     clients = [with_credits(make_user()) for _ in range(2)]
     workshop = make_service(owner, title="Breath retreat", service_type="workshop", capacity=5)
-    session = catalogue.session_create(service_id=workshop.id, actor=owner.user, start_at=TUESDAY_10)
+    session = sessions.session_create(service_id=workshop.id, actor=owner.user, start_at=TUESDAY_10)
     for client in clients:
         bookings.booking_create(client=client.user, service_id=workshop.id, session_id=session.id)
     clock.move_to(TUESDAY_10 - timedelta(hours=20))

@@ -44,16 +44,13 @@ from write_api.bookings.services import (
     booking_reschedule,
     booking_schedule,
     bookings_autocomplete,
-    session_cancel,
 )
-from write_api.catalogue.models import Category, Modality, Service
+from write_api.catalogue.models import Service
 from write_api.catalogue.services import (
     service_archive,
     service_create,
     service_state,
     service_update,
-    session_create,
-    session_update,
 )
 from write_api.credits.services import credits_adjust, credits_purchase
 from write_api.eventlog.models import Event, ProjectionState
@@ -61,8 +58,10 @@ from write_api.eventlog.services import event_append
 from write_api.favorites.services import favorite_add, favorite_remove
 from write_api.practitioners.models import Practitioner
 from write_api.practitioners.services import practitioner_register, practitioner_update, profile_state
+from write_api.reference.models import Category, Modality
 from write_api.reviews.services import review_create, review_delete, review_reply, review_update
 from write_api.scheduling.services import block_add, block_remove, override_set, schedule_replace
+from write_api.sessions.services import session_cancel, session_create, session_update
 from write_api.streams.services import (
     stream_archive,
     stream_like,

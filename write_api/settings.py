@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "write_api.accounts",
     "write_api.eventlog",
+    "write_api.reference",
     "write_api.practitioners",
     "write_api.catalogue",
     "write_api.scheduling",

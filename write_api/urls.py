@@ -13,6 +13,7 @@ from write_api.notifications import views as notifications
 from write_api.practitioners import views as practitioners
 from write_api.reviews import views as reviews
 from write_api.scheduling import views as scheduling
+from write_api.sessions import views as sessions
 from write_api.streams import views as streams
 
 api_v1 = [
@@ -24,8 +25,8 @@ api_v1 = [
     path("practitioners/<uuid:practitioner_id>/", practitioners.PractitionerDetailApi.as_view()),
     path("services/", catalogue.ServiceCreateApi.as_view()),
     path("services/<uuid:service_id>/", catalogue.ServiceDetailApi.as_view()),
-    path("services/<uuid:service_id>/sessions/", catalogue.SessionListApi.as_view()),
-    path("services/<uuid:service_id>/sessions/<uuid:session_id>/", catalogue.SessionDetailApi.as_view()),
+    path("services/<uuid:service_id>/sessions/", sessions.SessionListApi.as_view()),
+    path("services/<uuid:service_id>/sessions/<uuid:session_id>/", sessions.SessionDetailApi.as_view()),
     path("practitioner/schedule/", scheduling.ScheduleApi.as_view()),
     path("practitioner/schedule/overrides/", scheduling.OverrideApi.as_view()),
     path("practitioner/schedule/block/", scheduling.BlockCreateApi.as_view()),

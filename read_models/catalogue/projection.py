@@ -120,6 +120,9 @@ class CatalogueProjection(Projection):
         for child in sorted(new):
             self.b.sadd(f"service:{child}:containers", service_id)
 
+    def on_service_session_cancelled(self, event: RecordedEvent) -> None:
+        self.on_service_session_scheduled(event)  # the same full state, status ``cancelled``
+
     def on_service_session_scheduled(self, event: RecordedEvent) -> None:
         p = event.payload
         session_id = p["session_id"]

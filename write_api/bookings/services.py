@@ -26,14 +26,12 @@ from kernel.events import (
     BookingRescheduled,
     BookingScheduled,
     DomainEvent,
-    ServiceSessionScheduled,
 )
 from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
 from write_api.bookings.availability_inputs import assert_bookable
 from write_api.bookings.models import Booking, Seat
 from write_api.catalogue.models import Service, ServiceSession
-from write_api.catalogue.services import session_state
 from write_api.credits.services import credits_refund, credits_spend
 from write_api.eventlog.services import event_append
 from write_api.practitioners.models import Practitioner
@@ -328,22 +326,10 @@ def bookings_autocomplete(*, now: datetime | None = None, limit: int = 500) -> i
     return done
 
 
-@transaction.atomic(durable=True)
-def session_cancel(*, service_id: Any, session_id: Any, actor: User) -> ServiceSession:
-    """A practitioner cancels a group session: workshop seats are cancelled and refunded in full;
-    course enrolments keep going and get that session's share back."""
-    session = (ServiceSession.objects.select_for_update(of=("self",)).select_related("service__practitioner")
-               .filter(id=session_id, service_id=service_id).first())
-    if session is None:
-        raise NotFound("Session not found.")
-    if session.service.practitioner.user_id != actor.id and not actor.is_staff:
-        raise PermissionDenied("Only the owning practitioner can cancel this session.")
-    if session.status == ServiceSession.Status.CANCELLED:
-        return session
-    now = timezone.now()
-    events: list[Any] = []
-    session.status = ServiceSession.Status.CANCELLED
-    session.save(update_fields=["status"])
+def bookings_release_cancelled_session(*, session: ServiceSession, now: datetime, events: list[DomainEvent]) -> None:
+    """Inside the caller's transaction, with ``session`` locked and already cancelled: each active seat's
+    booking is cancelled with a full refund (a workshop), or loses that seat and gets the session's share
+    of its price back (a course, which goes on)."""
     for seat in Seat.objects.select_related("booking").filter(session=session, active=True).order_by("id"):
         booking = _locked_booking(seat.booking_id)
         if booking.service.service_type == Service.Type.COURSE:
@@ -358,6 +344,3 @@ def session_cancel(*, service_id: Any, session_id: Any, actor: User) -> ServiceS
                                dedupe_key=f"seat-refund:{seat.id}", events=events)
         else:
             _cancel_one(booking, refund_policy.PRACTITIONER, "Session cancelled by the practitioner.", now, events)
-    events.append(ServiceSessionScheduled(**session_state(session)))
-    event_append(events, actor_id=actor.id)
-    return session

@@ -7,37 +7,7 @@ from django.db import models
 from kernel import vocabulary
 from kernel.vocabulary import DEFAULT_STEP_MINUTES, ServiceFormat, ServiceStatus, ServiceType, SessionStatus
 from write_api.practitioners.models import Practitioner
-
-
-class Category(models.Model):
-    """Reference data (loaded by a migration): the one category a service belongs to."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    slug = models.SlugField(max_length=60, unique=True)
-    name = models.CharField(max_length=100)
-
-    class Meta:
-        db_table = "category"
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Modality(models.Model):
-    """Reference data (loaded by a migration): practices such as yoga or reiki."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    slug = models.SlugField(max_length=60, unique=True)
-    name = models.CharField(max_length=100)
-
-    class Meta:
-        db_table = "modality"
-        ordering = ["name"]
-        verbose_name_plural = "modalities"
-
-    def __str__(self) -> str:
-        return self.name
+from write_api.reference.models import Category, Modality
 
 
 class Service(models.Model):

@@ -1,20 +1,22 @@
-"""Commands of the catalogue context: services (all five types), their children and sessions."""
+"""Commands of the catalogue context: services (all five types) and their children.
+
+A workshop's or course's sessions are scheduled and cancelled in ``write_api.sessions``."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from api_conventions.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from kernel.events import ServiceCreated, ServiceSessionScheduled, ServiceUpdated
+from kernel.events import ServiceCreated, ServiceUpdated
 from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
-from write_api.catalogue.models import Category, Modality, Service, ServiceChild, ServiceSession
+from write_api.catalogue.models import Service, ServiceChild
 from write_api.eventlog.services import event_append
 from write_api.practitioners.models import Practitioner
+from write_api.reference.models import Category
+from write_api.reference.services import modalities_by_slug
 
 EDITABLE_FIELDS = ("title", "description", "format", "status", "price_cents", "duration_minutes", "step_minutes",
                    "capacity", "validity_days")
@@ -46,14 +48,6 @@ def _category(slug: str | None) -> Category | None:
     if category is None:
         raise ValidationFailed(errors={"category": [f"Unknown category {slug!r}."]})
     return category
-
-
-def _modalities(slugs: list[str]) -> list[Modality]:
-    found = list(Modality.objects.filter(slug__in=slugs))
-    missing = sorted(set(slugs) - {m.slug for m in found})
-    if missing:
-        raise ValidationFailed(errors={"modalities": [f"Unknown modality {s!r}." for s in missing]})
-    return found
 
 
 def _set_children(service: Service, children: list[dict[str, Any]]) -> None:
@@ -100,13 +94,14 @@ def service_create(*, actor: User, title: str, service_type: str, price_cents: i
         practitioner=practitioner, title=title, description=description, service_type=service_type, format=format,
         status=status, price_cents=price_cents, duration_minutes=duration_minutes, category=_category(category),
         step_minutes=step_minutes, capacity=capacity, validity_days=validity_days)
-    service.modalities.set(_modalities(modalities or []))
+    service.modalities.set(modalities_by_slug(modalities or []))
     _set_children(service, children or [])
     event_append([ServiceCreated(**service_state(service))], actor_id=actor.id)
     return service
 
 
-def _owned_service(service_id: Any, actor: User, *, lock: bool = True) -> Service:
+def service_for_owner(service_id: Any, actor: User, *, lock: bool = True) -> Service:
+    """The service (locked unless ``lock=False``): 404 when missing, 403 unless ``actor`` owns it or is staff."""
     query = Service.objects.select_related("practitioner", "category")
     if lock:
         query = query.select_for_update(of=("self",))
@@ -120,7 +115,7 @@ def _owned_service(service_id: Any, actor: User, *, lock: bool = True) -> Servic
 
 @transaction.atomic(durable=True)
 def service_update(*, service_id: Any, actor: User, changes: dict[str, Any]) -> Service:
-    service = _owned_service(service_id, actor)
+    service = service_for_owner(service_id, actor)
     if service.status == Service.Status.ARCHIVED:
         raise Conflict("An archived service cannot change.", code=ErrorCode.SERVICE_ARCHIVED)
     for field, value in changes.items():
@@ -130,7 +125,7 @@ def service_update(*, service_id: Any, actor: User, changes: dict[str, Any]) -> 
         service.category = _category(changes["category"])
     service.save()
     if "modalities" in changes:
-        service.modalities.set(_modalities(changes["modalities"]))
+        service.modalities.set(modalities_by_slug(changes["modalities"]))
     if "children" in changes:
         _set_children(service, changes["children"])
     event_append([ServiceUpdated(**service_state(service))], actor_id=actor.id)
@@ -140,70 +135,3 @@ def service_update(*, service_id: Any, actor: User, changes: dict[str, Any]) -> 
 def service_archive(*, service_id: Any, actor: User) -> Service:
     """Delete means archive: the service leaves search and browsing, its history stays."""
     return service_update(service_id=service_id, actor=actor, changes={"status": Service.Status.ARCHIVED})
-
-
-# --- sessions -------------------------------------------------------------------------------------
-
-
-def session_state(session: ServiceSession) -> dict[str, Any]:
-    return {"session_id": session.id, "service_id": session.service_id,
-            "practitioner_id": session.service.practitioner_id, "start_at": session.start_at,
-            "end_at": session.end_at, "capacity": session.capacity, "status": session.status}
-
-
-def _check_session_fits(service: Service, start_at: datetime, end_at: datetime, *, exclude: Any = None) -> None:
-    from write_api.bookings.conflicts import practitioner_busy_overlaps  # bookings depend on catalogue
-
-    if end_at <= start_at:
-        raise ValidationFailed(errors={"end_at": ["Must be after start_at."]})
-    if start_at <= timezone.now():
-        raise ValidationFailed(errors={"start_at": ["Must be in the future."]})
-    if end_at - start_at > timedelta(hours=24):
-        raise ValidationFailed(errors={"end_at": ["A session lasts at most 24 hours."]})
-    if practitioner_busy_overlaps(service.practitioner, start_at, end_at, exclude_session_id=exclude):
-        raise Conflict("The practitioner is busy at that time.", code=ErrorCode.SLOT_UNAVAILABLE)
-
-
-@transaction.atomic(durable=True)
-def session_create(*, service_id: Any, actor: User, start_at: datetime, end_at: datetime | None = None,
-                   capacity: int | None = None) -> ServiceSession:
-    service = _owned_service(service_id, actor)
-    if service.service_type not in Service.SCHEDULED_TYPES:
-        raise Conflict("Only workshops and courses have scheduled sessions.", code=ErrorCode.NOT_A_SCHEDULED_SERVICE)
-    if service.status == Service.Status.ARCHIVED:
-        raise Conflict("An archived service cannot change.", code=ErrorCode.SERVICE_ARCHIVED)
-    Practitioner.objects.select_for_update().filter(id=service.practitioner_id).first()
-    end_at = end_at or start_at + timedelta(minutes=service.duration_minutes)
-    _check_session_fits(service, start_at, end_at)
-    session = ServiceSession.objects.create(service=service, start_at=start_at, end_at=end_at,
-                                            capacity=capacity or service.capacity)
-    event_append([ServiceSessionScheduled(**session_state(session))], actor_id=actor.id)
-    return session
-
-
-@transaction.atomic(durable=True)
-def session_update(*, service_id: Any, session_id: Any, actor: User, changes: dict[str, Any]) -> ServiceSession:
-    from write_api.bookings.models import Seat
-
-    service = _owned_service(service_id, actor)
-    Practitioner.objects.select_for_update().filter(id=service.practitioner_id).first()
-    session = ServiceSession.objects.select_for_update().filter(id=session_id, service=service).first()
-    if session is None:
-        raise NotFound("Session not found.")
-    if session.status == ServiceSession.Status.CANCELLED:
-        raise Conflict("A cancelled session cannot change.", code=ErrorCode.SESSION_CANCELLED)
-    taken = Seat.objects.filter(session=session, active=True).count()
-    if "capacity" in changes and changes["capacity"] < taken:
-        raise Conflict(f"{taken} seats are already taken.", code=ErrorCode.CAPACITY_BELOW_TAKEN)
-    start_at = changes.get("start_at", session.start_at)
-    end_at = changes.get("end_at", start_at + (session.end_at - session.start_at))
-    if (start_at, end_at) != (session.start_at, session.end_at):
-        if taken:
-            raise Conflict("Sessions with booked seats cannot move; cancel instead.",
-                           code=ErrorCode.SESSION_HAS_BOOKINGS)
-        _check_session_fits(service, start_at, end_at, exclude=session.id)
-    session.start_at, session.end_at = start_at, end_at
-    session.capacity = changes.get("capacity", session.capacity)
-    session.save()
-    event_append([ServiceSessionScheduled(**session_state(session))], actor_id=actor.id)
-    return session

@@ -5,11 +5,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from api_conventions.errors import NotFound
-from api_conventions.pagination import PageQuery, PageRequest, pagination_meta
 from api_conventions.responses import created, ok
-from api_conventions.serializers import AwareDateTimeField, StrictInput, StrictUUIDField, service_format_field
+from api_conventions.serializers import StrictInput, StrictUUIDField, service_format_field
 from write_api.catalogue import services
-from write_api.catalogue.models import Service, ServiceSession
+from write_api.catalogue.models import Service
 from write_api.permissions import IsPractitioner, IsPractitionerOwner
 
 
@@ -23,13 +22,6 @@ def service_out(s: Service) -> dict:
             "modalities": sorted(m.slug for m in s.modalities.all()),
             "children": [{"service_id": str(c.child_id), "quantity": c.quantity} for c in s.children.all()],
             "created_at": s.created_at.isoformat(), "updated_at": s.updated_at.isoformat()}
-
-
-def session_out(s: ServiceSession) -> dict:
-    taken = s.seats.filter(active=True).count()
-    return {"id": str(s.id), "service_id": str(s.service_id), "start_at": s.start_at.isoformat(),
-            "end_at": s.end_at.isoformat(), "capacity": s.capacity, "seats_taken": taken,
-            "seats_left": max(s.capacity - taken, 0), "status": s.status}
 
 
 class CategoryField(serializers.SlugField):
@@ -105,59 +97,3 @@ class ServiceDetailApi(APIView):
         owned_service(self, request, service_id)
         service = services.service_archive(service_id=service_id, actor=request.user)
         return ok(service_out(service), message="Archived.")
-
-
-class SessionInput(StrictInput):
-    start_at = AwareDateTimeField()
-    end_at = AwareDateTimeField(required=False)
-    capacity = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
-
-    def validate(self, attrs):
-        if "end_at" in attrs and "start_at" in attrs and attrs["end_at"] <= attrs["start_at"]:
-            raise serializers.ValidationError({"end_at": ["Must be after start_at."]})
-        return attrs
-
-
-class SessionListApi(APIView):
-    """``POST`` schedules a session of a workshop/course (owner); ``GET`` lists them (anyone)."""
-
-    input_serializer = SessionInput  # for the OpenAPI schema (api_conventions.schema)
-    query_serializer = PageQuery
-
-    def get_permissions(self):
-        return [IsAuthenticated()] if self.request.method == "POST" else []
-
-    def get(self, request, service_id):
-        if not Service.objects.filter(id=service_id).exists():
-            raise NotFound("Service not found.")
-        page = PageRequest.from_query(request.query_params)
-        sessions = ServiceSession.objects.filter(service_id=service_id).order_by("start_at")
-        count = sessions.count()
-        items = [session_out(s) for s in sessions[page.offset:page.offset + page.page_size]]
-        return ok(items, meta={"pagination": pagination_meta(request, page, count), "filters_applied": {}})
-
-    def post(self, request, service_id):
-        data = SessionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        session = services.session_create(service_id=service_id, actor=request.user, **data.validated_data)
-        return created(session_out(session))
-
-
-class SessionDetailApi(APIView):
-    permission_classes = [IsAuthenticated, IsPractitionerOwner]
-    input_serializer = SessionInput  # for the OpenAPI schema (api_conventions.schema)
-
-    def patch(self, request, service_id, session_id):
-        owned_service(self, request, service_id)
-        data = SessionInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        session = services.session_update(service_id=service_id, session_id=session_id, actor=request.user,
-                                          changes=data.validated_data)
-        return ok(session_out(session), message="Updated.")
-
-    def delete(self, request, service_id, session_id):
-        from write_api.bookings.services import session_cancel
-
-        owned_service(self, request, service_id)
-        session = session_cancel(service_id=service_id, session_id=session_id, actor=request.user)
-        return ok(session_out(session), message="Session cancelled; every seat refunded.")

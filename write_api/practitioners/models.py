@@ -20,7 +20,7 @@ class Practitioner(models.Model):
     address = models.CharField(max_length=300, blank=True, default="")
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
-    modalities = models.ManyToManyField("catalogue.Modality", blank=True, related_name="practitioners")
+    modalities = models.ManyToManyField("reference.Modality", blank=True, related_name="practitioners")
     buffer_minutes = models.PositiveIntegerField(default=DEFAULT_BUFFER_MINUTES)
     min_notice_minutes = models.PositiveIntegerField(default=DEFAULT_MIN_NOTICE_MINUTES)
     max_advance_days = models.PositiveIntegerField(default=DEFAULT_MAX_ADVANCE_DAYS)

@@ -10,9 +10,9 @@ from api_conventions.errors import Conflict, NotFound, PermissionDenied, Validat
 from kernel.events import PractitionerRegistered, PractitionerUpdated
 from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
-from write_api.catalogue.models import Modality
 from write_api.eventlog.services import event_append
 from write_api.practitioners.models import Practitioner
+from write_api.reference.services import modalities_by_slug
 
 PROFILE_FIELDS = ("display_name", "title", "bio", "timezone", "buffer_minutes", "min_notice_minutes",
                   "max_advance_days", "online_only", "address", "latitude", "longitude")
@@ -24,14 +24,6 @@ def profile_state(p: Practitioner) -> dict[str, Any]:
             "address": p.address, "latitude": p.latitude, "longitude": p.longitude,
             "modalities": tuple(sorted(m.slug for m in p.modalities.all())), "buffer_minutes": p.buffer_minutes,
             "min_notice_minutes": p.min_notice_minutes, "max_advance_days": p.max_advance_days}
-
-
-def _modalities(slugs: list[str]) -> list[Modality]:
-    found = list(Modality.objects.filter(slug__in=slugs))
-    missing = sorted(set(slugs) - {m.slug for m in found})
-    if missing:
-        raise ValidationFailed(errors={"modalities": [f"Unknown modality {s!r}." for s in missing]})
-    return found
 
 
 def _check_location(p: Practitioner) -> None:
@@ -56,7 +48,7 @@ def practitioner_register(*, user: User, display_name: str, modalities: list[str
             practitioner.save()
     except IntegrityError as exc:
         raise Conflict("You already have a practitioner profile.", code=ErrorCode.ALREADY_PRACTITIONER) from exc
-    practitioner.modalities.set(_modalities(modalities or []))
+    practitioner.modalities.set(modalities_by_slug(modalities or []))
     event_append([PractitionerRegistered(**profile_state(practitioner))], actor_id=user.id)
     return practitioner
 
@@ -77,6 +69,6 @@ def practitioner_update(*, practitioner_id: Any, actor: User, changes: dict[str,
     _check_location(practitioner)
     practitioner.save()
     if "modalities" in changes:
-        practitioner.modalities.set(_modalities(changes["modalities"]))
+        practitioner.modalities.set(modalities_by_slug(changes["modalities"]))
     event_append([PractitionerUpdated(**profile_state(practitioner))], actor_id=actor.id)
     return practitioner

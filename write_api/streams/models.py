@@ -28,7 +28,7 @@ class Stream(models.Model):
     media_url = models.URLField(max_length=2000, blank=True, default="",
                                 help_text="The media; hidden on premium items until unlocked.")
     tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
-    modalities = models.ManyToManyField("catalogue.Modality", blank=True, related_name="streams")
+    modalities = models.ManyToManyField("reference.Modality", blank=True, related_name="streams")
     access = models.CharField(max_length=16, choices=Access.choices, default=Access.FREE)
     price_cents = models.PositiveIntegerField(default=0, help_text="Unlock price in credits (cents); premium only.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PUBLISHED)

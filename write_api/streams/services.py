@@ -31,10 +31,10 @@ from kernel.events import (
 )
 from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
-from write_api.catalogue.models import Modality
 from write_api.credits.services import credits_purchase, credits_spend
 from write_api.eventlog.services import event_append
 from write_api.practitioners.models import Practitioner
+from write_api.reference.services import modalities_by_slug
 from write_api.streams.models import Stream, StreamLike, StreamSave, StreamUnlock
 
 EDITABLE_FIELDS = ("title", "description", "body", "media_url", "tags", "access", "price_cents")
@@ -75,14 +75,6 @@ def _own_practitioner(actor: User) -> Practitioner:
     return practitioner
 
 
-def _modalities(slugs: list[str]) -> list[Modality]:
-    found = list(Modality.objects.filter(slug__in=slugs))
-    missing = sorted(set(slugs) - {m.slug for m in found})
-    if missing:
-        raise ValidationFailed(errors={"modalities": [f"Unknown modality {s!r}." for s in missing]})
-    return found
-
-
 def _check_price(stream: Stream) -> None:
     if stream.access == Stream.Access.PREMIUM and stream.price_cents < 1:
         raise ValidationFailed(errors={"price_cents": ["A premium stream needs a price of at least 1."]})
@@ -98,7 +90,7 @@ def stream_publish(*, actor: User, title: str, modalities: list[str] | None = No
                     **{k: v for k, v in fields.items() if k in EDITABLE_FIELDS})
     _check_price(stream)
     stream.save()
-    stream.modalities.set(_modalities(modalities or []))
+    stream.modalities.set(modalities_by_slug(modalities or []))
     event_append([StreamPublished(**stream_state(stream))], actor_id=actor.id)
     return stream
 
@@ -128,7 +120,7 @@ def stream_update(*, stream_id: Any, actor: User, changes: dict[str, Any]) -> St
     _check_price(stream)
     stream.save()
     if "modalities" in changes:
-        stream.modalities.set(_modalities(changes["modalities"]))
+        stream.modalities.set(modalities_by_slug(changes["modalities"]))
     event_append([StreamUpdated(**stream_state(stream))], actor_id=actor.id)
     return stream
 

@@ -12,10 +12,11 @@ from django.utils import timezone
 from write_api.accounts.models import User
 from write_api.accounts.services import user_register
 from write_api.bookings.services import booking_create
-from write_api.catalogue.services import service_create, session_create
+from write_api.catalogue.services import service_create
 from write_api.credits.services import credits_purchase
 from write_api.practitioners.services import practitioner_register
 from write_api.scheduling.services import schedule_replace
+from write_api.sessions.services import session_create
 
 PASSWORD = "demo-password-1"
 WEEKDAYS_9_TO_5 = [{"weekday": d, "start_minute": 9 * 60, "end_minute": 17 * 60} for d in range(5)]

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from write_api.catalogue import reference_data
+from write_api.reference import reference_data
 
 
 def load(apps, schema_editor):

@@ -1,0 +1,1 @@
+"""Reference data every context shares: categories and modalities (the lowest write-side layer but the log)."""
