@@ -2,16 +2,19 @@
 
 Each event type is a frozen dataclass registered under a stable ``type`` string and ``version``.
 Commands build them; the event log stores ``payload`` as JSON; projections receive
-:class:`RecordedEvent` objects carrying the payload back as a plain dict. ``docs/events.md`` lists
+:class:`RecordedEvent` objects whose ``event`` is that payload decoded back into its dataclass. ``docs/events.md`` lists
 every type, and a test keeps that file and this registry in step.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import types
+import typing
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
 
 from kernel.vocabulary import (
@@ -64,9 +67,21 @@ def registered_events() -> dict[str, type[DomainEvent]]:
     return dict(_REGISTRY)
 
 
+def event_class_of(event_type: str) -> type[DomainEvent] | None:
+    """The dataclass registered under ``event_type`` (None for a type this code does not know)."""
+    return _REGISTRY.get(event_type)
+
+
+E = TypeVar("E", bound=DomainEvent, covariant=True)
+
+
 @dataclass(frozen=True)
-class RecordedEvent:
-    """An event as read back from the log, in position order."""
+class RecordedEvent(Generic[E]):
+    """An event as read back from the log, in position order.
+
+    ``event`` is the payload decoded once, through the registry, into its dataclass (on first use, so a
+    batch that never looks at an event never pays for it); ``payload`` keeps the stored JSON.
+    """
 
     position: int
     event_id: UUID
@@ -78,6 +93,58 @@ class RecordedEvent:
     actor_id: UUID | None
     request_id: str | None
     recorded_at: datetime
+
+    @functools.cached_property
+    def event(self) -> E:
+        return cast(E, decode(self.type, self.payload))
+
+
+def decode(event_type: str, payload: dict[str, Any]) -> DomainEvent:
+    """The registered dataclass of ``event_type`` built from its JSON ``payload``.
+
+    UUIDs, datetimes and tuples come back as such; a field missing from an older payload takes the
+    dataclass default (so adding a field with a default keeps old logs decodable). An unknown type, an
+    unknown field or a missing field without a default raises ``ValueError``.
+    """
+    cls = event_class_of(event_type)
+    if cls is None:
+        raise ValueError(f"unknown event type {event_type!r}")
+    hints = _field_types(event_type)
+    unknown = sorted(set(payload) - set(hints))
+    if unknown:
+        raise ValueError(f"{event_type} has no fields {', '.join(unknown)}")
+    try:
+        return cls(**{name: _from_json(hints[name], value) for name, value in payload.items()})
+    except TypeError as exc:  # a required field missing
+        raise ValueError(f"{event_type}: {exc}") from exc
+
+
+@functools.cache
+def _field_types(event_type: str) -> dict[str, Any]:
+    cls = _REGISTRY[event_type]
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _from_json(annotation: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(annotation)
+    if origin is types.UnionType or origin is typing.Union:
+        (inner,) = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _from_json(inner, value)
+    if annotation is UUID:
+        return value if isinstance(value, UUID) else UUID(value)
+    if annotation is datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if annotation is float:
+        return float(value)
+    if origin is tuple:
+        args = typing.get_args(annotation)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_from_json(args[0], v) for v in value)
+        return tuple(_from_json(a, v) for a, v in zip(args, value, strict=True))
+    return value
 
 
 # --- Identity and practitioners -------------------------------------------------------------

@@ -10,19 +10,59 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar, TypeVar
 
-from kernel.events import RecordedEvent
+from kernel.events import DomainEvent, RecordedEvent, event_class_of, registered_events
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def on(*event_classes: type[DomainEvent]) -> Callable[[_Method], _Method]:
+    """Marks a projection method as the handler of ``event_classes`` (each handled by one method)."""
+
+    def mark(method: _Method) -> _Method:
+        method.__handles__ = event_classes  # type: ignore[attr-defined]  # read by Projection.__init_subclass__
+        return method
+
+    return mark
 
 
 class Projection(ABC):
+    """Handlers are found by event class: ``@on(ServiceCreated)`` above a method, each receiving a
+    :class:`RecordedEvent` whose ``event`` is that dataclass. An event type a projection does not need is
+    listed in ``ignores``; every registered type must be one or the other (``undecided`` says which are
+    neither, and a test runs it for every projection)."""
+
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    ignores: ClassVar[frozenset[type[DomainEvent]]] = frozenset()
+    handlers: ClassVar[dict[type[DomainEvent], str]] = {}
+    """Event class -> name of the method handling it (collected from ``@on`` marks, base classes first)."""
 
-    def handler_for(self, event_type: str) -> Callable[[RecordedEvent], Any] | None:
-        """``on_<type with dots as underscores>``, e.g. ``on_service_created``; None when ignored."""
-        return getattr(self, "on_" + event_type.replace(".", "_"), None)
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[type[DomainEvent], str] = {}
+        for klass in reversed(cls.__mro__):
+            for attribute, value in vars(klass).items():
+                for event_class in getattr(value, "__handles__", ()):
+                    found[event_class] = attribute
+        both = sorted(c.event_type for c in set(found) & cls.ignores)
+        if both:
+            raise TypeError(f"{cls.__name__} both handles and ignores {', '.join(both)}")
+        cls.handlers = found
+
+    @classmethod
+    def undecided(cls, event_classes: Iterable[type[DomainEvent]] | None = None) -> list[str]:
+        """Event types (of all registered ones, or ``event_classes``) this projection neither handles nor ignores."""
+        every = registered_events().values() if event_classes is None else event_classes
+        return sorted(c.event_type for c in every if c not in cls.handlers and c not in cls.ignores)
+
+    def handler_for(self, event_type: str) -> Callable[[RecordedEvent[Any]], Any] | None:
+        """The bound method handling ``event_type``; None when this projection ignores it."""
+        event_class = event_class_of(event_type)
+        method = self.handlers.get(event_class) if event_class is not None else None
+        return None if method is None else getattr(self, method)
 
     def handles(self, event_type: str) -> bool:
         return self.handler_for(event_type) is not None
@@ -36,7 +76,7 @@ class Projection(ABC):
         """Create an empty read model for ``generation`` (idempotent)."""
 
     @abstractmethod
-    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
+    def apply(self, events: Sequence[RecordedEvent[Any]], generation: int) -> None:
         """Apply a batch, in order, durably. Idempotent per event."""
 
     @abstractmethod

@@ -12,8 +12,45 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kernel.events import RecordedEvent
-from kernel.projection import Projection
+from kernel.events import (
+    BookingCancelled,
+    BookingCompleted,
+    BookingConfirmed,
+    BookingCreatedUnscheduled,
+    BookingRescheduled,
+    BookingScheduled,
+    CreditsAdjusted,
+    CreditsPurchased,
+    CreditsRefunded,
+    CreditsSpent,
+    FavoriteAdded,
+    FavoriteRemoved,
+    PractitionerRegistered,
+    PractitionerUpdated,
+    RecordedEvent,
+    ReviewDeleted,
+    ReviewPublished,
+    ReviewReplied,
+    ReviewUpdated,
+    ScheduleBlockAdded,
+    ScheduleBlockRemoved,
+    ScheduleOverrideSet,
+    ScheduleUpdated,
+    ServiceCreated,
+    ServiceSessionCancelled,
+    ServiceSessionScheduled,
+    ServiceUpdated,
+    StreamArchived,
+    StreamLiked,
+    StreamPublished,
+    StreamSaved,
+    StreamUnliked,
+    StreamUnlocked,
+    StreamUnsaved,
+    StreamUpdated,
+    UserRegistered,
+)
+from kernel.projection import Projection, on
 from search_index import documents
 from search_index.engine import SearchEngine
 
@@ -24,6 +61,29 @@ _REFERENCES = ("service_id", "practitioner_id", "stream_id")
 class SearchProjection(Projection):
     name = "search"
     description = "Unified search documents (services, practitioners; streams later) in the configured engine."
+    # Event types this read model does not need (a new type must be handled or added here).
+    ignores = frozenset({
+        BookingCancelled,
+        BookingCompleted,
+        BookingCreatedUnscheduled,
+        BookingRescheduled,
+        BookingScheduled,
+        CreditsAdjusted,
+        CreditsPurchased,
+        CreditsRefunded,
+        CreditsSpent,
+        FavoriteAdded,
+        FavoriteRemoved,
+        ReviewReplied,
+        ScheduleBlockAdded,
+        ScheduleBlockRemoved,
+        ScheduleOverrideSet,
+        ScheduleUpdated,
+        ServiceSessionCancelled,
+        ServiceSessionScheduled,
+        StreamUnlocked,
+        UserRegistered,
+    })
 
     def __init__(self, engine: SearchEngine) -> None:
         self.engine = engine
@@ -45,7 +105,7 @@ class SearchProjection(Projection):
     def snapshot(self, generation: int) -> list[dict[str, Any]]:
         return self.engine.all_documents(generation)
 
-    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
+    def apply(self, events: Sequence[RecordedEvent[Any]], generation: int) -> None:
         self._pending, self._pending_of = {}, {}
         self._generation = generation
         # Every document the batch's events name, fetched in one query (a batch of bookings touches
@@ -79,13 +139,8 @@ class SearchProjection(Projection):
             self._pending_of.setdefault(doc["practitioner_id"], {})[doc["id"]] = doc
 
     # --- practitioners --------------------------------------------------------------------------
-    def on_practitioner_registered(self, event: RecordedEvent) -> None:
-        self._practitioner_changed(event)
-
-    def on_practitioner_updated(self, event: RecordedEvent) -> None:
-        self._practitioner_changed(event)
-
-    def _practitioner_changed(self, event: RecordedEvent) -> None:
+    @on(PractitionerRegistered, PractitionerUpdated)
+    def _practitioner_changed(self, event: RecordedEvent[PractitionerRegistered | PractitionerUpdated]) -> None:
         previous = self._current("practitioner", event.payload["practitioner_id"])
         practitioner = documents.practitioner_document(event.payload, event.position, previous=previous,
                                                        recorded_at=event.recorded_at)
@@ -96,19 +151,15 @@ class SearchProjection(Projection):
             self._put(documents.with_practitioner(doc, practitioner, event.position))
 
     # --- services -------------------------------------------------------------------------------
-    def on_service_created(self, event: RecordedEvent) -> None:
-        self._service_changed(event)
-
-    def on_service_updated(self, event: RecordedEvent) -> None:
-        self._service_changed(event)
-
-    def _service_changed(self, event: RecordedEvent) -> None:
+    @on(ServiceCreated, ServiceUpdated)
+    def _service_changed(self, event: RecordedEvent[ServiceCreated | ServiceUpdated]) -> None:
         practitioner = self._current("practitioner", event.payload["practitioner_id"])
         previous = self._current("service", event.payload["service_id"])
         self._put(documents.service_document(event.payload, practitioner, event.position, previous=previous))
 
     # --- bookings: popularity -------------------------------------------------------------------
-    def on_booking_confirmed(self, event: RecordedEvent) -> None:
+    @on(BookingConfirmed)
+    def on_booking_confirmed(self, event: RecordedEvent[BookingConfirmed]) -> None:
         """A paid booking makes its service and practitioner more popular (ranking and suggestions)."""
         if event.payload.get("parent_id"):
             return  # a package/bundle child: the purchase counted once, on the parent
@@ -119,40 +170,22 @@ class SearchProjection(Projection):
                 self._put(documents.with_booking(doc, event.position))
 
     # --- streams ----------------------------------------------------------------------------------
-    def on_stream_published(self, event: RecordedEvent) -> None:
-        self._stream_changed(event)
-
-    def on_stream_updated(self, event: RecordedEvent) -> None:
-        self._stream_changed(event)
-
-    def on_stream_archived(self, event: RecordedEvent) -> None:
-        self._stream_changed(event)
-
-    def _stream_changed(self, event: RecordedEvent) -> None:
+    @on(StreamPublished, StreamUpdated, StreamArchived)
+    def _stream_changed(self, event: RecordedEvent[StreamPublished | StreamUpdated | StreamArchived]) -> None:
         practitioner = self._current("practitioner", event.payload["practitioner_id"])
         previous = self._current("stream", event.payload["stream_id"])
         self._put(documents.stream_document(event.payload, practitioner, event.position, previous=previous))
 
-    def _reaction(self, event: RecordedEvent) -> None:
+    @on(StreamLiked, StreamUnliked, StreamSaved, StreamUnsaved)
+    def _reaction(self, event: RecordedEvent[StreamLiked | StreamUnliked | StreamSaved | StreamUnsaved]) -> None:
         doc = self._current("stream", event.payload["stream_id"])
         if doc is not None and int(doc["version"]) < event.position:
             self._put(documents.with_reactions(doc, event.payload["like_count"], event.payload["save_count"],
                                                event.position))
 
-    def on_stream_liked(self, event: RecordedEvent) -> None:
-        self._reaction(event)
-
-    def on_stream_unliked(self, event: RecordedEvent) -> None:
-        self._reaction(event)
-
-    def on_stream_saved(self, event: RecordedEvent) -> None:
-        self._reaction(event)
-
-    def on_stream_unsaved(self, event: RecordedEvent) -> None:
-        self._reaction(event)
-
     # --- reviews: ratings (each review event carries the summaries after it) -----------------------
-    def _rated(self, event: RecordedEvent) -> None:
+    @on(ReviewPublished, ReviewUpdated, ReviewDeleted)
+    def _rated(self, event: RecordedEvent[ReviewPublished | ReviewUpdated | ReviewDeleted]) -> None:
         for kind, doc_id, summary in (("service", event.payload["service_id"], event.payload["service_rating"]),
                                       ("practitioner", event.payload["practitioner_id"],
                                        event.payload["practitioner_rating"])):
@@ -160,11 +193,3 @@ class SearchProjection(Projection):
             if doc is not None and int(doc["version"]) < event.position:
                 self._put(documents.with_rating(doc, summary, event.position))
 
-    def on_review_published(self, event: RecordedEvent) -> None:
-        self._rated(event)
-
-    def on_review_updated(self, event: RecordedEvent) -> None:
-        self._rated(event)
-
-    def on_review_deleted(self, event: RecordedEvent) -> None:
-        self._rated(event)

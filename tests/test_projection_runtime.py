@@ -28,8 +28,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from infra.environment import PROJECT_ROOT, data_path
-from kernel.events import PractitionerUpdated, RecordedEvent, ServiceUpdated, registered_events
-from kernel.projection import Projection
+from kernel.events import PractitionerUpdated, RecordedEvent, ReviewPublished, ServiceUpdated, registered_events
+from kernel.projection import Projection, on
 from read_models.catalogue import store
 from search_index.engines import configured_engine
 from workers import event_reader, positions, runtime
@@ -845,9 +845,10 @@ class Recorder(Projection):
     name = "recorder"
 
     def __init__(self) -> None:
-        self.batches: list[list[RecordedEvent]] = []
+        self.batches: list[list[RecordedEvent[Any]]] = []
 
-    def on_review_published(self, event: RecordedEvent) -> None: ...
+    @on(ReviewPublished)
+    def on_review_published(self, event: RecordedEvent[ReviewPublished]) -> None: ...
 
     def prepare(self, generation: int) -> None: ...
 

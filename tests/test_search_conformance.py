@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -83,10 +84,10 @@ class Log:
 
     def __init__(self) -> None:
         self.position = 0
-        self.events: list[RecordedEvent] = []
+        self.events: list[RecordedEvent[Any]] = []
         self.clock = datetime(2024, 1, 1, tzinfo=UTC)
 
-    def add(self, domain_event: DomainEvent) -> RecordedEvent:
+    def add(self, domain_event: DomainEvent) -> RecordedEvent[Any]:
         self.position += 1
         self.clock += timedelta(hours=1)
         recorded = RecordedEvent(position=self.position, event_id=uuid.uuid4(), type=domain_event.event_type,
@@ -216,7 +217,7 @@ class Catalogue:
         return out
 
 
-def load(engine: SearchEngine, events: list[RecordedEvent], generation: int = 1, batch: int = 4) -> None:
+def load(engine: SearchEngine, events: list[RecordedEvent[Any]], generation: int = 1, batch: int = 4) -> None:
     projection = SearchProjection(engine)
     projection.prepare(generation)
     for start in range(0, len(events), batch):

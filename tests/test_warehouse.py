@@ -41,12 +41,12 @@ class History:
     """Builds a plausible event stream for one practitioner (positions 1, 2, 3…)."""
 
     def __init__(self, zone: str = "Europe/London") -> None:
-        self.events: list[RecordedEvent] = []
+        self.events: list[RecordedEvent[Any]] = []
         self.zone = zone
         self.practitioner = str(uuid.uuid4())
         self.services: dict[str, str] = {}
 
-    def add(self, event_type: str, payload: dict[str, Any], at: datetime) -> RecordedEvent:
+    def add(self, event_type: str, payload: dict[str, Any], at: datetime) -> RecordedEvent[Any]:
         event = RecordedEvent(len(self.events) + 1, uuid.uuid4(), event_type, 1, event_type.split(".")[0],
                               uuid.uuid4(), payload, None, None, at)
         self.events.append(event)
@@ -140,7 +140,7 @@ def fresh(generation: int = 1) -> WarehouseProjection:
     return projection
 
 
-def apply_in_batches(projection: WarehouseProjection, events: list[RecordedEvent], generation: int,
+def apply_in_batches(projection: WarehouseProjection, events: list[RecordedEvent[Any]], generation: int,
                      rng: random.Random) -> None:
     start = 0
     while start < len(events):

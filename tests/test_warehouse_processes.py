@@ -52,11 +52,11 @@ def fresh_warehouse() -> Iterator[None]:
     connections.close_all()
 
 
-def all_events() -> list[RecordedEvent]:
+def all_events() -> list[RecordedEvent[Any]]:
     return event_reader.events_after(0, limit=1_000_000)
 
 
-def expected_at(events: list[RecordedEvent], practitioner_id: str) -> dict[int, dict[str, int]]:
+def expected_at(events: list[RecordedEvent[Any]], practitioner_id: str) -> dict[int, dict[str, int]]:
     """For every position, what a snapshot at exactly that position must hold (from the events alone)."""
     out: dict[int, dict[str, int]] = {0: {"booking_events": 0, "movements": 0, "bookings": 0, "gross": 0}}
     booking_owner: dict[str, str] = {}

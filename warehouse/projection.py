@@ -24,8 +24,45 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from kernel.events import RecordedEvent
-from kernel.projection import Projection
+from kernel.events import (
+    BookingCancelled,
+    BookingCompleted,
+    BookingConfirmed,
+    BookingCreatedUnscheduled,
+    BookingRescheduled,
+    BookingScheduled,
+    CreditsAdjusted,
+    CreditsPurchased,
+    CreditsRefunded,
+    CreditsSpent,
+    FavoriteAdded,
+    FavoriteRemoved,
+    PractitionerRegistered,
+    PractitionerUpdated,
+    RecordedEvent,
+    ReviewDeleted,
+    ReviewPublished,
+    ReviewReplied,
+    ReviewUpdated,
+    ScheduleBlockAdded,
+    ScheduleBlockRemoved,
+    ScheduleOverrideSet,
+    ScheduleUpdated,
+    ServiceCreated,
+    ServiceSessionCancelled,
+    ServiceSessionScheduled,
+    ServiceUpdated,
+    StreamArchived,
+    StreamLiked,
+    StreamPublished,
+    StreamSaved,
+    StreamUnliked,
+    StreamUnlocked,
+    StreamUnsaved,
+    StreamUpdated,
+    UserRegistered,
+)
+from kernel.projection import Projection, on
 from warehouse import connections, layout, schema, snapshots, staging
 from warehouse.schema import Table
 
@@ -156,6 +193,24 @@ WHERE m.practitioner_id IS NULL AND m.stream_id = s.stream_id
 class WarehouseProjection(Projection):
     name = "warehouse"
     description = "Analytics facts and dimensions (DuckDB, single writer, published as read-only snapshots)."
+    # Event types this read model does not need (a new type must be handled or added here).
+    ignores = frozenset({
+        FavoriteAdded,
+        FavoriteRemoved,
+        ScheduleBlockAdded,
+        ScheduleBlockRemoved,
+        ScheduleOverrideSet,
+        ScheduleUpdated,
+        ServiceSessionCancelled,
+        ServiceSessionScheduled,
+        StreamArchived,
+        StreamLiked,
+        StreamPublished,
+        StreamSaved,
+        StreamUnliked,
+        StreamUnsaved,
+        StreamUpdated,
+    })
     # The Celery queue whose single worker process drains this projection (DuckDB allows one writer).
     queue = "warehouse"
 
@@ -220,7 +275,7 @@ class WarehouseProjection(Projection):
         connections.close(layout.generation_file(generation))
 
     # --- applying ------------------------------------------------------------------------------------
-    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
+    def apply(self, events: Sequence[RecordedEvent[Any]], generation: int) -> None:
         with connections.writer(layout.generation_file(generation)) as connection:
             connection.execute("BEGIN TRANSACTION")
             try:
@@ -234,11 +289,11 @@ class WarehouseProjection(Projection):
                     connection.execute("ROLLBACK")
                 raise
 
-    def _apply_fresh(self, connection: Any, events: Sequence[RecordedEvent], since: int) -> None:
+    def _apply_fresh(self, connection: Any, events: Sequence[RecordedEvent[Any]], since: int) -> None:
         self._batch = _Batch()
         try:
             for event in events:
-                handler: Callable[[RecordedEvent], Any] | None = self.handler_for(event.type)
+                handler: Callable[[RecordedEvent[Any]], Any] | None = self.handler_for(event.type)
                 if handler is not None:
                     handler(event)
             self._batch.write(connection)
@@ -258,31 +313,22 @@ class WarehouseProjection(Projection):
         return self._batch
 
     # --- dimensions ------------------------------------------------------------------------------------
-    def on_user_registered(self, event: RecordedEvent) -> None:
+    @on(UserRegistered)
+    def on_user_registered(self, event: RecordedEvent[UserRegistered]) -> None:
         p = event.payload
         name = " ".join(part for part in (p.get("first_name", ""), p.get("last_name", "")) if part).strip()
         self.batch.upsert(schema.DIM_CLIENT, p["user_id"], {
             "client_id": p["user_id"], "name": name, "registered_at": _utc(event.recorded_at)})
 
-    def on_practitioner_registered(self, event: RecordedEvent) -> None:
-        self._practitioner(event)
-
-    def on_practitioner_updated(self, event: RecordedEvent) -> None:
-        self._practitioner(event)
-
-    def _practitioner(self, event: RecordedEvent) -> None:
+    @on(PractitionerRegistered, PractitionerUpdated)
+    def _practitioner(self, event: RecordedEvent[PractitionerRegistered | PractitionerUpdated]) -> None:
         p = event.payload
         self.batch.upsert(schema.DIM_PRACTITIONER, p["practitioner_id"], {
             "practitioner_id": p["practitioner_id"], "user_id": p["user_id"], "display_name": p["display_name"],
             "timezone": p["timezone"], "is_active": bool(p["is_active"]), "updated_position": event.position})
 
-    def on_service_created(self, event: RecordedEvent) -> None:
-        self._service(event)
-
-    def on_service_updated(self, event: RecordedEvent) -> None:
-        self._service(event)
-
-    def _service(self, event: RecordedEvent) -> None:
+    @on(ServiceCreated, ServiceUpdated)
+    def _service(self, event: RecordedEvent[ServiceCreated | ServiceUpdated]) -> None:
         p = event.payload
         self.batch.upsert(schema.DIM_SERVICE, p["service_id"], {
             "service_id": p["service_id"], "practitioner_id": p["practitioner_id"], "title": p["title"],
@@ -290,7 +336,8 @@ class WarehouseProjection(Projection):
             "price_cents": p["price_cents"], "duration_minutes": p["duration_minutes"],
             "created_at": _utc(p["created_at"]), "updated_position": event.position})
 
-    def on_stream_unlocked(self, event: RecordedEvent) -> None:
+    @on(StreamUnlocked)
+    def on_stream_unlocked(self, event: RecordedEvent[StreamUnlocked]) -> None:
         # What a stream reference in a credit movement needs: whose stream it is.
         p = event.payload
         self.batch.upsert(schema.DIM_STREAM, p["stream_id"], {
@@ -298,26 +345,32 @@ class WarehouseProjection(Projection):
             "updated_position": event.position})
 
     # --- bookings ------------------------------------------------------------------------------------
-    def on_booking_confirmed(self, event: RecordedEvent) -> None:
+    @on(BookingConfirmed)
+    def on_booking_confirmed(self, event: RecordedEvent[BookingConfirmed]) -> None:
         self._booking(event)
 
-    def on_booking_created_unscheduled(self, event: RecordedEvent) -> None:
+    @on(BookingCreatedUnscheduled)
+    def on_booking_created_unscheduled(self, event: RecordedEvent[BookingCreatedUnscheduled]) -> None:
         self._booking(event)
 
-    def on_booking_scheduled(self, event: RecordedEvent) -> None:
+    @on(BookingScheduled)
+    def on_booking_scheduled(self, event: RecordedEvent[BookingScheduled]) -> None:
         self._booking(event)
 
-    def on_booking_rescheduled(self, event: RecordedEvent) -> None:
+    @on(BookingRescheduled)
+    def on_booking_rescheduled(self, event: RecordedEvent[BookingRescheduled]) -> None:
         self._booking(event)
 
-    def on_booking_cancelled(self, event: RecordedEvent) -> None:
+    @on(BookingCancelled)
+    def on_booking_cancelled(self, event: RecordedEvent[BookingCancelled]) -> None:
         self._booking(event, cancelled_by=event.payload.get("cancelled_by", ""),
                       refund_cents=int(event.payload.get("refund_cents") or 0))
 
-    def on_booking_completed(self, event: RecordedEvent) -> None:
+    @on(BookingCompleted)
+    def on_booking_completed(self, event: RecordedEvent[BookingCompleted]) -> None:
         self._booking(event, completed_by=event.payload.get("completed_by", ""))
 
-    def _booking(self, event: RecordedEvent, **extra: Any) -> None:
+    def _booking(self, event: RecordedEvent[Any], **extra: Any) -> None:
         p = event.payload
         start_at = _utc(p.get("start_at"))
         zone = p.get("practitioner_timezone") or "UTC"
@@ -331,19 +384,9 @@ class WarehouseProjection(Projection):
             "refund_cents": extra.get("refund_cents"), "completed_by": extra.get("completed_by")})
 
     # --- credits -------------------------------------------------------------------------------------
-    def on_credits_purchased(self, event: RecordedEvent) -> None:
-        self._credit(event)
-
-    def on_credits_spent(self, event: RecordedEvent) -> None:
-        self._credit(event)
-
-    def on_credits_refunded(self, event: RecordedEvent) -> None:
-        self._credit(event)
-
-    def on_credits_adjusted(self, event: RecordedEvent) -> None:
-        self._credit(event)
-
-    def _credit(self, event: RecordedEvent) -> None:
+    @on(CreditsPurchased, CreditsSpent, CreditsRefunded, CreditsAdjusted)
+    def _credit(
+            self, event: RecordedEvent[CreditsPurchased | CreditsSpent | CreditsRefunded | CreditsAdjusted]) -> None:
         p = event.payload
         reference_type, reference_id = p.get("reference_type") or "", str(p.get("reference_id") or "")
         self.batch.append(schema.FACT_CREDIT_MOVEMENT, {
@@ -356,19 +399,8 @@ class WarehouseProjection(Projection):
             "stream_id": _uuid_or_none(reference_id) if reference_type == "stream" else None})
 
     # --- reviews -------------------------------------------------------------------------------------
-    def on_review_published(self, event: RecordedEvent) -> None:
-        self._review(event)
-
-    def on_review_updated(self, event: RecordedEvent) -> None:
-        self._review(event)
-
-    def on_review_deleted(self, event: RecordedEvent) -> None:
-        self._review(event)
-
-    def on_review_replied(self, event: RecordedEvent) -> None:
-        self._review(event)
-
-    def _review(self, event: RecordedEvent) -> None:
+    @on(ReviewPublished, ReviewUpdated, ReviewDeleted, ReviewReplied)
+    def _review(self, event: RecordedEvent[ReviewPublished | ReviewUpdated | ReviewDeleted | ReviewReplied]) -> None:
         p = event.payload
         self.batch.upsert(schema.FACT_REVIEW, p["review_id"], {
             "review_id": p["review_id"], "booking_id": p["booking_id"], "client_id": p["client_id"],

@@ -15,7 +15,7 @@ from kernel.events import RecordedEvent
 _COLUMNS = "position, event_id, type, version, aggregate_type, aggregate_id, payload, actor_id, request_id, recorded_at"
 
 
-def _row(row: tuple) -> RecordedEvent:
+def _row(row: tuple) -> RecordedEvent[Any]:
     payload = row[6] if isinstance(row[6], dict) else orjson.loads(row[6])
     return RecordedEvent(position=int(row[0]), event_id=row[1] if isinstance(row[1], UUID) else UUID(str(row[1])),
                          type=row[2], version=int(row[3]), aggregate_type=row[4],
@@ -24,7 +24,7 @@ def _row(row: tuple) -> RecordedEvent:
 
 
 def events_after(position: int, *, limit: int, up_to: int | None = None,
-                 types: Sequence[str] | None = None) -> list[RecordedEvent]:
+                 types: Sequence[str] | None = None) -> list[RecordedEvent[Any]]:
     """Events after ``position`` (up to ``up_to``), in order; only those of ``types`` when given (the
     others are skipped by PostgreSQL: a projection never decodes payloads it ignores)."""
     sql = f"SELECT {_COLUMNS} FROM event_log WHERE position > %s"

@@ -9,8 +9,45 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from kernel.events import RecordedEvent
-from kernel.projection import Projection
+from kernel.events import (
+    BookingCancelled,
+    BookingCompleted,
+    BookingConfirmed,
+    BookingCreatedUnscheduled,
+    BookingRescheduled,
+    BookingScheduled,
+    CreditsAdjusted,
+    CreditsPurchased,
+    CreditsRefunded,
+    CreditsSpent,
+    FavoriteAdded,
+    FavoriteRemoved,
+    PractitionerRegistered,
+    PractitionerUpdated,
+    RecordedEvent,
+    ReviewDeleted,
+    ReviewPublished,
+    ReviewReplied,
+    ReviewUpdated,
+    ScheduleBlockAdded,
+    ScheduleBlockRemoved,
+    ScheduleOverrideSet,
+    ScheduleUpdated,
+    ServiceCreated,
+    ServiceSessionCancelled,
+    ServiceSessionScheduled,
+    ServiceUpdated,
+    StreamArchived,
+    StreamLiked,
+    StreamPublished,
+    StreamSaved,
+    StreamUnliked,
+    StreamUnlocked,
+    StreamUnsaved,
+    StreamUpdated,
+    UserRegistered,
+)
+from kernel.projection import Projection, on
 from kernel.vocabulary import CONTAINER_TYPES
 from read_models.catalogue import store
 
@@ -22,6 +59,26 @@ def _epoch(iso: str) -> float:
 class CatalogueProjection(Projection):
     name = "catalogue"
     description = "Service detail, practitioner profiles, schedules, sessions and busy time (Redis)."
+    # Event types this read model does not need (a new type must be handled or added here).
+    ignores = frozenset({
+        BookingCompleted,
+        BookingCreatedUnscheduled,
+        CreditsAdjusted,
+        CreditsPurchased,
+        CreditsRefunded,
+        CreditsSpent,
+        FavoriteAdded,
+        FavoriteRemoved,
+        StreamArchived,
+        StreamLiked,
+        StreamPublished,
+        StreamSaved,
+        StreamUnliked,
+        StreamUnlocked,
+        StreamUnsaved,
+        StreamUpdated,
+        UserRegistered,
+    })
 
     def __init__(self) -> None:
         self.batch: store.Batch | None = None
@@ -38,7 +95,7 @@ class CatalogueProjection(Projection):
     def snapshot(self, generation: int) -> dict[str, Any]:
         return store.snapshot(generation)
 
-    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
+    def apply(self, events: Sequence[RecordedEvent[Any]], generation: int) -> None:
         self.batch = store.Batch(generation)
         for event in events:
             handler = self.handler_for(event.type)
@@ -57,27 +114,24 @@ class CatalogueProjection(Projection):
         return self.b.get(f"practitioner:{practitioner_id}") or {"id": practitioner_id, "windows": [],
                                                                   "overrides": {}}
 
-    def on_practitioner_registered(self, event: RecordedEvent) -> None:
-        self._profile(event)
-
-    def on_practitioner_updated(self, event: RecordedEvent) -> None:
-        self._profile(event)
-
-    def _profile(self, event: RecordedEvent) -> None:
+    @on(PractitionerRegistered, PractitionerUpdated)
+    def _profile(self, event: RecordedEvent[PractitionerRegistered | PractitionerUpdated]) -> None:
         p = event.payload
         doc = self._practitioner(p["practitioner_id"])
         doc.update({k: v for k, v in p.items() if k not in ("practitioner_id",)})
         doc["id"] = p["practitioner_id"]
         self.b.put(f"practitioner:{doc['id']}", doc)
 
-    def on_schedule_updated(self, event: RecordedEvent) -> None:
+    @on(ScheduleUpdated)
+    def on_schedule_updated(self, event: RecordedEvent[ScheduleUpdated]) -> None:
         p = event.payload
         doc = self._practitioner(p["practitioner_id"])
         doc["timezone"] = p["timezone"]
         doc["windows"] = list(p["windows"])
         self.b.put(f"practitioner:{doc['id']}", doc)
 
-    def on_schedule_override_set(self, event: RecordedEvent) -> None:
+    @on(ScheduleOverrideSet)
+    def on_schedule_override_set(self, event: RecordedEvent[ScheduleOverrideSet]) -> None:
         p = event.payload
         doc = self._practitioner(p["practitioner_id"])
         overrides = dict(doc.get("overrides") or {})
@@ -88,22 +142,19 @@ class CatalogueProjection(Projection):
         doc["overrides"] = overrides
         self.b.put(f"practitioner:{doc['id']}", doc)
 
-    def on_schedule_block_added(self, event: RecordedEvent) -> None:
+    @on(ScheduleBlockAdded)
+    def on_schedule_block_added(self, event: RecordedEvent[ScheduleBlockAdded]) -> None:
         p = event.payload
         self.b.interval(f"blocks:{p['practitioner_id']}", p["block_id"], _epoch(p["start_at"]), _epoch(p["end_at"]))
 
-    def on_schedule_block_removed(self, event: RecordedEvent) -> None:
+    @on(ScheduleBlockRemoved)
+    def on_schedule_block_removed(self, event: RecordedEvent[ScheduleBlockRemoved]) -> None:
         p = event.payload
         self.b.drop_interval(f"blocks:{p['practitioner_id']}", p["block_id"])
 
     # --- services and sessions -------------------------------------------------------------------------
-    def on_service_created(self, event: RecordedEvent) -> None:
-        self._service(event)
-
-    def on_service_updated(self, event: RecordedEvent) -> None:
-        self._service(event)
-
-    def _service(self, event: RecordedEvent) -> None:
+    @on(ServiceCreated, ServiceUpdated)
+    def _service(self, event: RecordedEvent[ServiceCreated | ServiceUpdated]) -> None:
         p = event.payload
         service_id = p["service_id"]
         previous = self.b.get(f"service:{service_id}") or {}
@@ -120,10 +171,9 @@ class CatalogueProjection(Projection):
         for child in sorted(new):
             self.b.sadd(f"service:{child}:containers", service_id)
 
-    def on_service_session_cancelled(self, event: RecordedEvent) -> None:
-        self.on_service_session_scheduled(event)  # the same full state, status ``cancelled``
-
-    def on_service_session_scheduled(self, event: RecordedEvent) -> None:
+    @on(ServiceSessionScheduled, ServiceSessionCancelled)  # the same full state; status "cancelled"
+    def on_service_session_scheduled(
+            self, event: RecordedEvent[ServiceSessionScheduled | ServiceSessionCancelled]) -> None:
         p = event.payload
         session_id = p["session_id"]
         doc = {"id": session_id, "service_id": p["service_id"], "start_at": p["start_at"], "end_at": p["end_at"],
@@ -137,7 +187,9 @@ class CatalogueProjection(Projection):
             self.b.drop_interval(busy, f"session:{session_id}")
 
     # --- bookings --------------------------------------------------------------------------------------
-    def _booking_holds_time(self, event: RecordedEvent) -> None:
+    @on(BookingConfirmed, BookingScheduled, BookingRescheduled)
+    def _booking_holds_time(
+            self, event: RecordedEvent[BookingConfirmed | BookingScheduled | BookingRescheduled]) -> None:
         p = event.payload
         if p["session_ids"]:
             for session_id in p["session_ids"]:
@@ -148,23 +200,17 @@ class CatalogueProjection(Projection):
         self.b.interval(f"busy:{p['practitioner_id']}", f"booking:{p['booking_id']}", _epoch(p["start_at"]),
                         _epoch(p["end_at"]))
 
-    def on_booking_confirmed(self, event: RecordedEvent) -> None:
-        self._booking_holds_time(event)
-
-    def on_booking_scheduled(self, event: RecordedEvent) -> None:
-        self._booking_holds_time(event)
-
-    def on_booking_rescheduled(self, event: RecordedEvent) -> None:
-        self._booking_holds_time(event)
-
-    def on_booking_cancelled(self, event: RecordedEvent) -> None:
+    @on(BookingCancelled)
+    def on_booking_cancelled(self, event: RecordedEvent[BookingCancelled]) -> None:
         p = event.payload
         for session_id in p["session_ids"]:
             self.b.srem(f"session:{session_id}:seats", p["booking_id"])
         self.b.drop_interval(f"busy:{p['practitioner_id']}", f"booking:{p['booking_id']}")
 
     # --- review summaries (event-carried: each review event has the exact summaries after it) -----------
-    def _review_summaries(self, event: RecordedEvent) -> None:
+    @on(ReviewPublished, ReviewUpdated, ReviewDeleted, ReviewReplied)
+    def _review_summaries(
+            self, event: RecordedEvent[ReviewPublished | ReviewUpdated | ReviewDeleted | ReviewReplied]) -> None:
         p = event.payload
         service = self.b.get(f"service:{p['service_id']}")
         if service is not None:
@@ -174,14 +220,3 @@ class CatalogueProjection(Projection):
         practitioner["reviews"] = p["practitioner_rating"]
         self.b.put(f"practitioner:{p['practitioner_id']}", practitioner)
 
-    def on_review_published(self, event: RecordedEvent) -> None:
-        self._review_summaries(event)
-
-    def on_review_updated(self, event: RecordedEvent) -> None:
-        self._review_summaries(event)
-
-    def on_review_deleted(self, event: RecordedEvent) -> None:
-        self._review_summaries(event)
-
-    def on_review_replied(self, event: RecordedEvent) -> None:
-        self._review_summaries(event)

@@ -30,7 +30,7 @@ class StoreProjection(Projection):
     def snapshot(self, generation: int) -> dict[str, Any]:
         return self.store.snapshot(generation)
 
-    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
+    def apply(self, events: Sequence[RecordedEvent[Any]], generation: int) -> None:
         self.batch = self.store.batch(generation)
         for event in events:
             handler = self.handler_for(event.type)

@@ -17,7 +17,45 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kernel.events import RecordedEvent
+from kernel.events import (
+    BookingCancelled,
+    BookingCompleted,
+    BookingConfirmed,
+    BookingCreatedUnscheduled,
+    BookingRescheduled,
+    BookingScheduled,
+    CreditsAdjusted,
+    CreditsPurchased,
+    CreditsRefunded,
+    CreditsSpent,
+    FavoriteAdded,
+    FavoriteRemoved,
+    PractitionerRegistered,
+    PractitionerUpdated,
+    RecordedEvent,
+    ReviewDeleted,
+    ReviewPublished,
+    ReviewReplied,
+    ReviewUpdated,
+    ScheduleBlockAdded,
+    ScheduleBlockRemoved,
+    ScheduleOverrideSet,
+    ScheduleUpdated,
+    ServiceCreated,
+    ServiceSessionCancelled,
+    ServiceSessionScheduled,
+    ServiceUpdated,
+    StreamArchived,
+    StreamLiked,
+    StreamPublished,
+    StreamSaved,
+    StreamUnliked,
+    StreamUnlocked,
+    StreamUnsaved,
+    StreamUpdated,
+    UserRegistered,
+)
+from kernel.projection import on
 from read_models.engagement.projection_base import StoreProjection
 from read_models.engagement.store import GenerationStore
 
@@ -36,6 +74,40 @@ class ReviewsProjection(StoreProjection):
     name = "reviews"
     description = "Published reviews by service and practitioner, with rating summaries (Redis)."
     store = STORE
+    # Event types this read model does not need (a new type must be handled or added here).
+    ignores = frozenset({
+        BookingCancelled,
+        BookingCompleted,
+        BookingConfirmed,
+        BookingCreatedUnscheduled,
+        BookingRescheduled,
+        BookingScheduled,
+        CreditsAdjusted,
+        CreditsPurchased,
+        CreditsRefunded,
+        CreditsSpent,
+        FavoriteAdded,
+        FavoriteRemoved,
+        PractitionerRegistered,
+        PractitionerUpdated,
+        ScheduleBlockAdded,
+        ScheduleBlockRemoved,
+        ScheduleOverrideSet,
+        ScheduleUpdated,
+        ServiceCreated,
+        ServiceSessionCancelled,
+        ServiceSessionScheduled,
+        ServiceUpdated,
+        StreamArchived,
+        StreamLiked,
+        StreamPublished,
+        StreamSaved,
+        StreamUnliked,
+        StreamUnlocked,
+        StreamUnsaved,
+        StreamUpdated,
+        UserRegistered,
+    })
 
     def _indexes(self, p: dict[str, Any]) -> list[str]:
         return ["reviews:all", f"reviews:service:{p['service_id']}", f"reviews:practitioner:{p['practitioner_id']}"]
@@ -44,7 +116,8 @@ class ReviewsProjection(StoreProjection):
         self.b.put(f"summary:service:{p['service_id']}", p["service_rating"])
         self.b.put(f"summary:practitioner:{p['practitioner_id']}", p["practitioner_rating"])
 
-    def _published(self, event: RecordedEvent) -> None:
+    @on(ReviewPublished, ReviewUpdated, ReviewReplied)
+    def _published(self, event: RecordedEvent[ReviewPublished | ReviewUpdated | ReviewReplied]) -> None:
         p = event.payload
         self.b.put(f"review:{p['review_id']}", review_doc(p))
         score = datetime.fromisoformat(p["created_at"]).timestamp()
@@ -52,16 +125,8 @@ class ReviewsProjection(StoreProjection):
             self.b.zadd(key, p["review_id"], score)
         self._summaries(p)
 
-    def on_review_published(self, event: RecordedEvent) -> None:
-        self._published(event)
-
-    def on_review_updated(self, event: RecordedEvent) -> None:
-        self._published(event)
-
-    def on_review_replied(self, event: RecordedEvent) -> None:
-        self._published(event)
-
-    def on_review_deleted(self, event: RecordedEvent) -> None:
+    @on(ReviewDeleted)
+    def on_review_deleted(self, event: RecordedEvent[ReviewDeleted]) -> None:
         p = event.payload
         self.b.delete(f"review:{p['review_id']}")
         for key in self._indexes(p):

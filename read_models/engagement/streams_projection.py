@@ -19,7 +19,45 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kernel.events import RecordedEvent
+from kernel.events import (
+    BookingCancelled,
+    BookingCompleted,
+    BookingConfirmed,
+    BookingCreatedUnscheduled,
+    BookingRescheduled,
+    BookingScheduled,
+    CreditsAdjusted,
+    CreditsPurchased,
+    CreditsRefunded,
+    CreditsSpent,
+    FavoriteAdded,
+    FavoriteRemoved,
+    PractitionerRegistered,
+    PractitionerUpdated,
+    RecordedEvent,
+    ReviewDeleted,
+    ReviewPublished,
+    ReviewReplied,
+    ReviewUpdated,
+    ScheduleBlockAdded,
+    ScheduleBlockRemoved,
+    ScheduleOverrideSet,
+    ScheduleUpdated,
+    ServiceCreated,
+    ServiceSessionCancelled,
+    ServiceSessionScheduled,
+    ServiceUpdated,
+    StreamArchived,
+    StreamLiked,
+    StreamPublished,
+    StreamSaved,
+    StreamUnliked,
+    StreamUnlocked,
+    StreamUnsaved,
+    StreamUpdated,
+    UserRegistered,
+)
+from kernel.projection import on
 from read_models.engagement.projection_base import StoreProjection
 from read_models.engagement.store import GenerationStore
 
@@ -36,6 +74,34 @@ class StreamsProjection(StoreProjection):
     name = "streams"
     description = "Streams with per-caller visibility inputs: documents, listing indexes, unlocks, likes, saves."
     store = STORE
+    # Event types this read model does not need (a new type must be handled or added here).
+    ignores = frozenset({
+        BookingCancelled,
+        BookingCompleted,
+        BookingConfirmed,
+        BookingCreatedUnscheduled,
+        BookingRescheduled,
+        BookingScheduled,
+        CreditsAdjusted,
+        CreditsPurchased,
+        CreditsRefunded,
+        CreditsSpent,
+        FavoriteAdded,
+        FavoriteRemoved,
+        ReviewDeleted,
+        ReviewPublished,
+        ReviewReplied,
+        ReviewUpdated,
+        ScheduleBlockAdded,
+        ScheduleBlockRemoved,
+        ScheduleOverrideSet,
+        ScheduleUpdated,
+        ServiceCreated,
+        ServiceSessionCancelled,
+        ServiceSessionScheduled,
+        ServiceUpdated,
+        UserRegistered,
+    })
 
     # --- indexing ----------------------------------------------------------------------------------
     def _practitioner(self, practitioner_id: str) -> dict[str, Any]:
@@ -52,13 +118,8 @@ class StreamsProjection(StoreProjection):
                 self.b.zadd(key, new["id"], score)
 
     # --- practitioners -----------------------------------------------------------------------------
-    def on_practitioner_registered(self, event: RecordedEvent) -> None:
-        self._practitioner_changed(event)
-
-    def on_practitioner_updated(self, event: RecordedEvent) -> None:
-        self._practitioner_changed(event)
-
-    def _practitioner_changed(self, event: RecordedEvent) -> None:
+    @on(PractitionerRegistered, PractitionerUpdated)
+    def _practitioner_changed(self, event: RecordedEvent[PractitionerRegistered | PractitionerUpdated]) -> None:
         p = event.payload
         doc = self._practitioner(p["practitioner_id"])
         was_active = doc.get("is_active", True)
@@ -71,7 +132,8 @@ class StreamsProjection(StoreProjection):
                     self._reindex(stream, stream)
 
     # --- streams -------------------------------------------------------------------------------------
-    def _stream_changed(self, event: RecordedEvent) -> None:
+    @on(StreamPublished, StreamUpdated, StreamArchived)
+    def _stream_changed(self, event: RecordedEvent[StreamPublished | StreamUpdated | StreamArchived]) -> None:
         p = event.payload
         new = {k: v for k, v in p.items() if k != "stream_id"}
         new["id"] = p["stream_id"]
@@ -83,16 +145,7 @@ class StreamsProjection(StoreProjection):
             self.b.put(f"practitioner:{practitioner['id']}", practitioner)
         self._reindex(old, new)
 
-    def on_stream_published(self, event: RecordedEvent) -> None:
-        self._stream_changed(event)
-
-    def on_stream_updated(self, event: RecordedEvent) -> None:
-        self._stream_changed(event)
-
-    def on_stream_archived(self, event: RecordedEvent) -> None:
-        self._stream_changed(event)
-
-    def _reaction(self, event: RecordedEvent, set_name: str, add: bool) -> None:
+    def _reaction(self, event: RecordedEvent[Any], set_name: str, add: bool) -> None:
         p = event.payload
         stream = self.b.get(f"stream:{p['stream_id']}")
         if stream is not None:
@@ -101,18 +154,23 @@ class StreamsProjection(StoreProjection):
         key = f"{set_name}:{p['user_id']}"
         (self.b.sadd if add else self.b.srem)(key, p["stream_id"])
 
-    def on_stream_liked(self, event: RecordedEvent) -> None:
+    @on(StreamLiked)
+    def on_stream_liked(self, event: RecordedEvent[StreamLiked]) -> None:
         self._reaction(event, "likes", True)
 
-    def on_stream_unliked(self, event: RecordedEvent) -> None:
+    @on(StreamUnliked)
+    def on_stream_unliked(self, event: RecordedEvent[StreamUnliked]) -> None:
         self._reaction(event, "likes", False)
 
-    def on_stream_saved(self, event: RecordedEvent) -> None:
+    @on(StreamSaved)
+    def on_stream_saved(self, event: RecordedEvent[StreamSaved]) -> None:
         self._reaction(event, "saves", True)
 
-    def on_stream_unsaved(self, event: RecordedEvent) -> None:
+    @on(StreamUnsaved)
+    def on_stream_unsaved(self, event: RecordedEvent[StreamUnsaved]) -> None:
         self._reaction(event, "saves", False)
 
-    def on_stream_unlocked(self, event: RecordedEvent) -> None:
+    @on(StreamUnlocked)
+    def on_stream_unlocked(self, event: RecordedEvent[StreamUnlocked]) -> None:
         p = event.payload
         self.b.sadd(f"unlocks:{p['user_id']}", p["stream_id"])

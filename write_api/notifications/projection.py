@@ -15,8 +15,45 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kernel.events import RecordedEvent
-from kernel.projection import Projection
+from kernel.events import (
+    BookingCancelled,
+    BookingCompleted,
+    BookingConfirmed,
+    BookingCreatedUnscheduled,
+    BookingRescheduled,
+    BookingScheduled,
+    CreditsAdjusted,
+    CreditsPurchased,
+    CreditsRefunded,
+    CreditsSpent,
+    FavoriteAdded,
+    FavoriteRemoved,
+    PractitionerRegistered,
+    PractitionerUpdated,
+    RecordedEvent,
+    ReviewDeleted,
+    ReviewPublished,
+    ReviewReplied,
+    ReviewUpdated,
+    ScheduleBlockAdded,
+    ScheduleBlockRemoved,
+    ScheduleOverrideSet,
+    ScheduleUpdated,
+    ServiceCreated,
+    ServiceSessionCancelled,
+    ServiceSessionScheduled,
+    ServiceUpdated,
+    StreamArchived,
+    StreamLiked,
+    StreamPublished,
+    StreamSaved,
+    StreamUnliked,
+    StreamUnlocked,
+    StreamUnsaved,
+    StreamUpdated,
+    UserRegistered,
+)
+from kernel.projection import Projection, on
 from kernel.vocabulary import CONTAINER_TYPES, Actor
 from write_api.catalogue.models import Service
 from write_api.eventlog.models import ProjectionState
@@ -45,7 +82,7 @@ def _when(iso: str | None, zone: str) -> str:
 class _Lookups:
     """Names the messages need, loaded once per batch (ids never change owner)."""
 
-    def __init__(self, events: Sequence[RecordedEvent]) -> None:
+    def __init__(self, events: Sequence[RecordedEvent[Any]]) -> None:
         practitioner_ids = {e.payload["practitioner_id"] for e in events if "practitioner_id" in e.payload}
         service_ids = {e.payload["service_id"] for e in events if "service_id" in e.payload}
         self.practitioner_user = {str(pid): str(uid) for pid, uid in
@@ -57,6 +94,35 @@ class _Lookups:
 class NotificationsProjection(Projection):
     name = "notifications"
     description = "Notification rows in PostgreSQL (exactly once per event and recipient, by dedupe key)."
+    # Event types this read model does not need (a new type must be handled or added here).
+    ignores = frozenset({
+        BookingCreatedUnscheduled,
+        CreditsAdjusted,
+        CreditsPurchased,
+        CreditsSpent,
+        FavoriteAdded,
+        FavoriteRemoved,
+        PractitionerRegistered,
+        PractitionerUpdated,
+        ReviewDeleted,
+        ReviewUpdated,
+        ScheduleBlockAdded,
+        ScheduleBlockRemoved,
+        ScheduleOverrideSet,
+        ScheduleUpdated,
+        ServiceCreated,
+        ServiceSessionCancelled,
+        ServiceSessionScheduled,
+        ServiceUpdated,
+        StreamArchived,
+        StreamLiked,
+        StreamPublished,
+        StreamSaved,
+        StreamUnliked,
+        StreamUnsaved,
+        StreamUpdated,
+        UserRegistered,
+    })
 
     def __init__(self) -> None:
         self._dry_runs: dict[int, dict[str, dict[str, Any]]] = {}
@@ -77,7 +143,7 @@ class NotificationsProjection(Projection):
                                                                       "building_generation").first()
         return state is not None and generation not in (state["active_generation"], state["building_generation"])
 
-    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
+    def apply(self, events: Sequence[RecordedEvent[Any]], generation: int) -> None:
         self._lookups = _Lookups(events)
         drafts: list[NotificationDraft] = []
         for event in events:
@@ -103,7 +169,7 @@ class NotificationsProjection(Projection):
         assert self._lookups is not None
         return self._lookups
 
-    def _draft(self, event: RecordedEvent, user_id: str | None, type: str, title: str, body: str,
+    def _draft(self, event: RecordedEvent[Any], user_id: str | None, type: str, title: str, body: str,
                **data: Any) -> list[NotificationDraft]:
         if not user_id:
             return []
@@ -111,13 +177,13 @@ class NotificationsProjection(Projection):
                                   dedupe_key=f"{EVENT_KEY_PREFIX}{event.event_id}:{user_id}",
                                   data={k: v for k, v in data.items() if v is not None})]
 
-    def _booking_parties(self, event: RecordedEvent) -> tuple[str, str | None, str, str]:
+    def _booking_parties(self, event: RecordedEvent[Any]) -> tuple[str, str | None, str, str]:
         p = event.payload
         return (p["client_id"], self.look.practitioner_user.get(p["practitioner_id"]),
                 self.look.service_title.get(p["service_id"], "your session"),
                 _when(p.get("start_at"), p.get("practitioner_timezone") or "UTC"))
 
-    def _both(self, event: RecordedEvent, client_msg: tuple[str, str], practitioner_msg: tuple[str, str],
+    def _both(self, event: RecordedEvent[Any], client_msg: tuple[str, str], practitioner_msg: tuple[str, str],
               type: str = Type.BOOKING) -> list[NotificationDraft]:
         p = event.payload
         client, practitioner_user, _, _ = self._booking_parties(event)
@@ -126,7 +192,8 @@ class NotificationsProjection(Projection):
                 + self._draft(event, practitioner_user, type, *practitioner_msg, **data))
 
     # --- bookings ------------------------------------------------------------------------------------
-    def on_booking_confirmed(self, event: RecordedEvent) -> list[NotificationDraft]:
+    @on(BookingConfirmed)
+    def on_booking_confirmed(self, event: RecordedEvent[BookingConfirmed]) -> list[NotificationDraft]:
         _, _, title, when = self._booking_parties(event)
         if event.payload["service_type"] in CONTAINER_TYPES:
             return self._both(event, ("Purchase confirmed", f"You bought “{title}”. Schedule its sessions any time."),
@@ -134,18 +201,21 @@ class NotificationsProjection(Projection):
         return self._both(event, ("Booking confirmed", f"“{title}” is booked for {when}."),
                           ("New booking", f"A client booked “{title}” for {when}."))
 
-    def on_booking_scheduled(self, event: RecordedEvent) -> list[NotificationDraft]:
+    @on(BookingScheduled)
+    def on_booking_scheduled(self, event: RecordedEvent[BookingScheduled]) -> list[NotificationDraft]:
         _, _, title, when = self._booking_parties(event)
         return self._both(event, ("Session scheduled", f"“{title}” is booked for {when}."),
                           ("Session scheduled", f"A client scheduled “{title}” for {when}."))
 
-    def on_booking_rescheduled(self, event: RecordedEvent) -> list[NotificationDraft]:
+    @on(BookingRescheduled)
+    def on_booking_rescheduled(self, event: RecordedEvent[BookingRescheduled]) -> list[NotificationDraft]:
         _, _, title, when = self._booking_parties(event)
         before = _when(event.payload.get("previous_start_at"), event.payload.get("practitioner_timezone") or "UTC")
         body = f"“{title}” moved from {before} to {when}."
         return self._both(event, ("Booking rescheduled", body), ("Booking rescheduled", body))
 
-    def on_booking_cancelled(self, event: RecordedEvent) -> list[NotificationDraft]:
+    @on(BookingCancelled)
+    def on_booking_cancelled(self, event: RecordedEvent[BookingCancelled]) -> list[NotificationDraft]:
         p = event.payload
         if p.get("parent_id") and not p.get("start_at"):
             return []  # an unscheduled session of a package cancelled with it: the package's notice says it all
@@ -158,7 +228,8 @@ class NotificationsProjection(Projection):
         body = f"“{title}”{at} was cancelled{by}."
         return self._both(event, ("Booking cancelled", body + refund_text), ("Booking cancelled", body))
 
-    def on_booking_completed(self, event: RecordedEvent) -> list[NotificationDraft]:
+    @on(BookingCompleted)
+    def on_booking_completed(self, event: RecordedEvent[BookingCompleted]) -> list[NotificationDraft]:
         p = event.payload
         _, _, title, _ = self._booking_parties(event)
         return self._draft(event, p["client_id"], Type.REVIEW, "How was your session?",
@@ -166,27 +237,31 @@ class NotificationsProjection(Projection):
                            service_id=p["service_id"], action="review")
 
     # --- reviews -------------------------------------------------------------------------------------
-    def on_review_published(self, event: RecordedEvent) -> list[NotificationDraft]:
+    @on(ReviewPublished)
+    def on_review_published(self, event: RecordedEvent[ReviewPublished]) -> list[NotificationDraft]:
         p = event.payload
         return self._draft(event, self.look.practitioner_user.get(p["practitioner_id"]), Type.REVIEW,
                            f"New {p['rating']}-star review", f"{p['reviewer_name']} reviewed “{p['service_title']}”.",
                            review_id=p["review_id"], service_id=p["service_id"])
 
-    def on_review_replied(self, event: RecordedEvent) -> list[NotificationDraft]:
+    @on(ReviewReplied)
+    def on_review_replied(self, event: RecordedEvent[ReviewReplied]) -> list[NotificationDraft]:
         p = event.payload
         return self._draft(event, p["client_id"], Type.REVIEW, "Your review got a reply",
                            f"The practitioner replied to your review of “{p['service_title']}”.",
                            review_id=p["review_id"], service_id=p["service_id"])
 
     # --- streams -------------------------------------------------------------------------------------
-    def on_stream_unlocked(self, event: RecordedEvent) -> list[NotificationDraft]:
+    @on(StreamUnlocked)
+    def on_stream_unlocked(self, event: RecordedEvent[StreamUnlocked]) -> list[NotificationDraft]:
         p = event.payload
         return self._draft(event, self.look.practitioner_user.get(p["practitioner_id"]), Type.STREAM,
                            "Stream unlocked", f"A member unlocked “{p['title']}” for {_money(p['amount_cents'])} "
                            "credits.", stream_id=p["stream_id"])
 
     # --- credits -------------------------------------------------------------------------------------
-    def on_credits_refunded(self, event: RecordedEvent) -> list[NotificationDraft]:
+    @on(CreditsRefunded)
+    def on_credits_refunded(self, event: RecordedEvent[CreditsRefunded]) -> list[NotificationDraft]:
         p = event.payload
         return self._draft(event, p["user_id"], Type.CREDITS, "Credits refunded",
                            f"{_money(p['amount_cents'])} credits were added back to your balance "
