@@ -9,6 +9,7 @@ every type, and a test keeps that file and this registry in step.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import types
 import typing
@@ -139,6 +140,8 @@ def _from_json(annotation: Any, value: Any) -> Any:
         return value if isinstance(value, datetime) else datetime.fromisoformat(value)
     if annotation is float:
         return float(value)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return annotation(value)
     if origin is tuple:
         args = typing.get_args(annotation)
         if len(args) == 2 and args[1] is Ellipsis:
@@ -353,7 +356,7 @@ class ServiceSessionCancelled(_SessionState):
 
 
 @dataclass(frozen=True)
-class _BookingState(DomainEvent):
+class BookingState(DomainEvent):
     """Full state of a booking after the change (event-carried state transfer)."""
 
     aggregate_type: ClassVar[str] = "booking"
@@ -377,7 +380,7 @@ class _BookingState(DomainEvent):
 
 @event
 @dataclass(frozen=True)
-class BookingConfirmed(_BookingState):
+class BookingConfirmed(BookingState):
     """Paid and confirmed at creation (sessions, workshops, courses, and package/bundle purchases)."""
 
     event_type: ClassVar[str] = "booking.confirmed"
@@ -385,7 +388,7 @@ class BookingConfirmed(_BookingState):
 
 @event
 @dataclass(frozen=True)
-class BookingCreatedUnscheduled(_BookingState):
+class BookingCreatedUnscheduled(BookingState):
     """A package/bundle child waiting for the client to pick a time, valid until ``valid_until``."""
 
     event_type: ClassVar[str] = "booking.created_unscheduled"
@@ -394,7 +397,7 @@ class BookingCreatedUnscheduled(_BookingState):
 
 @event
 @dataclass(frozen=True)
-class BookingScheduled(_BookingState):
+class BookingScheduled(BookingState):
     """An unscheduled package/bundle child got its time."""
 
     event_type: ClassVar[str] = "booking.scheduled"
@@ -402,7 +405,7 @@ class BookingScheduled(_BookingState):
 
 @event
 @dataclass(frozen=True)
-class BookingRescheduled(_BookingState):
+class BookingRescheduled(BookingState):
     event_type: ClassVar[str] = "booking.rescheduled"
     previous_start_at: datetime | None = None
     previous_end_at: datetime | None = None
@@ -410,22 +413,22 @@ class BookingRescheduled(_BookingState):
 
 @event
 @dataclass(frozen=True)
-class BookingCancelled(_BookingState):
+class BookingCancelled(BookingState):
     """``cancelled_by``: client, practitioner or system; ``refund_cents`` credited back (maybe 0)."""
 
     event_type: ClassVar[str] = "booking.cancelled"
-    cancelled_by: str = Actor.CLIENT
+    cancelled_by: Actor = Actor.CLIENT
     refund_cents: int = 0
     reason: str = ""
 
 
 @event
 @dataclass(frozen=True)
-class BookingCompleted(_BookingState):
+class BookingCompleted(BookingState):
     """``completed_by``: practitioner or system (the auto-completion job)."""
 
     event_type: ClassVar[str] = "booking.completed"
-    completed_by: str = Actor.PRACTITIONER
+    completed_by: Actor = Actor.PRACTITIONER
 
 
 # --- Engagement: favourites, reviews, streams ------------------------------------------------------

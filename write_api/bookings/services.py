@@ -27,7 +27,7 @@ from kernel.events import (
     BookingScheduled,
     DomainEvent,
 )
-from kernel.vocabulary import ErrorCode
+from kernel.vocabulary import Actor, ErrorCode
 from write_api.accounts.models import User
 from write_api.bookings.availability_inputs import assert_bookable
 from write_api.bookings.models import Booking, Seat
@@ -183,7 +183,7 @@ def _locked_booking(booking_id: Any) -> Booking:
     return booking
 
 
-def _role(booking: Booking, actor: User) -> str:
+def _role(booking: Booking, actor: User) -> Actor:
     if actor.id == booking.client_id:
         return refund_policy.CLIENT
     if actor.id == booking.practitioner.user_id:
@@ -235,7 +235,7 @@ def booking_reschedule(*, booking_id: Any, actor: User, start_at: datetime) -> B
     return booking
 
 
-def _decide_refund(booking: Booking, role: str, now: datetime) -> refund_policy.RefundDecision:
+def _decide_refund(booking: Booking, role: Actor, now: datetime) -> refund_policy.RefundDecision:
     if booking.service.service_type == Service.Type.COURSE:
         # Sessions cancelled by the practitioner were refunded already (their seats are inactive).
         starts = [s.session.start_at for s in booking.seats.filter(active=True).select_related("session")]
@@ -246,7 +246,7 @@ def _decide_refund(booking: Booking, role: str, now: datetime) -> refund_policy.
                                        cancelled_by=role, now=now)
 
 
-def _cancel_one(booking: Booking, role: str, reason: str, now: datetime, events: list[Any]) -> None:
+def _cancel_one(booking: Booking, role: Actor, reason: str, now: datetime, events: list[Any]) -> None:
     decision = _decide_refund(booking, role, now)
     if not decision.allowed:
         raise Conflict(decision.reason, code=ErrorCode.CANCELLATION_WINDOW_CLOSED)

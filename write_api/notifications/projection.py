@@ -22,6 +22,7 @@ from kernel.events import (
     BookingCreatedUnscheduled,
     BookingRescheduled,
     BookingScheduled,
+    BookingState,
     CreditsAdjusted,
     CreditsPurchased,
     CreditsRefunded,
@@ -69,13 +70,13 @@ def _money(cents: int) -> str:
     return f"{cents / 100:.2f}"
 
 
-def _when(iso: str | None, zone: str) -> str:
-    if not iso:
+def _when(moment: datetime | None, zone: str) -> str:
+    if moment is None:
         return "a time to be scheduled"
     try:
-        local = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
+        local = moment.astimezone(ZoneInfo(zone))
     except (ValueError, KeyError):
-        local = datetime.fromisoformat(iso)
+        local = moment
     return f"{local:%a %d %b %Y, %H:%M} ({zone})"
 
 
@@ -177,25 +178,24 @@ class NotificationsProjection(Projection):
                                   dedupe_key=f"{EVENT_KEY_PREFIX}{event.event_id}:{user_id}",
                                   data={k: v for k, v in data.items() if v is not None})]
 
-    def _booking_parties(self, event: RecordedEvent[Any]) -> tuple[str, str | None, str, str]:
-        p = event.payload
-        return (p["client_id"], self.look.practitioner_user.get(p["practitioner_id"]),
-                self.look.service_title.get(p["service_id"], "your session"),
-                _when(p.get("start_at"), p.get("practitioner_timezone") or "UTC"))
+    def _booking_parties(self, booking: BookingState) -> tuple[str, str | None, str, str]:
+        return (str(booking.client_id), self.look.practitioner_user.get(str(booking.practitioner_id)),
+                self.look.service_title.get(str(booking.service_id), "your session"),
+                _when(booking.start_at, booking.practitioner_timezone or "UTC"))
 
-    def _both(self, event: RecordedEvent[Any], client_msg: tuple[str, str], practitioner_msg: tuple[str, str],
-              type: str = Type.BOOKING) -> list[NotificationDraft]:
-        p = event.payload
-        client, practitioner_user, _, _ = self._booking_parties(event)
-        data = {"booking_id": p["booking_id"], "service_id": p["service_id"]}
+    def _both(self, event: RecordedEvent[BookingState], client_msg: tuple[str, str],
+              practitioner_msg: tuple[str, str], type: str = Type.BOOKING) -> list[NotificationDraft]:
+        booking = event.event
+        client, practitioner_user, _, _ = self._booking_parties(booking)
+        data = {"booking_id": str(booking.booking_id), "service_id": str(booking.service_id)}
         return (self._draft(event, client, type, *client_msg, **data)
                 + self._draft(event, practitioner_user, type, *practitioner_msg, **data))
 
     # --- bookings ------------------------------------------------------------------------------------
     @on(BookingConfirmed)
     def on_booking_confirmed(self, event: RecordedEvent[BookingConfirmed]) -> list[NotificationDraft]:
-        _, _, title, when = self._booking_parties(event)
-        if event.payload["service_type"] in CONTAINER_TYPES:
+        _, _, title, when = self._booking_parties(event.event)
+        if event.event.service_type in CONTAINER_TYPES:
             return self._both(event, ("Purchase confirmed", f"You bought “{title}”. Schedule its sessions any time."),
                               ("New purchase", f"A client bought “{title}”."))
         return self._both(event, ("Booking confirmed", f"“{title}” is booked for {when}."),
@@ -203,71 +203,72 @@ class NotificationsProjection(Projection):
 
     @on(BookingScheduled)
     def on_booking_scheduled(self, event: RecordedEvent[BookingScheduled]) -> list[NotificationDraft]:
-        _, _, title, when = self._booking_parties(event)
+        _, _, title, when = self._booking_parties(event.event)
         return self._both(event, ("Session scheduled", f"“{title}” is booked for {when}."),
                           ("Session scheduled", f"A client scheduled “{title}” for {when}."))
 
     @on(BookingRescheduled)
     def on_booking_rescheduled(self, event: RecordedEvent[BookingRescheduled]) -> list[NotificationDraft]:
-        _, _, title, when = self._booking_parties(event)
-        before = _when(event.payload.get("previous_start_at"), event.payload.get("practitioner_timezone") or "UTC")
+        booking = event.event
+        _, _, title, when = self._booking_parties(booking)
+        before = _when(booking.previous_start_at, booking.practitioner_timezone or "UTC")
         body = f"“{title}” moved from {before} to {when}."
         return self._both(event, ("Booking rescheduled", body), ("Booking rescheduled", body))
 
     @on(BookingCancelled)
     def on_booking_cancelled(self, event: RecordedEvent[BookingCancelled]) -> list[NotificationDraft]:
-        p = event.payload
-        if p.get("parent_id") and not p.get("start_at"):
+        booking = event.event
+        if booking.parent_id and not booking.start_at:
             return []  # an unscheduled session of a package cancelled with it: the package's notice says it all
-        _, _, title, when = self._booking_parties(event)
-        refund = p.get("refund_cents") or 0
+        _, _, title, when = self._booking_parties(booking)
+        refund = booking.refund_cents
         refund_text = f" {_money(refund)} credits were refunded." if refund else " No refund applies."
-        by = {Actor.CLIENT: " by the client",
-              Actor.PRACTITIONER: " by the practitioner"}.get(p.get("cancelled_by", ""), "")
-        at = f" ({when})" if p.get("start_at") else ""
+        by = {Actor.CLIENT: " by the client", Actor.PRACTITIONER: " by the practitioner"}.get(booking.cancelled_by, "")
+        at = f" ({when})" if booking.start_at else ""
         body = f"“{title}”{at} was cancelled{by}."
         return self._both(event, ("Booking cancelled", body + refund_text), ("Booking cancelled", body))
 
     @on(BookingCompleted)
     def on_booking_completed(self, event: RecordedEvent[BookingCompleted]) -> list[NotificationDraft]:
-        p = event.payload
-        _, _, title, _ = self._booking_parties(event)
-        return self._draft(event, p["client_id"], Type.REVIEW, "How was your session?",
-                           f"Tell others about “{title}”: leave a review.", booking_id=p["booking_id"],
-                           service_id=p["service_id"], action="review")
+        booking = event.event
+        _, _, title, _ = self._booking_parties(booking)
+        return self._draft(event, str(booking.client_id), Type.REVIEW, "How was your session?",
+                           f"Tell others about “{title}”: leave a review.", booking_id=str(booking.booking_id),
+                           service_id=str(booking.service_id), action="review")
 
     # --- reviews -------------------------------------------------------------------------------------
     @on(ReviewPublished)
     def on_review_published(self, event: RecordedEvent[ReviewPublished]) -> list[NotificationDraft]:
-        p = event.payload
-        return self._draft(event, self.look.practitioner_user.get(p["practitioner_id"]), Type.REVIEW,
-                           f"New {p['rating']}-star review", f"{p['reviewer_name']} reviewed “{p['service_title']}”.",
-                           review_id=p["review_id"], service_id=p["service_id"])
+        review = event.event
+        return self._draft(event, self.look.practitioner_user.get(str(review.practitioner_id)), Type.REVIEW,
+                           f"New {review.rating}-star review",
+                           f"{review.reviewer_name} reviewed “{review.service_title}”.",
+                           review_id=str(review.review_id), service_id=str(review.service_id))
 
     @on(ReviewReplied)
     def on_review_replied(self, event: RecordedEvent[ReviewReplied]) -> list[NotificationDraft]:
-        p = event.payload
-        return self._draft(event, p["client_id"], Type.REVIEW, "Your review got a reply",
-                           f"The practitioner replied to your review of “{p['service_title']}”.",
-                           review_id=p["review_id"], service_id=p["service_id"])
+        review = event.event
+        return self._draft(event, str(review.client_id), Type.REVIEW, "Your review got a reply",
+                           f"The practitioner replied to your review of “{review.service_title}”.",
+                           review_id=str(review.review_id), service_id=str(review.service_id))
 
     # --- streams -------------------------------------------------------------------------------------
     @on(StreamUnlocked)
     def on_stream_unlocked(self, event: RecordedEvent[StreamUnlocked]) -> list[NotificationDraft]:
-        p = event.payload
-        return self._draft(event, self.look.practitioner_user.get(p["practitioner_id"]), Type.STREAM,
-                           "Stream unlocked", f"A member unlocked “{p['title']}” for {_money(p['amount_cents'])} "
-                           "credits.", stream_id=p["stream_id"])
+        unlock = event.event
+        return self._draft(event, self.look.practitioner_user.get(str(unlock.practitioner_id)), Type.STREAM,
+                           "Stream unlocked", f"A member unlocked “{unlock.title}” for {_money(unlock.amount_cents)} "
+                           "credits.", stream_id=str(unlock.stream_id))
 
     # --- credits -------------------------------------------------------------------------------------
     @on(CreditsRefunded)
     def on_credits_refunded(self, event: RecordedEvent[CreditsRefunded]) -> list[NotificationDraft]:
-        p = event.payload
-        return self._draft(event, p["user_id"], Type.CREDITS, "Credits refunded",
-                           f"{_money(p['amount_cents'])} credits were added back to your balance "
-                           f"(balance now {_money(p['balance_after_cents'])}).",
-                           transaction_id=p["transaction_id"], reference_type=p.get("reference_type") or None,
-                           reference_id=p.get("reference_id") or None)
+        refund = event.event
+        return self._draft(event, str(refund.user_id), Type.CREDITS, "Credits refunded",
+                           f"{_money(refund.amount_cents)} credits were added back to your balance "
+                           f"(balance now {_money(refund.balance_after_cents)}).",
+                           transaction_id=str(refund.transaction_id), reference_type=refund.reference_type or None,
+                           reference_id=refund.reference_id or None)
 
 
 def _image(d: NotificationDraft) -> dict[str, Any]:
