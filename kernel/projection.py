@@ -75,6 +75,11 @@ class Projection(ABC):
     def prepare(self, generation: int) -> None:
         """Create an empty read model for ``generation`` (idempotent)."""
 
+    def prepare_scratch(self, generation: int) -> None:
+        """Create ``generation`` for a verify replay: readers never use it and it is discarded after the
+        comparison. A read model that cannot hold a second copy makes this replay a dry run."""
+        self.prepare(generation)
+
     @abstractmethod
     def apply(self, events: Sequence[RecordedEvent[Any]], generation: int) -> None:
         """Apply a batch, in order, durably. Idempotent per event."""

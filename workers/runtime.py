@@ -283,7 +283,7 @@ def verify(name: str, *, progress: Progress | None = None) -> VerifyResult:
         state = _state(projection)
         scratch = max(state.active_generation, state.building_generation or 0) + 1000
         projection.discard(scratch)  # a verify that was killed may have left it
-        projection.prepare(scratch)
+        projection.prepare_scratch(scratch)
         try:
             reached = _replay(projection, scratch, 0, up_to=state.active_position, save=lambda _p: None,
                               progress=progress, target=state.active_position)

@@ -3,7 +3,7 @@
 Notifications carry user state (read, deleted) that must outlive a rebuild, so this projection has
 one table for every generation: a rebuild replays from zero into the same rows, and the unique
 ``dedupe_key`` (``event:<event id>:<recipient>``) turns every replayed insert into a no-op.
-``verify`` replays into a *scratch* generation (one that is neither active nor being built): that
+``verify`` replays into a *scratch* generation (the runtime announces it with ``prepare_scratch``): that
 replay is a dry run that only collects the keys it would deliver, and the comparison is between
 those keys and the event-made rows in the table.
 """
@@ -57,7 +57,6 @@ from kernel.events import (
 from kernel.projection import Projection, on
 from kernel.vocabulary import CONTAINER_TYPES, Actor
 from write_api.catalogue.models import Service
-from write_api.eventlog.models import ProjectionState
 from write_api.notifications.models import Notification
 from write_api.notifications.services import NotificationDraft, notifications_deliver
 from write_api.practitioners.models import Practitioner
@@ -133,16 +132,15 @@ class NotificationsProjection(Projection):
     def prepare(self, generation: int) -> None:
         self._dry_runs.pop(generation, None)
 
+    def prepare_scratch(self, generation: int) -> None:
+        """A verify replay delivers nothing: it only collects the keys it would deliver."""
+        self._dry_runs[generation] = {}
+
     def activate(self, generation: int) -> None:
         """Nothing to switch: every generation writes the same rows."""
 
     def discard(self, generation: int) -> None:
         self._dry_runs.pop(generation, None)  # never delete rows: they hold users' read/deleted state
-
-    def _is_dry_run(self, generation: int) -> bool:
-        state = ProjectionState.objects.filter(name=self.name).values("active_generation",
-                                                                      "building_generation").first()
-        return state is not None and generation not in (state["active_generation"], state["building_generation"])
 
     def apply(self, events: Sequence[RecordedEvent[Any]], generation: int) -> None:
         self._lookups = _Lookups(events)
@@ -152,8 +150,8 @@ class NotificationsProjection(Projection):
             if handler is not None:
                 drafts.extend(handler(event))
         self._lookups = None
-        if self._is_dry_run(generation):
-            self._dry_runs.setdefault(generation, {}).update({d.dedupe_key: _image(d) for d in drafts})
+        if generation in self._dry_runs:
+            self._dry_runs[generation].update({d.dedupe_key: _image(d) for d in drafts})
         else:
             notifications_deliver(drafts)
 
