@@ -38,6 +38,12 @@ class Actor:
     def id(self) -> str:
         return str(self.user.id)
 
+    @property
+    def profile(self) -> Practitioner:
+        """The practitioner profile of an actor made by ``make_practitioner``."""
+        assert self.practitioner is not None, "not a practitioner"
+        return self.practitioner
+
     def login(self) -> Actor:
         """Fresh tokens (after the clock moved past the access token's 30 minutes)."""
         self.write, self.read = _clients(self.user)

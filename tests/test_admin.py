@@ -32,7 +32,7 @@ def test_admin_action_archives_through_the_command_and_appends_an_event():
     response = client.post("/admin/catalogue/service/", {"action": "archive", "_selected_action": [str(service.id)]})
     assert response.status_code == 302
     assert Service.objects.get(id=service.id).status == "archived"
-    last = Event.objects.order_by("-position").first()
+    last = Event.objects.order_by("-position")[0]
     assert Event.objects.count() == before + 1 and last.type == "service.updated"
     assert last.payload["status"] == "archived"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,13 +35,13 @@ from kernel.timezones import (
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def at(zone: str, *args: int, fold: int = 0) -> datetime:
     """The UTC instant of a local wall time (asserted to exist)."""
-    wall = datetime(*args)
+    wall = datetime(*args)  # type: ignore[arg-type]  # (year, month, day, hour, minute)
     instants = instants_at(ZoneInfo(zone), wall)
     assert instants, f"{wall} does not exist in {zone}"
     return instants[min(fold, len(instants) - 1)]
@@ -579,7 +580,7 @@ def test_property_listing_equals_validation_equals_the_rules() -> None:
         busy = _random_intervals(rng, low - timedelta(hours=12), rng.choice([0, 1, 3, 5]))
         blocks = _random_intervals(rng, low - timedelta(hours=12), rng.choice([0, 0, 1, 2]))
         now = low - timedelta(minutes=rng.choice([0, 30, 600, 1440, 2000, 4000]))
-        inputs = dict(rules=rule, weekly=weekly, overrides=overrides, busy=busy, blocks=blocks,
+        inputs: dict[str, Any] = dict(rules=rule, weekly=weekly, overrides=overrides, busy=busy, blocks=blocks,
                       duration_minutes=duration, now_utc=now)
 
         listed = free_slots(range_start_utc=low, range_end_utc=high, **inputs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -44,7 +45,8 @@ def balance_of(user_id: str) -> int:
     return sum(CreditTransaction.objects.filter(user_id=user_id).values_list("amount_cents", flat=True))
 
 
-def make_practitioner(write_api, zone="Europe/London", **profile) -> dict:
+def register_practitioner(write_api, zone="Europe/London", **profile) -> dict:
+    """Through the write API (unlike `engagement_fixtures.make_practitioner`, which uses the services)."""
     user = register(write_api)
     authenticate(write_api, user["tokens"])
     response = write_api.post("/api/v1/practitioners/", {"display_name": "Pat", "timezone": zone,
@@ -75,12 +77,12 @@ def book(api: APIClient, service_id: str, **fields):
 
 
 def test_twenty_parallel_requests_for_one_slot_book_exactly_once(clock, write_api):
-    make_practitioner(write_api)
+    register_practitioner(write_api)
     open_week(write_api)
     service = make_service(write_api)
     clients = [client_with_credits()[0] for _ in range(20)]
     start = "2026-03-04T10:00:00Z"
-    responses = in_parallel([lambda c=c: book(c, service["id"], start_at=start) for c in clients])
+    responses = in_parallel([functools.partial(book, c, service["id"], start_at=start) for c in clients])
     codes = Counter(r.status_code for r in responses)
     assert codes == {201: 1, 409: 19}
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"slot_unavailable"}
@@ -88,43 +90,43 @@ def test_twenty_parallel_requests_for_one_slot_book_exactly_once(clock, write_ap
 
 
 def test_parallel_overlapping_intervals_book_exactly_once(clock, write_api):
-    make_practitioner(write_api, buffer_minutes=15)
+    register_practitioner(write_api, buffer_minutes=15)
     open_week(write_api)
     service = make_service(write_api)
     clients = [client_with_credits()[0] for _ in range(20)]
     starts = [datetime(2026, 3, 4, 10, 0, tzinfo=UTC) + timedelta(minutes=15 * (i % 5)) for i in range(20)]
-    responses = in_parallel([lambda c=c, s=s: book(c, service["id"], start_at=s.isoformat())
+    responses = in_parallel([functools.partial(book, c, service["id"], start_at=s.isoformat())
                              for c, s in zip(clients, starts, strict=True)])
     assert Counter(r.status_code for r in responses) == {201: 1, 409: 19}
     assert Booking.objects.filter(service_id=service["id"], status="confirmed").count() == 1
 
 
 def test_workshop_capacity_holds_under_three_times_the_demand(clock, write_api):
-    make_practitioner(write_api)
+    register_practitioner(write_api)
     workshop = make_service(write_api, service_type="workshop", capacity=5, price_cents=2000)
     session = write_api.post(f"/api/v1/services/{workshop['id']}/sessions/", {"start_at": "2026-03-10T18:00:00Z"},
                              format="json").json()["data"]
     clients = [client_with_credits()[0] for _ in range(15)]
-    responses = in_parallel([lambda c=c: book(c, workshop["id"], session_id=session["id"]) for c in clients])
+    responses = in_parallel([functools.partial(book, c, workshop["id"], session_id=session["id"]) for c in clients])
     assert Counter(r.status_code for r in responses) == {201: 5, 409: 10}
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"session_full"}
     assert Seat.objects.filter(session_id=session["id"], active=True).count() == 5
 
 
 def test_parallel_spends_never_drive_a_balance_negative(clock, write_api):
-    make_practitioner(write_api, buffer_minutes=0)
+    register_practitioner(write_api, buffer_minutes=0)
     open_week(write_api, 0, 1440)
     service = make_service(write_api, price_cents=3000)
     api, user = client_with_credits(9000)  # enough for three
     starts = [datetime(2026, 3, 5, 0, 0, tzinfo=UTC) + timedelta(hours=2 * i) for i in range(10)]
-    responses = in_parallel([lambda s=s: book(api, service["id"], start_at=s.isoformat()) for s in starts])
+    responses = in_parallel([functools.partial(book, api, service["id"], start_at=s.isoformat()) for s in starts])
     assert Counter(r.status_code for r in responses) == {201: 3, 409: 7}
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"insufficient_credits"}
     assert balance_of(user["id"]) == 0
 
 
 def test_parallel_cancels_refund_once(clock, write_api):
-    make_practitioner(write_api)
+    register_practitioner(write_api)
     open_week(write_api)
     service = make_service(write_api, price_cents=4000)
     api, user = client_with_credits(4000)
@@ -140,7 +142,7 @@ def test_parallel_cancels_refund_once(clock, write_api):
 
 
 def test_buffers_are_the_same_in_listing_and_booking(clock, write_api, read_api):
-    make_practitioner(write_api, buffer_minutes=30)
+    register_practitioner(write_api, buffer_minutes=30)
     open_week(write_api)
     service = make_service(write_api)
     api, _ = client_with_credits()
@@ -165,7 +167,7 @@ def test_buffers_are_the_same_in_listing_and_booking(clock, write_api, read_api)
     ("Pacific/Kiritimati", "2026-03-04T19:00:00Z", "2026-03-04T19:30:00Z"),  # +14, across the date line
 ])
 def test_grid_follows_local_midnight_of_the_practitioner(clock, write_api, zone, good, off_grid):
-    make_practitioner(write_api, zone=zone)
+    register_practitioner(write_api, zone=zone)
     open_week(write_api, 0, 1440)
     service = make_service(write_api, step_minutes=60)
     api, _ = client_with_credits()
@@ -176,7 +178,7 @@ def test_grid_follows_local_midnight_of_the_practitioner(clock, write_api, zone,
 
 def test_dst_spring_forward_gap_and_repeated_hour(write_api):
     with time_machine.travel(datetime(2026, 3, 1, tzinfo=UTC), tick=True):
-        make_practitioner(write_api, zone="America/New_York", min_notice_minutes=0)
+        register_practitioner(write_api, zone="America/New_York", min_notice_minutes=0)
         open_week(write_api, 0, 1440)
         service = make_service(write_api, step_minutes=60, duration_minutes=30)
         api, _ = client_with_credits()
@@ -192,7 +194,7 @@ def test_dst_spring_forward_gap_and_repeated_hour(write_api):
 
 
 def test_minimum_notice_and_maximum_advance_on_the_write_path(clock, write_api):
-    make_practitioner(write_api, min_notice_minutes=24 * 60, max_advance_days=30)
+    register_practitioner(write_api, min_notice_minutes=24 * 60, max_advance_days=30)
     open_week(write_api, 0, 1440)
     service = make_service(write_api)
     api, _ = client_with_credits()
@@ -217,7 +219,7 @@ def _cancel(api, booking_id):
 def test_refund_matrix_for_a_session(who, hours_before, refund, write_api):
     start = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
     with time_machine.travel(start - timedelta(days=5), tick=False):
-        make_practitioner(write_api, min_notice_minutes=0)
+        register_practitioner(write_api, min_notice_minutes=0)
         open_week(write_api, 0, 1440)
         service = make_service(write_api)
         api, user = client_with_credits(5000)
@@ -238,7 +240,7 @@ def test_refund_matrix_for_a_session(who, hours_before, refund, write_api):
 
 
 def test_unscheduled_package_sessions_refund_in_full(clock, write_api):
-    make_practitioner(write_api)
+    register_practitioner(write_api)
     open_week(write_api)
     one = make_service(write_api, price_cents=3000)
     bundle = make_service(write_api, title="Pass", service_type="bundle", price_cents=10000,
@@ -263,7 +265,7 @@ def test_unscheduled_package_sessions_refund_in_full(clock, write_api):
 def test_course_refunds_undelivered_sessions_within_fourteen_days(write_api):
     first = datetime(2026, 3, 9, 18, 0, tzinfo=UTC)
     with time_machine.travel(first - timedelta(days=7), tick=False):
-        make_practitioner(write_api)
+        register_practitioner(write_api)
         course = make_service(write_api, service_type="course", price_cents=8000, capacity=10)
         for week in range(4):
             write_api.post(f"/api/v1/services/{course['id']}/sessions/",
@@ -282,7 +284,7 @@ def test_course_refunds_undelivered_sessions_within_fourteen_days(write_api):
 def test_course_cannot_be_cancelled_after_fourteen_days(write_api):
     first = datetime(2026, 3, 9, 18, 0, tzinfo=UTC)
     with time_machine.travel(first - timedelta(days=7), tick=False):
-        make_practitioner(write_api)
+        register_practitioner(write_api)
         course = make_service(write_api, service_type="course", price_cents=8000, capacity=10)
         for week in range(4):
             write_api.post(f"/api/v1/services/{course['id']}/sessions/",
@@ -303,7 +305,7 @@ def test_reschedule_complete_and_auto_complete(write_api):
 
     start = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
     with time_machine.travel(start - timedelta(days=3), tick=False):
-        make_practitioner(write_api, min_notice_minutes=0)
+        register_practitioner(write_api, min_notice_minutes=0)
         open_week(write_api, 0, 1440)
         service = make_service(write_api)
         api, _ = client_with_credits()
@@ -329,7 +331,7 @@ def test_reschedule_complete_and_auto_complete(write_api):
 
 
 def test_bad_booking_input_is_400(clock, write_api):
-    make_practitioner(write_api)
+    register_practitioner(write_api)
     service = make_service(write_api)
     api, _ = client_with_credits()
     for body, field in [({"service_id": "not-a-uuid"}, "service_id"),
@@ -346,7 +348,7 @@ def test_bad_booking_input_is_400(clock, write_api):
 
 
 def test_idempotency_key_repeat_returns_the_same_booking_and_another_body_is_409(clock, write_api):
-    make_practitioner(write_api)
+    register_practitioner(write_api)
     open_week(write_api)
     service = make_service(write_api, price_cents=2500)
     api, user = client_with_credits(10000)
@@ -364,7 +366,7 @@ def test_idempotency_key_repeat_returns_the_same_booking_and_another_body_is_409
 
 
 def test_cancel_with_an_idempotency_key_refunds_once_and_replays(clock, write_api):
-    make_practitioner(write_api)
+    register_practitioner(write_api)
     open_week(write_api)
     service = make_service(write_api, price_cents=2500)
     api, user = client_with_credits(2500)
@@ -376,7 +378,7 @@ def test_cancel_with_an_idempotency_key_refunds_once_and_replays(clock, write_ap
 
 
 def test_end_before_start_is_400_for_sessions_and_blocks(clock, write_api):
-    make_practitioner(write_api)
+    register_practitioner(write_api)
     workshop = make_service(write_api, service_type="workshop")
     session = write_api.post(f"/api/v1/services/{workshop['id']}/sessions/",
                              {"start_at": "2026-03-10T18:00:00Z", "end_at": "2026-03-10T17:00:00Z"}, format="json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter
 
@@ -72,7 +73,7 @@ def refund_in_own_command(user: User, amount: int, key: str):
 def test_twenty_parallel_spends_on_a_balance_for_seven_let_exactly_seven_through():
     user = make_user()
     credits_purchase(user=user, amount_cents=7000, payment_token="tok_test_success")
-    results = in_parallel([lambda i=i: spend_in_own_command(user, 1000, f"spend-{i}") for i in range(20)])
+    results = in_parallel([functools.partial(spend_in_own_command, user, 1000, f"spend-{i}") for i in range(20)])
     outcomes = Counter(type(r).__name__ for r in results)
     assert outcomes == {"CreditTransaction": 7, "InsufficientCredits": 13}
     assert {r.code for r in results if isinstance(r, Conflict)} == {"insufficient_credits"}
@@ -97,7 +98,7 @@ def test_parallel_refunds_with_one_dedupe_key_refund_once():
 
 def test_first_movements_of_a_new_user_in_parallel_create_one_account():
     user = make_user()
-    results = in_parallel([lambda i=i: refund_in_own_command(user, 100, f"r-{i}") for i in range(8)])
+    results = in_parallel([functools.partial(refund_in_own_command, user, 100, f"r-{i}") for i in range(8)])
     assert all(isinstance(r, CreditTransaction) for r in results), results
     assert CreditAccount.objects.filter(user=user).count() == 1
     assert balance(user) == 800
@@ -161,7 +162,7 @@ def test_internal_amounts_must_be_positive_whole_cents():
     user = make_user()
     for amount in (0, -5, 1.5, True):
         with pytest.raises(ValueError):
-            spend_in_own_command(user, amount, f"bad-{amount}")
+            spend_in_own_command(user, amount, f"bad-{amount}")  # type: ignore[arg-type]  # wrong on purpose
     assert not CreditTransaction.objects.filter(user=user).exists()
 
 

@@ -6,12 +6,14 @@ skip an event, because a position becomes visible only after every lower positio
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -210,7 +212,8 @@ def test_events_carry_type_version_aggregate_payload_actor_request_id_and_time(w
 def test_one_append_of_several_events_takes_consecutive_positions_with_one_time_and_request():
     service_id, practitioner_id = uuid.uuid4(), uuid.uuid4()
     actor = uuid.uuid4()
-    state = {"service_id": service_id, "practitioner_id": practitioner_id, "title": "Yoga", "description": "",
+    state: dict[str, Any] = {"service_id": service_id, "practitioner_id": practitioner_id, "title": "Yoga",
+                             "description": "",
              "service_type": "session", "format": "online", "status": "active", "price_cents": 1000,
              "duration_minutes": 60, "created_at": datetime(2030, 1, 1, tzinfo=UTC)}
     token = request_id_var.set("req-batch")
@@ -255,7 +258,7 @@ def test_parallel_appenders_produce_exactly_positions_one_to_n_in_commit_order()
 
     polling = threading.Thread(target=in_thread(keep_reading))
     polling.start()
-    workers = [threading.Thread(target=in_thread(lambda n=n: appender(n))) for n in range(threads)]
+    workers = [threading.Thread(target=in_thread(functools.partial(appender, n))) for n in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:

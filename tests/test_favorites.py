@@ -42,7 +42,7 @@ def test_list_filters_by_type_and_carries_briefs_with_one_query_per_type(django_
     for service in services:
         assert client.write.post("/api/v1/favorites/", {"type": "service", "id": str(service.id)},
                                  format="json").status_code == 201
-    client.write.post("/api/v1/favorites/", {"type": "practitioner", "id": str(owner.practitioner.id)}, format="json")
+    client.write.post("/api/v1/favorites/", {"type": "practitioner", "id": str(owner.profile.id)}, format="json")
     client.write.post("/api/v1/favorites/", {"type": "stream", "id": stream["id"]}, format="json")
 
     everything = client.write.get("/api/v1/favorites/")

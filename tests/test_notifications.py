@@ -280,7 +280,7 @@ def test_counter_stays_exact_under_concurrent_reads_deletes_and_deliveries():
 def test_delete_hides_and_other_users_cannot_touch_mine():
     owner, stranger = make_user(), make_user()
     deliver(owner, 2)
-    mine = str(Notification.objects.filter(user=owner.user).order_by("created_at").first().id)
+    mine = str(Notification.objects.filter(user=owner.user).order_by("created_at")[0].id)
     for call in (lambda: stranger.write.post(f"/api/v1/notifications/{mine}/read/"),
                  lambda: stranger.write.delete(f"/api/v1/notifications/{mine}/")):
         response = call()

@@ -36,7 +36,7 @@ def test_publish_returns_the_full_item_to_its_owner_and_emits_full_state():
     assert created["locked"] is False and created["body"] == "Once upon a time…"
     assert created["tags"] == ["sleep", "deep rest"]
     assert created["modalities"] == ["meditation"]
-    assert created["practitioner"] == {"id": str(owner.practitioner.id), "display_name": "Ada Lovelace"}
+    assert created["practitioner"] == {"id": str(owner.profile.id), "display_name": "Ada Lovelace"}
     event = Event.objects.get(type="stream.published")
     assert event.payload["body"] == "Once upon a time…" and event.payload["price_cents"] == 500
     assert event.payload["like_count"] == 0 and event.payload["status"] == "published"
@@ -275,7 +275,7 @@ def test_read_api_filters_paginates_and_hides_archived():
     assert ids("") == [theirs["id"], free["id"], premium["id"]]
     assert ids("access=premium") == [premium["id"]]
     assert ids("tag=SLEEP") == [theirs["id"], premium["id"]]
-    assert ids(f"tag=sleep&practitioner={owner.practitioner.id}") == [premium["id"]]
+    assert ids(f"tag=sleep&practitioner={owner.profile.id}") == [premium["id"]]
     assert ids("modality=meditation") == [premium["id"]]
     page = other.read.get("/api/v1/streams/?page=2&page_size=2").json()
     assert [s["id"] for s in page["data"]] == [premium["id"]]
