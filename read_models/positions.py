@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ import redis
 from django.conf import settings
 
 from api_conventions.errors import ProjectionLagging
+from infra.redis_client import redis_client
 
 
 @dataclass(frozen=True)
@@ -19,9 +19,8 @@ class ModelPosition:
     updated_at: float
 
 
-@functools.cache
 def client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return redis_client(timeout=2)
 
 
 def head() -> int:

@@ -6,19 +6,18 @@ projection's batch is atomic, and it only issues idempotent commands, so replayi
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import orjson
 import redis
-from django.conf import settings
+
+from infra.redis_client import redis_client
 
 _DELETED = object()
 
 
-@functools.cache
 def client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
+    return redis_client(timeout=5)
 
 
 class Batch:

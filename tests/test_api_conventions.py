@@ -19,7 +19,7 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
 from infra.environment import PROJECT_ROOT
-from read_models import positions
+from infra.redis_client import redis_client
 from read_models import settings as read_settings
 from tests.conftest import authenticate, register
 from tests.urls_extra import SECRET
@@ -477,9 +477,9 @@ def test_readiness_checks_each_dependency(request, api_name, checks):
 @pytest.fixture
 def dead_redis(settings):
     settings.REDIS_URL = DEAD_REDIS
-    positions.client.cache_clear()
+    redis_client.cache_clear()
     yield
-    positions.client.cache_clear()
+    redis_client.cache_clear()
 
 
 @pytest.mark.parametrize("api_name", ["write", "read"])

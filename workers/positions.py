@@ -7,18 +7,17 @@ newest committed position (see ``write_api.eventlog.dispatch``).
 
 from __future__ import annotations
 
-import functools
 import time
 
 import redis
-from django.conf import settings
+
+from infra.redis_client import redis_client
 
 STATUS_KEY = "projections:status"
 
 
-@functools.cache
 def client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return redis_client(timeout=2)
 
 
 def publish(name: str, *, generation: int, position: int) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import redis
-from django.conf import settings
 from django.db import connection
+
+from infra.redis_client import redis_client
 
 
 def check_database() -> None:
@@ -13,7 +13,7 @@ def check_database() -> None:
 
 
 def check_redis() -> None:
-    redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
+    redis_client(timeout=1).ping()
 
 
 CHECKS = {"database": check_database, "redis": check_redis}

@@ -13,6 +13,8 @@ import redis
 from celery import Celery
 from django.conf import settings
 
+from infra.redis_client import redis_client
+
 log = logging.getLogger(__name__)
 
 DRAIN_TASK = "workers.tasks.drain_all_projections"
@@ -28,9 +30,8 @@ def _celery() -> Celery:
     return Celery("write_api", broker=settings.CELERY_BROKER_URL)
 
 
-@functools.cache
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    return redis_client(timeout=1)
 
 
 def publish_head(position: int) -> None:
