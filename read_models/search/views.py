@@ -13,6 +13,7 @@ from typing import Any
 
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from api_conventions.errors import NotFound, ServiceUnavailable
@@ -62,8 +63,17 @@ class FormatIsAFilter(DefaultContentNegotiation):
 
 
 class SearchReadView(ReadModelView):
+    """A view answering from the search engine: an unreachable engine is a 503 ``search_unavailable``."""
+
     read_models = ("search",)
     content_negotiation_class = FormatIsAFilter
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, SearchUnavailable):
+            unavailable = ServiceUnavailable("Search is unavailable; retry shortly.", code=ErrorCode.SEARCH_UNAVAILABLE)
+            unavailable.__cause__ = exc
+            exc = unavailable
+        return super().handle_exception(exc)
 
 
 def engine() -> SearchEngine:
@@ -71,10 +81,7 @@ def engine() -> SearchEngine:
 
 
 def run_search(request: SearchRequest) -> SearchResult:
-    try:
-        return engine().search(request)
-    except SearchUnavailable as exc:
-        raise ServiceUnavailable("Search is unavailable; retry shortly.", code=ErrorCode.SEARCH_UNAVAILABLE) from exc
+    return engine().search(request)
 
 
 def search_page(parsed: ParsedSearch) -> SearchResult:
@@ -136,11 +143,7 @@ class SuggestionsApi(SearchReadView):
         q, limit = params.validated_data["q"], params.validated_data["limit"]
         if not q.strip():
             return ok([], meta={"filters_applied": {"q": q, "limit": limit}})
-        try:
-            found = engine().suggest(SuggestRequest(q=q, limit=limit * SUGGESTION_CANDIDATES))
-        except SearchUnavailable as exc:
-            raise ServiceUnavailable("Search is unavailable; retry shortly.",
-                                     code=ErrorCode.SEARCH_UNAVAILABLE) from exc
+        found = engine().suggest(SuggestRequest(q=q, limit=limit * SUGGESTION_CANDIDATES))
         distinct = {normalised_query(s.text): s for s in reversed(found)}  # the best of identical titles
         documents = sorted(distinct.values(), key=found.index)[:limit]
         entries = [(s.quality, s.popularity, 0, {"text": s.text, "type": s.kind, "id": s.id}) for s in documents]
@@ -156,11 +159,7 @@ class PractitionerProfileApi(SearchReadView):
     """An active practitioner's public profile with their active services (from the search read model)."""
 
     def get(self, request, practitioner_id):
-        try:
-            doc = engine().fetch("practitioner", str(practitioner_id))
-        except SearchUnavailable as exc:
-            raise ServiceUnavailable("Search is unavailable; retry shortly.",
-                                     code=ErrorCode.SEARCH_UNAVAILABLE) from exc
+        doc = engine().fetch("practitioner", str(practitioner_id))
         if doc is None or not doc.get("visible"):
             raise NotFound("Practitioner not found.")
         services = run_search(SearchRequest(kinds=("service",), ordering="newest", limit=PROFILE_SERVICES,
