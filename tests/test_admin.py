@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from tests.engagement_fixtures import make_practitioner, make_service
+from write_api.accounts.models import User
 from write_api.catalogue.models import Service
 from write_api.eventlog.models import Event
 
@@ -19,8 +20,6 @@ def staff_client() -> Client:
 
 
 def _superuser():
-    from write_api.accounts.models import User
-
     return User.objects.create_superuser(email="root@example.com", password="x-long-password-1")
 
 

@@ -16,6 +16,7 @@ from tests.conftest import authenticate, register
 from workers import runtime
 from write_api.accounts.models import User
 from write_api.bookings.models import Booking, Seat
+from write_api.bookings.services import bookings_autocomplete
 from write_api.credits.models import CreditTransaction
 from write_api.credits.services import credits_purchase
 
@@ -301,7 +302,6 @@ def test_course_cannot_be_cancelled_after_fourteen_days(write_api):
 
 
 def test_reschedule_complete_and_auto_complete(write_api):
-    from write_api.bookings.services import bookings_autocomplete
 
     start = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
     with time_machine.travel(start - timedelta(days=3), tick=False):

@@ -14,6 +14,10 @@ from django.utils import timezone
 
 from tests.engagement_fixtures import make_practitioner, make_service, make_user, with_credits
 from workers import runtime
+from workers.celery_app import app
+from workers.event_reader import events_after
+from workers.registry import projection
+from workers.tasks import send_session_reminders
 from write_api.bookings import services as bookings
 from write_api.notifications.models import Notification, NotificationCounter
 from write_api.notifications.reminders import notifications_send_session_reminders
@@ -126,8 +130,6 @@ def test_rebuild_and_replay_create_nothing_twice_and_keep_read_and_deleted_state
     assert result.new_generation == result.old_generation + 1
     runtime.drain("notifications")
     # a replay of the whole log straight into the table (what a crash between apply and checkpoint does)
-    from workers.event_reader import events_after
-    from workers.registry import projection
     projection("notifications").apply(events_after(0, limit=10_000), result.new_generation)
 
     assert sorted(Notification.objects.values_list("dedupe_key", "is_read", "deleted_at")) == before
@@ -197,8 +199,6 @@ def test_workshop_reminds_each_seat_holder_and_the_practitioner_once(clock):
 
 
 def test_reminder_task_is_registered_and_scheduled():
-    from workers.celery_app import app
-    from workers.tasks import send_session_reminders
 
     entry = next(e for e in app.conf.beat_schedule.values() if e["task"] == "workers.tasks.send_session_reminders")
     assert entry["schedule"] <= 15 * 60

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from read_models.catalogue import store
 from tests.concurrency import in_parallel_n
 from tests.engagement_fixtures import anonymous, completed_booking, make_practitioner, make_service, make_user
 from workers import runtime
@@ -184,7 +185,6 @@ def test_read_api_lists_reviews_and_projects_summaries():
 
     detail = anonymous().read.get(f"/api/v1/services/{yoga.id}/").json()["data"]
     assert detail["reviews"] == body["meta"]["summary"]
-    from read_models.catalogue import store
     generation = store.active_generation()
     assert generation is not None
     practitioner_doc = store.read_doc(generation, f"practitioner:{owner.profile.id}")
