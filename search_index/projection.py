@@ -141,7 +141,7 @@ class SearchProjection(Projection):
     # --- practitioners --------------------------------------------------------------------------
     @on(PractitionerRegistered, PractitionerUpdated)
     def _practitioner_changed(self, event: RecordedEvent[PractitionerRegistered | PractitionerUpdated]) -> None:
-        previous = self._current("practitioner", event.payload["practitioner_id"])
+        previous = self._current("practitioner", str(event.event.practitioner_id))
         practitioner = documents.practitioner_document(event.payload, event.position, previous=previous,
                                                        recorded_at=event.recorded_at)
         self._put(practitioner)
@@ -153,18 +153,18 @@ class SearchProjection(Projection):
     # --- services -------------------------------------------------------------------------------
     @on(ServiceCreated, ServiceUpdated)
     def _service_changed(self, event: RecordedEvent[ServiceCreated | ServiceUpdated]) -> None:
-        practitioner = self._current("practitioner", event.payload["practitioner_id"])
-        previous = self._current("service", event.payload["service_id"])
+        practitioner = self._current("practitioner", str(event.event.practitioner_id))
+        previous = self._current("service", str(event.event.service_id))
         self._put(documents.service_document(event.payload, practitioner, event.position, previous=previous))
 
     # --- bookings: popularity -------------------------------------------------------------------
     @on(BookingConfirmed)
     def on_booking_confirmed(self, event: RecordedEvent[BookingConfirmed]) -> None:
         """A paid booking makes its service and practitioner more popular (ranking and suggestions)."""
-        if event.payload.get("parent_id"):
+        booking = event.event
+        if booking.parent_id:
             return  # a package/bundle child: the purchase counted once, on the parent
-        for kind, doc_id in (("service", event.payload["service_id"]),
-                             ("practitioner", event.payload["practitioner_id"])):
+        for kind, doc_id in (("service", str(booking.service_id)), ("practitioner", str(booking.practitioner_id))):
             doc = self._current(kind, doc_id)
             if doc is not None and int(doc["version"]) < event.position:
                 self._put(documents.with_booking(doc, event.position))
@@ -172,23 +172,23 @@ class SearchProjection(Projection):
     # --- streams ----------------------------------------------------------------------------------
     @on(StreamPublished, StreamUpdated, StreamArchived)
     def _stream_changed(self, event: RecordedEvent[StreamPublished | StreamUpdated | StreamArchived]) -> None:
-        practitioner = self._current("practitioner", event.payload["practitioner_id"])
-        previous = self._current("stream", event.payload["stream_id"])
+        practitioner = self._current("practitioner", str(event.event.practitioner_id))
+        previous = self._current("stream", str(event.event.stream_id))
         self._put(documents.stream_document(event.payload, practitioner, event.position, previous=previous))
 
     @on(StreamLiked, StreamUnliked, StreamSaved, StreamUnsaved)
     def _reaction(self, event: RecordedEvent[StreamLiked | StreamUnliked | StreamSaved | StreamUnsaved]) -> None:
-        doc = self._current("stream", event.payload["stream_id"])
+        reaction = event.event
+        doc = self._current("stream", str(reaction.stream_id))
         if doc is not None and int(doc["version"]) < event.position:
-            self._put(documents.with_reactions(doc, event.payload["like_count"], event.payload["save_count"],
-                                               event.position))
+            self._put(documents.with_reactions(doc, reaction.like_count, reaction.save_count, event.position))
 
     # --- reviews: ratings (each review event carries the summaries after it) -----------------------
     @on(ReviewPublished, ReviewUpdated, ReviewDeleted)
     def _rated(self, event: RecordedEvent[ReviewPublished | ReviewUpdated | ReviewDeleted]) -> None:
-        for kind, doc_id, summary in (("service", event.payload["service_id"], event.payload["service_rating"]),
-                                      ("practitioner", event.payload["practitioner_id"],
-                                       event.payload["practitioner_rating"])):
+        review = event.event
+        for kind, doc_id, summary in (("service", str(review.service_id), review.service_rating),
+                                      ("practitioner", str(review.practitioner_id), review.practitioner_rating)):
             doc = self._current(kind, doc_id)
             if doc is not None and int(doc["version"]) < event.position:
                 self._put(documents.with_rating(doc, summary, event.position))
