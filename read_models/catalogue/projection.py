@@ -6,7 +6,6 @@ It feeds service detail, time slots and the practitioner profile on the read API
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from kernel.events import (
@@ -48,12 +47,8 @@ from kernel.events import (
     UserRegistered,
 )
 from kernel.projection import Projection, on
-from kernel.vocabulary import CONTAINER_TYPES
+from kernel.vocabulary import CONTAINER_TYPES, SessionStatus
 from read_models.catalogue import store
-
-
-def _epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
 
 
 class CatalogueProjection(Projection):
@@ -144,13 +139,14 @@ class CatalogueProjection(Projection):
 
     @on(ScheduleBlockAdded)
     def on_schedule_block_added(self, event: RecordedEvent[ScheduleBlockAdded]) -> None:
-        p = event.payload
-        self.b.interval(f"blocks:{p['practitioner_id']}", p["block_id"], _epoch(p["start_at"]), _epoch(p["end_at"]))
+        block = event.event
+        self.b.interval(f"blocks:{block.practitioner_id}", str(block.block_id), block.start_at.timestamp(),
+                        block.end_at.timestamp())
 
     @on(ScheduleBlockRemoved)
     def on_schedule_block_removed(self, event: RecordedEvent[ScheduleBlockRemoved]) -> None:
-        p = event.payload
-        self.b.drop_interval(f"blocks:{p['practitioner_id']}", p["block_id"])
+        block = event.event
+        self.b.drop_interval(f"blocks:{block.practitioner_id}", str(block.block_id))
 
     # --- services and sessions -------------------------------------------------------------------------
     @on(ServiceCreated, ServiceUpdated)
@@ -174,15 +170,15 @@ class CatalogueProjection(Projection):
     @on(ServiceSessionScheduled, ServiceSessionCancelled)  # the same full state; status "cancelled"
     def on_service_session_scheduled(
             self, event: RecordedEvent[ServiceSessionScheduled | ServiceSessionCancelled]) -> None:
-        p = event.payload
-        session_id = p["session_id"]
+        p, session = event.payload, event.event  # the stored document keeps the event's JSON state
+        session_id = str(session.session_id)
         doc = {"id": session_id, "service_id": p["service_id"], "start_at": p["start_at"], "end_at": p["end_at"],
                "capacity": p["capacity"], "status": p["status"]}
         self.b.put(f"session:{session_id}", doc)
-        self.b.zadd(f"service:{p['service_id']}:sessions", session_id, _epoch(p["start_at"]))
-        busy = f"busy:{p['practitioner_id']}"
-        if p["status"] == "scheduled":
-            self.b.interval(busy, f"session:{session_id}", _epoch(p["start_at"]), _epoch(p["end_at"]))
+        self.b.zadd(f"service:{session.service_id}:sessions", session_id, session.start_at.timestamp())
+        busy = f"busy:{session.practitioner_id}"
+        if session.status == SessionStatus.SCHEDULED:
+            self.b.interval(busy, f"session:{session_id}", session.start_at.timestamp(), session.end_at.timestamp())
         else:
             self.b.drop_interval(busy, f"session:{session_id}")
 
@@ -190,33 +186,33 @@ class CatalogueProjection(Projection):
     @on(BookingConfirmed, BookingScheduled, BookingRescheduled)
     def _booking_holds_time(
             self, event: RecordedEvent[BookingConfirmed | BookingScheduled | BookingRescheduled]) -> None:
-        p = event.payload
-        if p["session_ids"]:
-            for session_id in p["session_ids"]:
-                self.b.sadd(f"session:{session_id}:seats", p["booking_id"])
+        booking = event.event
+        if booking.session_ids:
+            for session_id in booking.session_ids:
+                self.b.sadd(f"session:{session_id}:seats", str(booking.booking_id))
             return
-        if p["service_type"] in CONTAINER_TYPES or not p["start_at"]:
+        if booking.service_type in CONTAINER_TYPES or booking.start_at is None or booking.end_at is None:
             return
-        self.b.interval(f"busy:{p['practitioner_id']}", f"booking:{p['booking_id']}", _epoch(p["start_at"]),
-                        _epoch(p["end_at"]))
+        self.b.interval(f"busy:{booking.practitioner_id}", f"booking:{booking.booking_id}",
+                        booking.start_at.timestamp(), booking.end_at.timestamp())
 
     @on(BookingCancelled)
     def on_booking_cancelled(self, event: RecordedEvent[BookingCancelled]) -> None:
-        p = event.payload
-        for session_id in p["session_ids"]:
-            self.b.srem(f"session:{session_id}:seats", p["booking_id"])
-        self.b.drop_interval(f"busy:{p['practitioner_id']}", f"booking:{p['booking_id']}")
+        booking = event.event
+        for session_id in booking.session_ids:
+            self.b.srem(f"session:{session_id}:seats", str(booking.booking_id))
+        self.b.drop_interval(f"busy:{booking.practitioner_id}", f"booking:{booking.booking_id}")
 
     # --- review summaries (event-carried: each review event has the exact summaries after it) -----------
     @on(ReviewPublished, ReviewUpdated, ReviewDeleted, ReviewReplied)
     def _review_summaries(
             self, event: RecordedEvent[ReviewPublished | ReviewUpdated | ReviewDeleted | ReviewReplied]) -> None:
-        p = event.payload
-        service = self.b.get(f"service:{p['service_id']}")
+        review = event.event
+        service = self.b.get(f"service:{review.service_id}")
         if service is not None:
-            service["reviews"] = p["service_rating"]
-            self.b.put(f"service:{p['service_id']}", service)
-        practitioner = self._practitioner(p["practitioner_id"])
-        practitioner["reviews"] = p["practitioner_rating"]
-        self.b.put(f"practitioner:{p['practitioner_id']}", practitioner)
+            service["reviews"] = review.service_rating
+            self.b.put(f"service:{review.service_id}", service)
+        practitioner = self._practitioner(str(review.practitioner_id))
+        practitioner["reviews"] = review.practitioner_rating
+        self.b.put(f"practitioner:{review.practitioner_id}", practitioner)
 
