@@ -460,7 +460,7 @@ class FavoriteRemoved(_FavoriteChange):
 
 
 @dataclass(frozen=True)
-class _ReviewState(DomainEvent):
+class ReviewState(DomainEvent):
     """Full state of a review after the change, plus the rating summaries it changed.
 
     ``service_rating`` / ``practitioner_rating``: ``{"average": float | None, "count": int,
@@ -492,7 +492,7 @@ class _ReviewState(DomainEvent):
 
 @event
 @dataclass(frozen=True)
-class ReviewPublished(_ReviewState):
+class ReviewPublished(ReviewState):
     """The client of a completed booking reviewed it."""
 
     event_type: ClassVar[str] = "review.published"
@@ -500,7 +500,7 @@ class ReviewPublished(_ReviewState):
 
 @event
 @dataclass(frozen=True)
-class ReviewUpdated(_ReviewState):
+class ReviewUpdated(ReviewState):
     """The author edited rating or comment (within 24 hours)."""
 
     event_type: ClassVar[str] = "review.updated"
@@ -508,7 +508,7 @@ class ReviewUpdated(_ReviewState):
 
 @event
 @dataclass(frozen=True)
-class ReviewDeleted(_ReviewState):
+class ReviewDeleted(ReviewState):
     """Deleted by its author (within 24 hours) or by staff; ``status`` is ``deleted``."""
 
     event_type: ClassVar[str] = "review.deleted"
@@ -517,7 +517,7 @@ class ReviewDeleted(_ReviewState):
 
 @event
 @dataclass(frozen=True)
-class ReviewReplied(_ReviewState):
+class ReviewReplied(ReviewState):
     """The reviewed practitioner replied (once)."""
 
     event_type: ClassVar[str] = "review.replied"
@@ -574,7 +574,7 @@ class StreamArchived(_StreamState):
 
 
 @dataclass(frozen=True)
-class _StreamReaction(DomainEvent):
+class StreamReaction(DomainEvent):
     """A user's like or save changed; the counts are the stream's after the change."""
 
     aggregate_type: ClassVar[str] = "stream"
@@ -590,25 +590,25 @@ class _StreamReaction(DomainEvent):
 
 @event
 @dataclass(frozen=True)
-class StreamLiked(_StreamReaction):
+class StreamLiked(StreamReaction):
     event_type: ClassVar[str] = "stream.liked"
 
 
 @event
 @dataclass(frozen=True)
-class StreamUnliked(_StreamReaction):
+class StreamUnliked(StreamReaction):
     event_type: ClassVar[str] = "stream.unliked"
 
 
 @event
 @dataclass(frozen=True)
-class StreamSaved(_StreamReaction):
+class StreamSaved(StreamReaction):
     event_type: ClassVar[str] = "stream.saved"
 
 
 @event
 @dataclass(frozen=True)
-class StreamUnsaved(_StreamReaction):
+class StreamUnsaved(StreamReaction):
     event_type: ClassVar[str] = "stream.unsaved"
 
 

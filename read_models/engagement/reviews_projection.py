@@ -14,7 +14,6 @@ replay changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from kernel.events import (
@@ -36,6 +35,7 @@ from kernel.events import (
     ReviewDeleted,
     ReviewPublished,
     ReviewReplied,
+    ReviewState,
     ReviewUpdated,
     ScheduleBlockAdded,
     ScheduleBlockRemoved,
@@ -60,6 +60,23 @@ from read_models.engagement.projection_base import StoreProjection
 from read_models.engagement.store import GenerationStore
 
 STORE = GenerationStore("reviews")
+
+
+# --- keys: the projection writes them, the reviews view reads them -----------------------------------
+
+def review_key(review_id: object) -> str:
+    """The review document."""
+    return f"review:{review_id}"
+
+
+def reviews_index_key(scope: str = "all", scope_id: object = None) -> str:
+    """Review ids by creation time: every review (``all``), or one ``service``'s or ``practitioner``'s."""
+    return "reviews:all" if scope == "all" else f"reviews:{scope}:{scope_id}"
+
+
+def summary_key(scope: str, scope_id: object) -> str:
+    """The rating summary of one ``service`` or ``practitioner``."""
+    return f"summary:{scope}:{scope_id}"
 
 
 def review_doc(p: dict[str, Any]) -> dict[str, Any]:
@@ -109,26 +126,26 @@ class ReviewsProjection(StoreProjection):
         UserRegistered,
     })
 
-    def _indexes(self, p: dict[str, Any]) -> list[str]:
-        return ["reviews:all", f"reviews:service:{p['service_id']}", f"reviews:practitioner:{p['practitioner_id']}"]
+    def _indexes(self, review: ReviewState) -> list[str]:
+        return [reviews_index_key(), reviews_index_key("service", review.service_id),
+                reviews_index_key("practitioner", review.practitioner_id)]
 
-    def _summaries(self, p: dict[str, Any]) -> None:
-        self.b.put(f"summary:service:{p['service_id']}", p["service_rating"])
-        self.b.put(f"summary:practitioner:{p['practitioner_id']}", p["practitioner_rating"])
+    def _summaries(self, review: ReviewState) -> None:
+        self.b.put(summary_key("service", review.service_id), review.service_rating)
+        self.b.put(summary_key("practitioner", review.practitioner_id), review.practitioner_rating)
 
     @on(ReviewPublished, ReviewUpdated, ReviewReplied)
     def _published(self, event: RecordedEvent[ReviewPublished | ReviewUpdated | ReviewReplied]) -> None:
-        p = event.payload
-        self.b.put(f"review:{p['review_id']}", review_doc(p))
-        score = datetime.fromisoformat(p["created_at"]).timestamp()
-        for key in self._indexes(p):
-            self.b.zadd(key, p["review_id"], score)
-        self._summaries(p)
+        review = event.event
+        self.b.put(review_key(review.review_id), review_doc(event.payload))  # the event-carried JSON state
+        for key in self._indexes(review):
+            self.b.zadd(key, str(review.review_id), review.created_at.timestamp())
+        self._summaries(review)
 
     @on(ReviewDeleted)
     def on_review_deleted(self, event: RecordedEvent[ReviewDeleted]) -> None:
-        p = event.payload
-        self.b.delete(f"review:{p['review_id']}")
-        for key in self._indexes(p):
-            self.b.zrem(key, p["review_id"])
-        self._summaries(p)
+        review = event.event
+        self.b.delete(review_key(review.review_id))
+        for key in self._indexes(review):
+            self.b.zrem(key, str(review.review_id))
+        self._summaries(review)

@@ -50,6 +50,7 @@ from kernel.events import (
     StreamArchived,
     StreamLiked,
     StreamPublished,
+    StreamReaction,
     StreamSaved,
     StreamUnliked,
     StreamUnlocked,
@@ -120,12 +121,12 @@ class StreamsProjection(StoreProjection):
     # --- practitioners -----------------------------------------------------------------------------
     @on(PractitionerRegistered, PractitionerUpdated)
     def _practitioner_changed(self, event: RecordedEvent[PractitionerRegistered | PractitionerUpdated]) -> None:
-        p = event.payload
-        doc = self._practitioner(p["practitioner_id"])
+        profile = event.event
+        doc = self._practitioner(str(profile.practitioner_id))
         was_active = doc.get("is_active", True)
-        doc.update(display_name=p["display_name"], is_active=p["is_active"])
+        doc.update(display_name=profile.display_name, is_active=profile.is_active)
         self.b.put(f"practitioner:{doc['id']}", doc)
-        if was_active != p["is_active"]:
+        if was_active != profile.is_active:
             for stream_id in doc["stream_ids"]:
                 stream = self.b.get(f"stream:{stream_id}")
                 if stream is not None:
@@ -145,14 +146,14 @@ class StreamsProjection(StoreProjection):
             self.b.put(f"practitioner:{practitioner['id']}", practitioner)
         self._reindex(old, new)
 
-    def _reaction(self, event: RecordedEvent[Any], set_name: str, add: bool) -> None:
-        p = event.payload
-        stream = self.b.get(f"stream:{p['stream_id']}")
+    def _reaction(self, event: RecordedEvent[StreamReaction], set_name: str, add: bool) -> None:
+        reaction = event.event
+        stream = self.b.get(f"stream:{reaction.stream_id}")
         if stream is not None:
-            stream.update(like_count=p["like_count"], save_count=p["save_count"])
-            self.b.put(f"stream:{p['stream_id']}", stream)
-        key = f"{set_name}:{p['user_id']}"
-        (self.b.sadd if add else self.b.srem)(key, p["stream_id"])
+            stream.update(like_count=reaction.like_count, save_count=reaction.save_count)
+            self.b.put(f"stream:{reaction.stream_id}", stream)
+        key = f"{set_name}:{reaction.user_id}"
+        (self.b.sadd if add else self.b.srem)(key, str(reaction.stream_id))
 
     @on(StreamLiked)
     def on_stream_liked(self, event: RecordedEvent[StreamLiked]) -> None:
@@ -172,5 +173,5 @@ class StreamsProjection(StoreProjection):
 
     @on(StreamUnlocked)
     def on_stream_unlocked(self, event: RecordedEvent[StreamUnlocked]) -> None:
-        p = event.payload
-        self.b.sadd(f"unlocks:{p['user_id']}", p["stream_id"])
+        unlock = event.event
+        self.b.sadd(f"unlocks:{unlock.user_id}", str(unlock.stream_id))

@@ -17,6 +17,7 @@ from api_conventions.responses import ok
 from api_conventions.serializers import StrictInput, StrictUUIDField
 from kernel.vocabulary import ErrorCode
 from read_models.engagement.reviews_projection import STORE as REVIEWS
+from read_models.engagement.reviews_projection import review_key, reviews_index_key, summary_key
 from read_models.engagement.store import GenerationStore
 from read_models.engagement.streams_projection import STORE as STREAMS
 from read_models.views import ReadModelView
@@ -55,14 +56,14 @@ class ReviewListApi(ReadModelView):
         page = PageRequest.from_query(request.query_params)
         applied = {k: str(v) for k, v in filters.validated_data.items() if k in ("practitioner", "service")}
         generation = active_generation(REVIEWS)
-        keys = [f"reviews:{name}:{value}" for name, value in applied.items()] or ["reviews:all"]
+        keys = [reviews_index_key(name, value) for name, value in applied.items()] or [reviews_index_key()]
         ids, total = REVIEWS.newest_first(generation, keys, page.offset, page.page_size)
-        items = [doc for doc in REVIEWS.docs(generation, [f"review:{i}" for i in ids]) if doc is not None]
+        items = [doc for doc in REVIEWS.docs(generation, [review_key(i) for i in ids]) if doc is not None]
         meta: dict[str, Any] = {"pagination": pagination_meta(request, page, total), "filters_applied": applied}
         scope = ("service", applied["service"]) if "service" in applied else (
             ("practitioner", applied["practitioner"]) if "practitioner" in applied else None)
         if scope is not None:
-            summary = REVIEWS.doc(generation, f"summary:{scope[0]}:{scope[1]}")
+            summary = REVIEWS.doc(generation, summary_key(*scope))
             meta["summary"] = summary or {"average": None, "count": 0,
                                           "distribution": {str(i): 0 for i in range(1, 6)}}
         return ok(items, meta=meta)
