@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workers.settings")
 app = Celery("marketplace")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
-    task_queues=(Queue("projections"), Queue("default"), Queue("warehouse")),
+    task_queues=(Queue("projections"), Queue("default"), Queue("warehouse")),  # type: ignore[no-untyped-call]
     task_default_queue="default",
     task_routes={
         "workers.tasks.drain_all_projections": {"queue": "projections"},

@@ -15,7 +15,7 @@ from kernel.events import RecordedEvent
 _COLUMNS = "position, event_id, type, version, aggregate_type, aggregate_id, payload, actor_id, request_id, recorded_at"
 
 
-def _row(row: tuple) -> RecordedEvent[Any]:
+def _row(row: tuple[Any, ...]) -> RecordedEvent[Any]:
     payload = row[6] if isinstance(row[6], dict) else orjson.loads(row[6])
     return RecordedEvent(position=int(row[0]), event_id=row[1] if isinstance(row[1], UUID) else UUID(str(row[1])),
                          type=row[2], version=int(row[3]), aggregate_type=row[4],

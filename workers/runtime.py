@@ -21,9 +21,10 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -300,7 +301,7 @@ def verify(name: str, *, progress: Progress | None = None) -> VerifyResult:
 
 
 def _size(snapshot: object) -> int:
-    return len(snapshot) if hasattr(snapshot, "__len__") else 1  # type: ignore[arg-type]
+    return len(snapshot) if isinstance(snapshot, Sized) else 1
 
 
 def _differences(live: object, replayed: object, limit: int = 20) -> list[str]:
@@ -308,14 +309,16 @@ def _differences(live: object, replayed: object, limit: int = 20) -> list[str]:
     if live == replayed:
         return []
     if isinstance(live, list) and isinstance(replayed, list):
-        by_id = lambda items: {str(i.get("id", n)) if isinstance(i, dict) else str(n): i  # noqa: E731
-                               for n, i in enumerate(items)}
-        live, replayed = by_id(live), by_id(replayed)
+        live, replayed = _by_id(live), _by_id(replayed)
     if isinstance(live, dict) and isinstance(replayed, dict):
         out = [f"{key}: live={_short(live.get(key))} replay={_short(replayed.get(key))}"
                for key in sorted(set(live) | set(replayed), key=str) if live.get(key) != replayed.get(key)]
         return out[:limit]
     return ["snapshots differ"]
+
+
+def _by_id(items: list[Any]) -> dict[str, Any]:
+    return {str(i.get("id", n)) if isinstance(i, dict) else str(n): i for n, i in enumerate(items)}
 
 
 def _short(value: object, width: int = 300) -> str:

@@ -32,7 +32,7 @@ class NamedQuery(ABC, Generic[Result]):
         return self.result(rows, window)
 
     @abstractmethod
-    def result(self, rows: list[tuple], window: Window) -> Result:
+    def result(self, rows: list[tuple[Any, ...]], window: Window) -> Result:
         """Typed result from the statement's rows."""
 
 

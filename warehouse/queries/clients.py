@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from warehouse.queries.base import KEPT, PERIOD_SPINE, REVENUE_MOVEMENT, NamedQuery, in_range, local, period
 from warehouse.queries.window import Window
@@ -58,7 +59,7 @@ class ClientTotalsQuery(NamedQuery[ClientTotals]):
     FROM active a JOIN firsts f USING (client_id)
     """
 
-    def result(self, rows: list[tuple], window: Window) -> ClientTotals:
+    def result(self, rows: list[tuple[Any, ...]], window: Window) -> ClientTotals:
         return ClientTotals(int(rows[0][0]), int(rows[0][1]), int(rows[0][2]))
 
 
@@ -79,7 +80,7 @@ class ClientsByPeriod(NamedQuery[list[ClientPeriod]]):
     GROUP BY p.period ORDER BY p.period
     """
 
-    def result(self, rows: list[tuple], window: Window) -> list[ClientPeriod]:
+    def result(self, rows: list[tuple[Any, ...]], window: Window) -> list[ClientPeriod]:
         return [ClientPeriod(r[0], int(r[1]), int(r[2])) for r in rows]
 
 
@@ -101,7 +102,7 @@ class RetentionCohorts(NamedQuery[list[CohortCell]]):
     GROUP BY ALL ORDER BY 1, 2
     """
 
-    def result(self, rows: list[tuple], window: Window) -> list[CohortCell]:
+    def result(self, rows: list[tuple[Any, ...]], window: Window) -> list[CohortCell]:
         return [CohortCell(r[0], int(r[1]), int(r[2])) for r in rows]
 
 
@@ -121,5 +122,5 @@ class TopClients(NamedQuery[list[TopClient]]):
     LIMIT {TOP_CLIENTS}
     """
 
-    def result(self, rows: list[tuple], window: Window) -> list[TopClient]:
+    def result(self, rows: list[tuple[Any, ...]], window: Window) -> list[TopClient]:
         return [TopClient(r[0], r[1], int(r[2]), int(r[3])) for r in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from warehouse.queries.base import PERIOD_SPINE, REVENUE_MOVEMENT, NamedQuery, in_range, period
 from warehouse.queries.window import Window
@@ -47,7 +48,7 @@ class RevenueByPeriod(NamedQuery[list[RevenueCell]]):
     ORDER BY p.period, m.revenue_type NULLS FIRST
     """
 
-    def result(self, rows: list[tuple], window: Window) -> list[RevenueCell]:
+    def result(self, rows: list[tuple[Any, ...]], window: Window) -> list[RevenueCell]:
         return [RevenueCell(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
 
 
@@ -62,5 +63,5 @@ class RevenueTotalsQuery(NamedQuery[RevenueTotals]):
     WHERE {REVENUE_MOVEMENT} AND {in_range('occurred_at')}
     """
 
-    def result(self, rows: list[tuple], window: Window) -> RevenueTotals:
+    def result(self, rows: list[tuple[Any, ...]], window: Window) -> RevenueTotals:
         return RevenueTotals(int(rows[0][0]), int(rows[0][1]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from warehouse.queries.base import MADE, PERIOD_SPINE, NamedQuery, in_range, period
 from warehouse.queries.window import Window
@@ -71,7 +72,7 @@ class BookingsByPeriod(NamedQuery[list[BookingPeriod]]):
     ORDER BY p.period
     """
 
-    def result(self, rows: list[tuple], window: Window) -> list[BookingPeriod]:
+    def result(self, rows: list[tuple[Any, ...]], window: Window) -> list[BookingPeriod]:
         return [BookingPeriod(r[0], int(r[1]), int(r[2])) for r in rows]
 
 
@@ -83,7 +84,7 @@ class BookingTotalsQuery(NamedQuery[BookingTotals]):
     FROM fact_booking WHERE {MADE}
     """
 
-    def result(self, rows: list[tuple], window: Window) -> BookingTotals:
+    def result(self, rows: list[tuple[Any, ...]], window: Window) -> BookingTotals:
         return BookingTotals(int(rows[0][0]), int(rows[0][1]))
 
 
@@ -99,7 +100,7 @@ class HeatMap(NamedQuery[list[HeatCell]]):
     GROUP BY ALL ORDER BY 1, 2
     """
 
-    def result(self, rows: list[tuple], window: Window) -> list[HeatCell]:
+    def result(self, rows: list[tuple[Any, ...]], window: Window) -> list[HeatCell]:
         return [HeatCell(int(r[0]), int(r[1]), int(r[2])) for r in rows]
 
 
@@ -123,7 +124,7 @@ class LeadTimeDistribution(NamedQuery[LeadTimes]):
     FROM leads
     """
 
-    def result(self, rows: list[tuple], window: Window) -> LeadTimes:
+    def result(self, rows: list[tuple[Any, ...]], window: Window) -> LeadTimes:
         row = rows[0]
         buckets = {name: int(row[i]) for i, (name, _, _) in enumerate(LEAD_TIME_BUCKETS)}
         median = row[len(LEAD_TIME_BUCKETS) + 1]
@@ -142,5 +143,5 @@ class TopServices(NamedQuery[list[TopService]]):
     LIMIT {TOP_SERVICES}
     """
 
-    def result(self, rows: list[tuple], window: Window) -> list[TopService]:
+    def result(self, rows: list[tuple[Any, ...]], window: Window) -> list[TopService]:
         return [TopService(r[0], r[1], r[2], int(r[3])) for r in rows]

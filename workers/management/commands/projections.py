@@ -36,7 +36,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Piped or captured output gets the full table, not one squeezed into 80 columns.
-        console = Console(file=self.stdout, soft_wrap=True, width=None if self.stdout.isatty() else 200)
+        console = Console(file=self.stdout,  # type: ignore[arg-type]  # OutputWrapper is a TextIOBase, not typed IO
+                          soft_wrap=True, width=None if self.stdout.isatty() else 200)
         action = options["action"]
         if action == "status":
             self._status(console)
