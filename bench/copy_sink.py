@@ -51,7 +51,8 @@ class _Table:
                      for key, default, is_json in plan)
 
     def _plan(self, values: dict[str, Any]) -> list[tuple[str | None, Any, bool]]:
-        columns, plan = [], []
+        columns: list[str] = []
+        plan: list[tuple[str | None, Any, bool]] = []
         for field in self.fields:
             is_json = isinstance(field, models.JSONField)
             if field.attname in values:
@@ -158,7 +159,8 @@ class CopySink:
         constraints (primary keys, unique) stay. All of it is one transaction: a failed load leaves them as
         they were."""
         with self.connection.cursor() as cursor:
-            if cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+            superuser = cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+            if superuser is not None and superuser[0]:
                 cursor.execute("SET LOCAL session_replication_role = replica")  # superusers only
             secondary = cursor.execute("""
                 SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
@@ -209,9 +211,10 @@ def dangling_references(connection: psycopg.Connection) -> dict[str, int]:
     # that scan the whole target index for every row (hours at the large scale). Anti-joins by hash it is.
     connection.execute("SET LOCAL enable_nestloop = off")
     for table, column, target, target_column in found:
-        count = connection.execute(
+        row = connection.execute(
             f'SELECT count(*) FROM {table} t WHERE t."{column}" IS NOT NULL AND NOT EXISTS '  # noqa: S608
-            f'(SELECT 1 FROM {target} r WHERE r."{target_column}" = t."{column}")').fetchone()[0]
+            f'(SELECT 1 FROM {target} r WHERE r."{target_column}" = t."{column}")').fetchone()
+        count = row[0] if row else 0
         if count:
             out[f"{table}.{column} → {target}.{target_column}"] = count
     connection.execute("RESET enable_nestloop")

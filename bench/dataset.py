@@ -25,11 +25,11 @@ import functools
 import heapq
 import itertools
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -38,6 +38,7 @@ from bench import vocabulary as words
 from bench.copy_sink import CopySink
 from bench.scales import Scale
 from kernel import events as ev
+from kernel.vocabulary import Actor
 from write_api.accounts.models import User
 from write_api.bookings.models import Booking, Seat
 from write_api.catalogue.models import Service, ServiceChild, ServiceSession
@@ -92,8 +93,8 @@ class Manifest:
 
 @dataclass(eq=False)
 class _Practitioner:
-    id: uuid.UUID
-    user_id: uuid.UUID
+    id: UUID
+    user_id: UUID
     zone: str
     active: bool
     role: str
@@ -111,7 +112,7 @@ class _Practitioner:
 
 @dataclass(eq=False)
 class _Service:
-    id: uuid.UUID
+    id: UUID
     practitioner: _Practitioner
     title: str
     service_type: str
@@ -132,16 +133,16 @@ class _Service:
 
 @dataclass(eq=False)
 class _Session:
-    id: uuid.UUID
+    id: UUID
     start: datetime
     end: datetime
     capacity: int
-    clients: set[uuid.UUID] = field(default_factory=set)
+    clients: set[UUID] = field(default_factory=set)
 
 
 @dataclass(eq=False)
 class _Client:
-    id: uuid.UUID
+    id: UUID
     first_name: str
     last_name: str
     balance: int = 0
@@ -150,7 +151,7 @@ class _Client:
 
 class DatasetGenerator:
     def __init__(self, scale: Scale, *, seed: int, anchor: date, sink: CopySink, password_hash: str,
-                 reference: dict[str, dict[str, tuple[uuid.UUID, str]]]) -> None:
+                 reference: dict[str, dict[str, tuple[UUID, str]]]) -> None:
         self.scale, self.seed, self.sink = scale, seed, sink
         self.rng = random.Random(seed)
         self.anchor = datetime.combine(anchor, time(0), tzinfo=UTC)
@@ -171,8 +172,8 @@ class DatasetGenerator:
         self._reserved = min(16, scale.clients // 4)
 
     # --- ids, time, events ------------------------------------------------------------------------
-    def uuid(self) -> uuid.UUID:
-        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+    def uuid(self) -> UUID:
+        return UUID(int=self.rng.getrandbits(128), version=4)
 
     def at(self, when: datetime, action: Callable[..., None], *args: Any) -> None:
         heapq.heappush(self._heap, (when, next(self._seq), action, args))
@@ -182,7 +183,7 @@ class DatasetGenerator:
             when, _, action, args = heapq.heappop(self._heap)
             action(when, *args)
 
-    def emit(self, event: ev.DomainEvent, when: datetime, actor: uuid.UUID | None) -> None:
+    def emit(self, event: ev.DomainEvent, when: datetime, actor: UUID | None) -> None:
         self.sink.event(event, at=when, actor_id=actor, event_id=self.uuid())
 
     # --- the whole story ----------------------------------------------------------------------------
@@ -251,8 +252,8 @@ class DatasetGenerator:
         self._user(p.user_id, email, first, last, p.zone, when)
         city, lat, lng = place
         online_only = p.online_only = role != "normal" or self.rng.random() < 0.3
-        lat = None if online_only else round(lat + self.rng.uniform(-0.15, 0.15), 5)
-        lng = None if online_only else round(lng + self.rng.uniform(-0.15, 0.15), 5)
+        latitude = None if online_only else round(lat + self.rng.uniform(-0.15, 0.15), 5)
+        longitude = None if online_only else round(lng + self.rng.uniform(-0.15, 0.15), 5)
         address = "" if online_only else f"{self.rng.randint(1, 200)} Main Street, {city}"
         title = self.rng.choice(words.TITLES)
         modalities = sorted(self.rng.sample(sorted(self.modalities), self.rng.randint(1, 3)))
@@ -261,15 +262,15 @@ class DatasetGenerator:
         max_advance = 90 if role == "slots" else 60
         display_name = f"{first} {last}"
         self.sink.add(Practitioner, id=p.id, user_id=p.user_id, display_name=display_name, title=title, bio=bio,
-                      timezone=p.zone, is_active=p.active, online_only=online_only, address=address, latitude=lat,
-                      longitude=lng, buffer_minutes=p.buffer, min_notice_minutes=min_notice,
+                      timezone=p.zone, is_active=p.active, online_only=online_only, address=address, latitude=latitude,
+                      longitude=longitude, buffer_minutes=p.buffer, min_notice_minutes=min_notice,
                       max_advance_days=max_advance, created_at=when, updated_at=when)
         for slug in modalities:
             self.sink.add(Practitioner.modalities.through, practitioner_id=p.id, modality_id=self.modalities[slug][0])
         self.emit(ev.PractitionerRegistered(
             practitioner_id=p.id, user_id=p.user_id, display_name=display_name, title=title, bio=bio,
-            timezone=p.zone, is_active=p.active, online_only=online_only, address=address, latitude=lat,
-            longitude=lng, modalities=tuple(modalities), buffer_minutes=p.buffer, min_notice_minutes=min_notice,
+            timezone=p.zone, is_active=p.active, online_only=online_only, address=address, latitude=latitude,
+            longitude=longitude, modalities=tuple(modalities), buffer_minutes=p.buffer, min_notice_minutes=min_notice,
             max_advance_days=max_advance), when, p.user_id)
         windows = tuple({"weekday": d, "start_minute": p.window[0], "end_minute": p.window[1]} for d in p.weekdays)
         for w in windows:
@@ -280,7 +281,7 @@ class DatasetGenerator:
         elif role == "lag":
             self.manifest.lag_practitioner_user_id = str(p.user_id)
 
-    def _user(self, user_id: uuid.UUID, email: str, first: str, last: str, zone: str, when: datetime) -> None:
+    def _user(self, user_id: UUID, email: str, first: str, last: str, zone: str, when: datetime) -> None:
         self.sink.add(User, id=user_id, password=self.password_hash, username=email, email=email, first_name=first,
                       last_name=last, timezone=zone, date_joined=when)
         self.emit(ev.UserRegistered(user_id=user_id, email=email, first_name=first, last_name=last), when, user_id)
@@ -433,7 +434,7 @@ class DatasetGenerator:
         price = self.rng.randrange(3, 15) * 100 if premium else 0
         stream_id = self.uuid()
         tags = sorted({modalities[0], practice.split()[-1]})
-        values = {"title": title, "description": f"{title}: a short practice you can follow at home.",
+        values: dict[str, Any] = {"title": title, "description": f"{title}: a short practice you can follow at home.",
                   "body": f"Full notes for {title.lower()}.", "media_url": f"https://media.bench.example/{stream_id}.mp4",
                   "access": "premium" if premium else "free", "price_cents": price, "status": "published",
                   "like_count": 0, "save_count": 0}
@@ -521,7 +522,7 @@ class DatasetGenerator:
                 "session_ids": booking["session_ids"], "parent_id": booking["parent_id"],
                 "practitioner_timezone": booking["zone"], "created_at": booking["created_at"]}
 
-    def _charge(self, client: _Client, booking_id: uuid.UUID, amount: int, when: datetime) -> None:
+    def _charge(self, client: _Client, booking_id: UUID, amount: int, when: datetime) -> None:
         if client.balance < amount:
             self._purchase(client, max(amount, 100_000), when)
         row = self._ledger(client, "spend", -amount, "booking", str(booking_id), f"booking-charge:{booking_id}", when)
@@ -530,24 +531,25 @@ class DatasetGenerator:
     def _book_single(self, when: datetime, p: _Practitioner, service: _Service, client: _Client, start: datetime,
                      *, outcome: str = "random", session: _Session | None = None) -> None:
         end = start + timedelta(minutes=service.duration) if session is None else session.end
-        booking = {"id": self.uuid(), "client_id": client.id, "practitioner_id": p.id, "service_id": service.id,
+        booking: dict[str, Any] = {"id": self.uuid(), "client_id": client.id, "practitioner_id": p.id,
+                                   "service_id": service.id,
                    "service_type": service.service_type, "start_at": start, "end_at": end,
                    "price_cents": service.price_cents, "session_ids": (str(session.id),) if session else (),
                    "parent_id": None, "zone": p.zone, "created_at": when}
         self._charge(client, booking["id"], service.price_cents, when)
         self.emit(ev.BookingConfirmed(**self._state(booking, "confirmed")), when, client.id)
         p.bookings += 1
-        row = {"status": "confirmed", "cancelled_at": None, "cancelled_by": "", "refund_cents": 0,
+        row: dict[str, Any] = {"status": "confirmed", "cancelled_at": None, "cancelled_by": "", "refund_cents": 0,
                "completed_at": None, "completed_by": ""}
         cancel_at = when + (start - when) * self.rng.random()
         if outcome == "random" and self.rng.random() < 0.12 and cancel_at <= self.anchor:
-            by = "client" if self.rng.random() < 0.8 else "practitioner"
+            by = Actor.CLIENT if self.rng.random() < 0.8 else Actor.PRACTITIONER
             refund = service.price_cents if by == "practitioner" or start - cancel_at >= timedelta(hours=24) else 0
             row.update(status="cancelled", cancelled_at=cancel_at, cancelled_by=by, refund_cents=refund)
             self.at(cancel_at, self._cancel, booking, client, p, by, refund, session)
         elif outcome == "random" and end + timedelta(minutes=5) <= self.anchor:
             done = end + timedelta(minutes=5)
-            row.update(status="completed", completed_at=done, completed_by="system")
+            row.update(status="completed", completed_at=done, completed_by=Actor.SYSTEM)
             self.at(done, self._complete, booking, client, p, service)
         self.sink.add(Booking, id=booking["id"], client_id=client.id, practitioner_id=p.id, service_id=service.id,
                       parent_id=None, start_at=start, end_at=end, price_cents=service.price_cents,
@@ -557,7 +559,7 @@ class DatasetGenerator:
             self.sink.add(Seat, booking_id=booking["id"], session_id=session.id, client_id=client.id,
                           active=row["status"] != "cancelled")
 
-    def _cancel(self, when: datetime, booking: dict[str, Any], client: _Client, p: _Practitioner, by: str,
+    def _cancel(self, when: datetime, booking: dict[str, Any], client: _Client, p: _Practitioner, by: Actor,
                 refund: int, session: _Session | None) -> None:
         if session is not None:
             session.clients.discard(client.id)  # the seat is free again from now on
@@ -571,7 +573,7 @@ class DatasetGenerator:
 
     def _complete(self, when: datetime, booking: dict[str, Any], client: _Client, p: _Practitioner,
                   service: _Service) -> None:
-        self.emit(ev.BookingCompleted(**self._state(booking, "completed"), completed_by="system"), when, None)
+        self.emit(ev.BookingCompleted(**self._state(booking, "completed"), completed_by=Actor.SYSTEM), when, None)
         reviewed = when + timedelta(minutes=self.rng.randrange(60, 3 * 24 * 60))
         if self.rng.random() < 0.25 and reviewed <= self.anchor:
             self.at(reviewed, self._review, booking, client, p, service)
@@ -612,7 +614,8 @@ class DatasetGenerator:
             return False
         service = self.rng.choice(containers)
         valid_until = when + timedelta(days=service.validity_days)
-        parent = {"id": self.uuid(), "client_id": client.id, "practitioner_id": p.id, "service_id": service.id,
+        parent: dict[str, Any] = {"id": self.uuid(), "client_id": client.id, "practitioner_id": p.id,
+                                  "service_id": service.id,
                   "service_type": service.service_type, "start_at": None, "end_at": None,
                   "price_cents": service.price_cents, "session_ids": (), "parent_id": None, "zone": p.zone,
                   "created_at": when}
@@ -699,8 +702,8 @@ def _shares(total: int, weights: list[int]) -> list[int]:
     return shares
 
 
-def load_reference(connection: psycopg.Connection) -> dict[str, dict[str, tuple[uuid.UUID, str]]]:
-    out: dict[str, dict[str, tuple[uuid.UUID, str]]] = {}
+def load_reference(connection: psycopg.Connection) -> dict[str, dict[str, tuple[UUID, str]]]:
+    out: dict[str, dict[str, tuple[UUID, str]]] = {}
     for table in ("category", "modality"):
         rows = connection.execute(f'SELECT slug, id, name FROM "{table}" ORDER BY slug').fetchall()
         out[table] = {slug: (row_id, name) for slug, row_id, name in rows}

@@ -24,9 +24,11 @@ def _cpu_model() -> str:
 
 def machine(database_url: str, redis_url: str) -> dict[str, Any]:
     with psycopg.connect(database_url) as conn:
-        postgres = conn.execute("SHOW server_version").fetchone()[0]
+        row = conn.execute("SHOW server_version").fetchone()
+        postgres = row[0] if row else "?"
     try:
-        redis_version = redis.Redis.from_url(redis_url).info("server").get("redis_version", "?")
+        server: dict[str, Any] = redis.Redis.from_url(redis_url).info("server")  # type: ignore[assignment]
+        redis_version = server.get("redis_version", "?")
     except redis.RedisError:
         redis_version = "?"
     from infra.environment import search_engine_name
