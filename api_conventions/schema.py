@@ -18,7 +18,7 @@ as is.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -42,9 +42,10 @@ class PaginationMeta(serializers.Serializer):
 
 class ErrorEnvelope(serializers.Serializer):
     status = serializers.CharField(help_text='Always "error".')
-    data = serializers.JSONField(allow_null=True, help_text="Always null.")
+    data = serializers.JSONField(allow_null=True, help_text="Always null.")  # type: ignore[assignment]  # a field named like Serializer.data
     message = serializers.CharField(help_text="Human readable.")
-    errors = serializers.DictField(help_text="Per-field messages for `validation_error`; details otherwise.")
+    errors = serializers.DictField(  # type: ignore[assignment]  # a field named like Serializer.errors
+        help_text="Per-field messages for `validation_error`; details otherwise.")
     code = serializers.CharField(help_text="Machine readable, stable: `validation_error`, `not_found`, ...")
     meta = serializers.DictField()
 
@@ -87,7 +88,8 @@ class EnvelopeAutoSchema(AutoSchema):
                             "(a write's `X-Event-Position`), else answer 503 `projection_lagging`."))
         return params
 
-    def get_serializer_name(self, serializer: serializers.Serializer, direction: str) -> str:
+    def get_serializer_name(self, serializer: serializers.Serializer,
+                            direction: Literal["request", "response"]) -> str:
         # Views nest their serializers (``RegisterApi.Input``): name components after the view.
         qualname = type(serializer).__qualname__
         if re.fullmatch(r"\w+\.\w+", qualname):
@@ -118,7 +120,8 @@ class EnvelopeAutoSchema(AutoSchema):
         if output is None:
             return {"description": "The operation's result (an object, or a list for list endpoints)."}
         if isinstance(output, serializers.ListSerializer):
-            return {"type": "array", "items": self.resolve_serializer(output.child, "response").ref}
+            child: Any = output.child
+            return {"type": "array", "items": self.resolve_serializer(child, "response").ref}
         return self.resolve_serializer(output, "response").ref
 
     def _envelope_schema(self, output: Any) -> dict[str, Any]:
@@ -160,7 +163,7 @@ class EnvelopeAutoSchema(AutoSchema):
                     "as `X-Min-Position` to read your own write)."}}
         return {}
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         override = self.get_response_serializers()  # only ``@extend_schema(responses=...)`` gives one
         if isinstance(override, dict):
             return super()._get_response_bodies(direction)

@@ -8,6 +8,7 @@ outage lets requests through rather than turning every answer into a 500.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from redis.exceptions import RedisError
 from rest_framework import throttling
@@ -18,8 +19,10 @@ log = logging.getLogger("api.throttling")
 
 class _LiveRates:
     @property
-    def THROTTLE_RATES(self) -> dict[str, str | None]:  # noqa: N802 - the name DRF reads
-        return api_settings.DEFAULT_THROTTLE_RATES
+    def THROTTLE_RATES(self) -> dict[str, Any]:  # noqa: N802 - the name DRF reads
+        # A property (DRF has a class attribute) so that settings changed at run time apply.
+        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        return rates
 
     def allow_request(self, request, view) -> bool:
         try:
@@ -29,13 +32,13 @@ class _LiveRates:
             return True
 
 
-class AnonThrottle(_LiveRates, throttling.AnonRateThrottle):
+class AnonThrottle(_LiveRates, throttling.AnonRateThrottle):  # type: ignore[override]  # rates read live
     """Anonymous requests per client IP (``anon`` rate)."""
 
 
-class UserThrottle(_LiveRates, throttling.UserRateThrottle):
+class UserThrottle(_LiveRates, throttling.UserRateThrottle):  # type: ignore[override]  # rates read live
     """Authenticated requests per user (``user`` rate)."""
 
 
-class ScopedThrottle(_LiveRates, throttling.ScopedRateThrottle):
+class ScopedThrottle(_LiveRates, throttling.ScopedRateThrottle):  # type: ignore[override]  # rates read live
     """Requests per view ``throttle_scope`` (e.g. ``auth``), per user or else per client IP."""

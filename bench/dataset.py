@@ -28,14 +28,14 @@ import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import psycopg
+from django.db.models import Model
 
 from bench import vocabulary as words
-from bench.copy_sink import CopySink
 from bench.scales import Scale
 from kernel import events as ev
 from kernel.vocabulary import Actor
@@ -54,6 +54,14 @@ SESSION_HOUR = 19  # group sessions start after the weekly windows end (18:00 at
 CONTENTION_PRACTITIONERS = 4
 SETUP_DAYS = 10
 RATING_WEIGHTS = (2, 3, 10, 30, 55)
+
+
+class Sink(Protocol):
+    """Where generated rows and events go (:class:`bench.copy_sink.CopySink`, or a test's recorder)."""
+
+    def add(self, model: type[Model], **values: Any) -> None: ...
+
+    def event(self, domain_event: ev.DomainEvent, *, at: datetime, actor_id: UUID | None, event_id: UUID) -> int: ...
 
 
 @dataclass
@@ -150,7 +158,7 @@ class _Client:
 
 
 class DatasetGenerator:
-    def __init__(self, scale: Scale, *, seed: int, anchor: date, sink: CopySink, password_hash: str,
+    def __init__(self, scale: Scale, *, seed: int, anchor: date, sink: Sink, password_hash: str,
                  reference: dict[str, dict[str, tuple[UUID, str]]]) -> None:
         self.scale, self.seed, self.sink = scale, seed, sink
         self.rng = random.Random(seed)

@@ -27,7 +27,7 @@ def machine(database_url: str, redis_url: str) -> dict[str, Any]:
         row = conn.execute("SHOW server_version").fetchone()
         postgres = row[0] if row else "?"
     try:
-        server: dict[str, Any] = redis.Redis.from_url(redis_url).info("server")  # type: ignore[assignment]
+        server: dict[str, Any] = redis.Redis.from_url(redis_url).info("server")
         redis_version = server.get("redis_version", "?")
     except redis.RedisError:
         redis_version = "?"

@@ -36,7 +36,7 @@ class ReadModelView(APIView):
                 raise ValueError
         except ValueError:
             raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]}) from None
-        request.projection_position = positions.wait_for(self.read_models, minimum)
+        request.projection_position = positions.wait_for(self.read_models, minimum)  # type: ignore[attr-defined]
 
     def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)

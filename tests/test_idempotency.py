@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -34,7 +36,7 @@ def client_for(user: User) -> APIClient:
 
 
 def purchase(api: APIClient, key: str | None, body: dict | None = None):
-    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+    headers: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
     return api.post(PURCHASE, body or BODY, format="json", **headers)
 
 
@@ -95,7 +97,7 @@ def test_keys_are_scoped_per_user():
 def test_ten_parallel_identical_purchases_with_one_key_charge_once():
     user = make_user()
     clients = [client_for(user) for _ in range(10)]
-    responses = in_parallel([lambda c=c: purchase(c, "parallel-key") for c in clients])
+    responses = in_parallel([functools.partial(purchase, c, "parallel-key") for c in clients])
     assert Counter(r.status_code for r in responses) == {201: 10}
     assert len({r.content for r in responses}) == 1
     assert len({r["X-Event-Position"] for r in responses}) == 1

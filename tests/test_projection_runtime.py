@@ -7,6 +7,7 @@ registered; ``build_history`` must then produce the event types it handles (a te
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import signal
@@ -105,7 +106,7 @@ def build_history(rng: random.Random, *, practitioners: int = 3, clients: bool =
     for i in range(practitioners):
         user = user_register(email=f"p{i}-{uuid.uuid4().hex[:8]}@example.com", password="a-strong-password-1")
         yield "user registered"
-        location = ({"online_only": True} if i % 2 == 0 else
+        location: dict[str, Any] = ({"online_only": True} if i % 2 == 0 else
                     {"online_only": False, "address": f"{i} Main Street", "latitude": 51.5 + i / 10,
                      "longitude": -0.12 - i / 10})
         practitioner = practitioner_register(user=user, display_name=f"Practitioner {i}", title="Yoga teacher",
@@ -218,15 +219,17 @@ def client_activity(rng: random.Random, staff: User, people: list[tuple[User, Pr
         booking_create(client=b, service_id=services["course"].id)
         yield "group bookings"
         pack = booking_create(client=c, service_id=services["bundle"].id)
-        child = pack.children.order_by("id").first()
+        child = pack.children.order_by("id")[0]
         booking_schedule(booking_id=child.id, actor=c, start_at=local_weekday(5, 16))
         yield "bundle"
         session_cancel(service_id=services["workshop"].id, session_id=workshop_sessions[-1].id, actor=owner)
         assert Booking.objects.get(id=seat.id).status == "cancelled"
         yield "session cancelled"
         first = Booking.objects.get(id=first.id)
+        child = Booking.objects.get(id=child.id)
+        assert first.end_at is not None and child.end_at is not None
         booking_complete(booking_id=first.id, actor=owner, now=first.end_at + timedelta(hours=1))
-        bookings_autocomplete(now=Booking.objects.get(id=child.id).end_at + timedelta(minutes=5))
+        bookings_autocomplete(now=child.end_at + timedelta(minutes=5))
         yield "completed"
         review = review_create(booking_id=first.id, actor=a, rating=4 + i % 2, comment="Lovely class.")
         review_update(review_id=review.id, actor=a, rating=5, comment="Lovely class, thank you.")
@@ -395,7 +398,7 @@ def test_drain_is_skipped_while_another_instance_holds_the_lock():
     for name in projections():
         held, release = threading.Event(), threading.Event()
         acquired: list[bool] = []
-        holder = threading.Thread(target=in_thread(lambda n=name, h=held, r=release, a=acquired: hold_lock(n, h, r, a)))
+        holder = threading.Thread(target=in_thread(functools.partial(hold_lock, name, held, release, acquired)))
         holder.start()
         assert held.wait(WAIT)
         try:
@@ -642,7 +645,7 @@ def test_rebuild_switches_generation_while_reads_keep_answering(read_api, monkey
         assert state(name).active_generation == 2
     if "search" in results and engine.name == "tantivy":
         assert {1, 2} <= seen["search"]
-        assert engine.active_generation() == 2
+        assert engine.active_generation() == 2  # type: ignore[attr-defined]  # the tantivy engine's
         assert tantivy_generation_dirs(1) == []
         assert tantivy_generation_dirs(2) != []
     if "catalogue" in results:
@@ -655,7 +658,7 @@ def test_the_old_generation_stays_readable_for_a_grace_period_after_the_switch()
     """A reader that looked up the active generation just before the switch still finds its data."""
     run_history(random.Random(8), practitioners=1, clients=False)
     runtime.drain_all()
-    service_id = str(Service.objects.filter(status="active").order_by("id").first().id)
+    service_id = str(Service.objects.filter(status="active").order_by("id")[0].id)
     assert store.read_doc(1, f"service:{service_id}") is not None
     projection = projections()["catalogue"]
     real_activate = projection.activate
@@ -868,7 +871,7 @@ def test_a_projection_reads_only_its_event_types_and_still_reaches_the_head(monk
     append_updates(3)  # the log ends with events the recorder ignores
     head = event_reader.head_position()
     set_batch_size(monkeypatch, 2)
-    recorder, saved = Recorder(), []
+    recorder, saved = Recorder(), list[int]()
     reached = runtime._replay(recorder, 1, 0, up_to=None, save=saved.append)
     expected = list(Event.objects.filter(type="review.published").order_by("position").values_list("position",
                                                                                                    flat=True))

@@ -90,10 +90,11 @@ class Log:
     def add(self, domain_event: DomainEvent) -> RecordedEvent[Any]:
         self.position += 1
         self.clock += timedelta(hours=1)
-        recorded = RecordedEvent(position=self.position, event_id=uuid.uuid4(), type=domain_event.event_type,
-                                 version=domain_event.version, aggregate_type=domain_event.aggregate_type,
-                                 aggregate_id=domain_event.aggregate_id(), payload=domain_event.payload(),
-                                 actor_id=None, request_id=None, recorded_at=self.clock)
+        recorded: RecordedEvent[Any] = RecordedEvent(
+            position=self.position, event_id=uuid.uuid4(), type=domain_event.event_type,
+            version=domain_event.version, aggregate_type=domain_event.aggregate_type,
+            aggregate_id=domain_event.aggregate_id(), payload=domain_event.payload(),
+            actor_id=None, request_id=None, recorded_at=self.clock)
         self.events.append(recorded)
         return recorded
 

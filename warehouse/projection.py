@@ -236,9 +236,9 @@ class WarehouseProjection(Projection):
         for path in layout.sidecar_files(database):
             path.unlink(missing_ok=True)
 
-    def snapshot(self, generation: int) -> dict[str, tuple]:
+    def snapshot(self, generation: int) -> dict[str, tuple[Any, ...]]:
         """Every row of every compared table, keyed ``table:key`` (for verify and replay tests)."""
-        image: dict[str, tuple] = {}
+        image: dict[str, tuple[Any, ...]] = {}
         with connections.writer(layout.generation_file(generation)) as connection:
             for table in schema.TABLES:
                 if not table.compared:

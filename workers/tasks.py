@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 @app.task(name="workers.tasks.drain_all_projections")
-def drain_all_projections() -> list[dict]:
+def drain_all_projections() -> list[dict[str, Any]]:
     # Projections with a queue of their own (the warehouse) are drained by that queue's worker; a
     # trigger after a commit is passed on to it.
     drain_warehouse.apply_async(expires=5)
@@ -109,7 +109,7 @@ def _align_checkpoint(projection: Any, state: Any) -> None:
 
 
 @app.task(name="workers.tasks.drain_warehouse")
-def drain_warehouse() -> dict:
+def drain_warehouse() -> dict[str, Any]:
     run = warehouse_catch_up()
     if run.publish_in is not None:  # published a moment ago: publish what this drain applied when due
         publish_warehouse_snapshot.apply_async(countdown=run.publish_in, expires=run.publish_in + 10)
@@ -117,7 +117,7 @@ def drain_warehouse() -> dict:
 
 
 @app.task(name="workers.tasks.publish_warehouse_snapshot")
-def publish_warehouse_snapshot() -> dict:
+def publish_warehouse_snapshot() -> dict[str, Any]:
     """Beat: publish whatever the writer applied since the last snapshot (nothing when up to date or when
     the last publication is too recent; a drain schedules the publication it leaves pending)."""
     return dataclasses.asdict(warehouse_catch_up(drain=False))

@@ -116,9 +116,9 @@ def ratios(api: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float | N
 
 
 class Scenario:
-    name: ClassVar[str]
-    title: ClassVar[str]
-    endpoint: ClassVar[str]  # "GET /api/v1/…" as in the OpenAPI schema
+    name: str  # a class attribute, or set per instance by scenarios built from parameters
+    title: str
+    endpoint: str  # "GET /api/v1/…" as in the OpenAPI schema
     baseline: ClassVar[str]  # what the PostgreSQL baseline computes
     api: ClassVar[str] = "read"
     offline: ClassVar[bool] = False  # runs before the stack starts (no HTTP)

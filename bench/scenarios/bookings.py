@@ -13,6 +13,7 @@ events, idempotency or HTTP).
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
 from collections.abc import Iterator
@@ -58,9 +59,16 @@ def _targets(ctx: Context, day: date) -> list[tuple[str, str, str]]:
 
 
 def double_bookings(conn: psycopg.Connection) -> dict[str, int]:
-    overlaps, within_buffer = conn.execute(OVERLAPS_SQL).fetchone()
+    overlaps, within_buffer = _one(conn, OVERLAPS_SQL)
     return {"double_bookings": int(overlaps), "buffer_violations": int(within_buffer),
-            "overbooked_sessions": int(conn.execute(OVERBOOKED_SQL).fetchone()[0])}
+            "overbooked_sessions": int(_one(conn, OVERBOOKED_SQL)[0])}
+
+
+def _one(conn: psycopg.Connection, sql: str) -> tuple[Any, ...]:
+    """The single row an aggregate query returns."""
+    row = conn.execute(sql).fetchone()
+    assert row is not None, "an aggregate always returns a row"
+    return tuple(row)
 
 
 def _baseline_book(conn: psycopg.Connection, practitioner_id: str, start: datetime) -> bool:
@@ -101,7 +109,7 @@ class BookingContentionScenario(Scenario):
         while True:
             practitioner_id, _, zone = rng.choice(targets)
             start = _start(day, rng.choice(STARTS), zone)
-            yield lambda conn, p=practitioner_id, s=start: _baseline_book(conn, p, s)
+            yield functools.partial(_baseline_book, practitioner_id=practitioner_id, start=start)
 
     def run(self, ctx: Context) -> ScenarioResult:
         result = self.result()
@@ -134,10 +142,10 @@ class BookingContentionScenario(Scenario):
         with psycopg.connect(ctx.database_url, autocommit=True) as conn:
             result.extra = {"attempts_per_run": n, "created": created["201"], "rejections": codes,
                             **double_bookings(conn)}
-            base: dict[str, Any] = dict(zip(("baseline_double_bookings", "baseline_created"), conn.execute(
-                f"SELECT count(*) FILTER (WHERE a.id IS NOT NULL), (SELECT count(*) FROM {SCRATCH}) "
+            base: dict[str, Any] = dict(zip(("baseline_double_bookings", "baseline_created"), _one(
+                conn, f"SELECT count(*) FILTER (WHERE a.id IS NOT NULL), (SELECT count(*) FROM {SCRATCH}) "
                 f"FROM {SCRATCH} b LEFT JOIN {SCRATCH} a ON a.practitioner_id = b.practitioner_id AND a.id < b.id "
-                "AND a.start_at < b.end_at AND b.start_at < a.end_at").fetchone(), strict=True))
+                "AND a.start_at < b.end_at AND b.start_at < a.end_at"), strict=True))
             result.extra.update(base)
             conn.execute(f"DROP TABLE {SCRATCH}")
         return result

@@ -42,6 +42,8 @@ def slots_from_sql(conn: psycopg.Connection, service_id: str, day: date, days: i
         "SELECT p.id, p.timezone, p.buffer_minutes, p.min_notice_minutes, p.max_advance_days, s.step_minutes, "
         "s.duration_minutes FROM service s JOIN practitioner p ON p.id = s.practitioner_id "
         "WHERE s.id = %s AND s.status = 'active' AND p.is_active", [service_id]).fetchone()
+    if row is None:
+        raise LookupError(f"service {service_id} is not bookable")
     pid, zone_name, buffer, notice, advance, step, duration = row
     zone = parse_zone(zone_name)
     start, end = local_days_range(day, days, zone)

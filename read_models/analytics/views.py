@@ -63,7 +63,7 @@ class AnalyticsView(ReadModelView):
         APIView.initial(self, request, *args, **kwargs)  # auth, permissions, throttles; not the Redis wait
         published = snapshots.current()
         if published is not None:
-            request.projection_position = published.position
+            request.projection_position = published.position  # type: ignore[attr-defined]
         raw = request.headers.get("X-Min-Position")
         if raw is None:
             return
@@ -78,7 +78,7 @@ class AnalyticsView(ReadModelView):
             current = snapshots.current()
             raise ProjectionLagging(errors={"requested_position": minimum,
                                             "projection_position": current.position if current else 0})
-        request.projection_position = reached.position
+        request.projection_position = reached.position  # type: ignore[attr-defined]
 
     def get(self, request: Request) -> Response:
         practitioner_id = practitioner_claim(request)
@@ -92,7 +92,7 @@ class AnalyticsView(ReadModelView):
 
     def _answer(self, request: Request, practitioner_id: str, info: snapshots.SnapshotInfo,
                 connection: Any) -> tuple[dict[str, Any], bool]:
-        request.projection_position = info.position
+        request.projection_position = info.position  # type: ignore[attr-defined]
         zone = practitioner_zone(connection, practitioner_id) or "UTC"
         parsed = parse(request.query_params, practitioner_id=practitioner_id, default_zone=zone, today=timezone.now())
         key = cache.key(info.id, self.report, parsed.cache_key())

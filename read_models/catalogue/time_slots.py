@@ -7,6 +7,7 @@ projection (``X-Projection-Position``); send ``X-Min-Position`` to include your 
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from datetime import UTC, date, datetime
 from typing import Any
@@ -47,7 +48,7 @@ class TimeSlotQuery(serializers.Serializer):
             raise serializers.ValidationError(str(exc)) from exc
         return value
 
-    def validate_date(self, value: date) -> date:
+    def validate_date(self, value: dt.date) -> dt.date:  # (``date`` is the field in this class body)
         if not date(2000, 1, 1) <= value <= date(2100, 1, 1):
             raise serializers.ValidationError("Must be between 2000-01-01 and 2100-01-01.")
         return value

@@ -75,9 +75,11 @@ class ReviewListApi(ReadModelView):
 class Caller:
     def __init__(self, request: Any) -> None:
         user = getattr(request, "user", None)
-        authenticated = bool(user is not None and user.is_authenticated)
-        self.user_id: str | None = str(user.id) if authenticated else None
-        self.practitioner_id: str | None = getattr(user, "practitioner_id", None) if authenticated else None
+        if user is not None and user.is_authenticated:
+            self.user_id: str | None = str(user.id)
+            self.practitioner_id: str | None = getattr(user, "practitioner_id", None)
+        else:
+            self.user_id = self.practitioner_id = None
 
     def owns(self, doc: dict[str, Any]) -> bool:
         return self.practitioner_id is not None and self.practitioner_id == doc["practitioner_id"]

@@ -59,7 +59,7 @@ class _NoFormatOverride:
 class FormatIsAFilter(DefaultContentNegotiation):
     """``format`` (online, in_person, hybrid) is a service filter here, not DRF's renderer override."""
 
-    settings = _NoFormatOverride()
+    settings = _NoFormatOverride()  # type: ignore[assignment]  # only the one setting negotiation reads
 
 
 class SearchReadView(ReadModelView):

@@ -21,7 +21,7 @@ from write_api.sessions.services import session_create
 PASSWORD = "demo-password-1"
 WEEKDAYS_9_TO_5 = [{"weekday": d, "start_minute": 9 * 60, "end_minute": 17 * 60} for d in range(5)]
 
-DEMO = [
+DEMO: list[dict[str, Any]] = [
     {"email": "maya@demo.example", "name": "Maya Okafor", "title": "Yoga teacher", "zone": "Europe/London",
      "location": (51.5074, -0.1278, "Shoreditch, London"), "modalities": ["yoga", "breathwork"],
      "services": [("Vinyasa flow for beginners", "session", 4500, "in_person", "movement", ["yoga"]),
@@ -68,11 +68,11 @@ class Command(BaseCommand):
                                last_name="Client", timezone="Europe/Berlin")
         credits_purchase(user=client, amount_cents=50000, payment_token="tok_test_success")
         workshop = User.objects.get(email="maya@demo.example").practitioner.services.get(service_type="workshop")
-        booking_create(client=client, service_id=workshop.id, session_id=workshop.sessions.first().id)
+        booking_create(client=client, service_id=workshop.id, session_id=workshop.sessions.all()[0].id)
         self.stdout.write(self.style.SUCCESS(
             f"demo data loaded: {len(DEMO)} practitioners and client@demo.example (password {PASSWORD!r})"))
 
-    def _practitioner(self, spec: dict) -> User:
+    def _practitioner(self, spec: dict[str, Any]) -> User:
         first, last = spec["name"].split()
         user = user_register(email=spec["email"], password=PASSWORD, first_name=first, last_name=last,
                              timezone=spec["zone"])
