@@ -36,6 +36,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("READ_API_PORT", "8001", "Port of the read API."),
     Variable("BIND_HOST", "127.0.0.1", "Interface the APIs listen on (`0.0.0.0` in containers)."),
     Variable("WEB_CONCURRENCY", "2", "Gunicorn worker processes per API."),
+    Variable("READ_API_THREADS", "4", "Threads per read-API gunicorn worker (gthread); at most this minus one "
+             "requests per worker wait for `X-Min-Position` at once, the others are answered 503 at once."),
     Variable("WORKER_CONCURRENCY", "2", "Celery projector worker processes."),
     Variable("SECRET_KEY", None, "Django secret key. Unset: a development key (never in production)."),
     Variable("JWT_SIGNING_KEY", None, "HMAC key signing JWTs; the read API verifies with it. Unset: `SECRET_KEY`."),

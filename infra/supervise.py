@@ -54,8 +54,10 @@ def processes() -> list[ProcessSpec]:
     return [
         ProcessSpec("write-api", [*gunicorn, "--bind", f"{host}:{env('WRITE_API_PORT')}",
                                   "write_api.wsgi:application"], "write_api.settings", metrics / "write-api"),
-        ProcessSpec("read-api", [*gunicorn, "--bind", f"{host}:{env('READ_API_PORT')}",
-                                 "read_models.wsgi:application"], "read_models.settings", metrics / "read-api"),
+        # Threaded workers: a read waiting for X-Min-Position holds one thread, never a whole worker.
+        ProcessSpec("read-api", [*gunicorn, "--worker-class", "gthread", "--threads", str(env("READ_API_THREADS")),
+                                 "--bind", f"{host}:{env('READ_API_PORT')}", "read_models.wsgi:application"],
+                    "read_models.settings", metrics / "read-api"),
         ProcessSpec("worker", [*celery, "worker", "--queues", "projections,default", "--hostname", "worker@%h",
                                "--concurrency", str(env("WORKER_CONCURRENCY")), "--loglevel", log_level,
                                "--without-gossip", "--without-mingle"], "workers.settings"),
