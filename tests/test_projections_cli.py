@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -39,7 +40,7 @@ def status_rows(output: str) -> dict[str, list[str]]:
     rows = {}
     for line in output.splitlines():
         cells = [c.strip() for c in line.strip().strip("│").split("│")]
-        if len(cells) == 9 and cells[0] in projections():
+        if len(cells) == 10 and cells[0] in projections():
             rows[cells[0]] = cells
     return rows
 
@@ -49,14 +50,16 @@ def test_status_shows_lag_until_drained_then_ok_with_lag_zero():
     head = event_reader.head_position()
     before = status_rows(projections_command("status"))
     assert set(before) == set(projections())
-    for name, (_, generation, position, shown_head, lag, lag_seconds, last, building, health) in before.items():
+    for name, (_, generation, position, store, shown_head, lag, lag_seconds, last, building, health) in before.items():
+        assert store in ("-", "0"), name
         assert (generation, position, shown_head, lag, last, building, health) == (
             "1", "0", str(head), str(head), "-", "-", "catching up"), name
         assert float(lag_seconds) > 0
 
     assert projections_command("drain").splitlines() == [f"{name}: at {head}" for name in projections()]
     after = status_rows(projections_command("status"))
-    for name, (_, generation, position, shown_head, lag, lag_seconds, last, building, health) in after.items():
+    for name, (_, generation, position, store, shown_head, lag, lag_seconds, last, building, health) in after.items():
+        assert store in ("-", str(head)), name
         assert (generation, position, shown_head, lag, lag_seconds, building, health) == (
             "1", str(head), str(head), "0", "0.000", "-", "ok"), name
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", last)
@@ -67,7 +70,7 @@ def test_status_shows_a_failing_projection_error():
     name = next(iter(projections()))
     runtime.drain_all()
     ProjectionState.objects.filter(name=name).update(last_error="ValueError: boom")
-    assert status_rows(projections_command("status"))[name][8] == "error: ValueError: boom"
+    assert status_rows(projections_command("status"))[name][9] == "error: ValueError: boom"
 
 
 def test_rebuild_all_switches_every_projection_with_a_progress_bar_showing_rate_and_eta():
@@ -85,7 +88,7 @@ def test_rebuild_all_switches_every_projection_with_a_progress_bar_showing_rate_
         assert ProjectionState.objects.get(name=name).active_generation == 2
     after = status_rows(projections_command("status"))
     assert {row[1] for row in after.values()} == {"2"}
-    assert {row[4] for row in after.values()} == {"0"}
+    assert {row[5] for row in after.values()} == {"0"}
 
 
 def test_rebuild_one_leaves_the_others_alone():
@@ -144,3 +147,31 @@ def test_unknown_projection_is_a_command_error(action):
 def test_an_action_is_required():
     with pytest.raises(CommandError):
         projections_command()
+
+
+def test_a_store_that_lost_its_data_is_reported_unhealthy_and_the_next_drain_replays_it():
+    """Redis lost writes its checkpoints count (a restart without them): status says so and exits non-zero,
+    and the next drain (what the workers do every second) replays it from its own position."""
+    run_history(random.Random(28), practitioners=2, clients=True)
+    runtime.drain_all()
+    head = event_reader.head_position()
+    before = {name: runtime.projection_named(name).snapshot(1) for name in ("catalogue", "reviews", "streams")}
+    assert before["catalogue"]
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # everything gone: data, positions, active pointers
+
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="store behind its checkpoint .*catalogue"):
+        call_command("projections", "status", stdout=out)
+    rows = status_rows(out.getvalue())
+    assert rows["catalogue"][3] == "0" and rows["catalogue"][2] == str(head)
+    assert rows["catalogue"][9].startswith("unhealthy")
+
+    runtime.drain_all()
+    assert store.active_generation() == 1
+    for name, snapshot in before.items():
+        assert runtime.projection_named(name).snapshot(1) == snapshot, name
+    rows = status_rows(projections_command("status"))
+    assert rows["catalogue"][3] == str(head) and rows["catalogue"][9] == "ok"
+    output = projections_command("verify", "all")
+    for name in projections():
+        assert f"{name}: OK" in output
