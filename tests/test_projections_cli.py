@@ -50,16 +50,16 @@ def test_status_shows_lag_until_drained_then_ok_with_lag_zero():
     head = event_reader.head_position()
     before = status_rows(projections_command("status"))
     assert set(before) == set(projections())
-    for name, (_, generation, position, store, shown_head, lag, lag_seconds, last, building, health) in before.items():
-        assert store in ("-", "0"), name
+    for name, (_, generation, position, stored, shown_head, lag, lag_seconds, last, building, health) in before.items():
+        assert stored in ("-", "0"), name
         assert (generation, position, shown_head, lag, last, building, health) == (
             "1", "0", str(head), str(head), "-", "-", "catching up"), name
         assert float(lag_seconds) > 0
 
     assert projections_command("drain").splitlines() == [f"{name}: at {head}" for name in projections()]
     after = status_rows(projections_command("status"))
-    for name, (_, generation, position, store, shown_head, lag, lag_seconds, last, building, health) in after.items():
-        assert store in ("-", str(head)), name
+    for name, (_, generation, position, stored, shown_head, lag, lag_seconds, last, building, health) in after.items():
+        assert stored in ("-", str(head)), name
         assert (generation, position, shown_head, lag, lag_seconds, building, health) == (
             "1", str(head), str(head), "0", "0.000", "-", "ok"), name
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", last)
