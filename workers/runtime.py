@@ -176,6 +176,8 @@ def drain(name: str) -> DrainResult:
             # from the position it still holds, and point readers at it again (that key may be lost too).
             log.warning("projection %s: its store holds position %s but the checkpoint is %s; replaying from %s",
                         name, stored, start, stored)
+            if stored == 0:
+                projection.prepare(generation)  # nothing of it is left: recreate it empty (indices, mappings)
             start = stored
             _activated.pop(name, None)
         if _activated.get(name) != generation:
