@@ -1,8 +1,8 @@
 """The search projection: practitioners and services (streams later) into the configured engine.
 
 Each batch is written in one engine commit, which also records the batch's last position in the index
-(so an index that lost writes is seen as behind its checkpoint and replayed). Handlers read the current documents through
-:meth:`SearchProjection._current`, which sees this batch's pending writes first. Counters that events
+(so an index that lost writes is seen as behind its checkpoint and replayed). Handlers read the current
+documents through :meth:`SearchProjection._current`, which sees this batch's pending writes first. Counters that events
 of other contexts accumulate (popularity now; ratings when reviews land) are idempotent through the
 document version: an event at or below a document's version was already applied to it, because the
 projection applies events in position order.
