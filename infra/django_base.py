@@ -94,12 +94,13 @@ def logging_settings() -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "api_conventions.request_context.RequestIdLogFilter"}},
+        "filters": {"request_id": {"()": "api_conventions.request_context.RequestIdLogFilter"},
+                    "outage": {"()": "infra.outage_logging.OutageFilter"}},
         "formatters": {
             "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
         },
         "handlers": {
-            "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+            "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id", "outage"]},
         },
         "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
         "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
