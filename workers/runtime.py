@@ -174,7 +174,7 @@ def drain(name: str) -> DrainResult:
         if stored is not None and stored < start:
             # The store lost writes its checkpoint counts (say Redis restarted without them): replay it
             # from the position it still holds, and point readers at it again (that key may be lost too).
-            log.warning("projection %s: its store holds position %s but the checkpoint is %s; replaying from %s",
+            log.error("projection %s: its store holds position %s but the checkpoint is %s; replaying from %s",
                         name, stored, start, stored)
             if stored == 0:
                 projection.prepare(generation)  # nothing of it is left: recreate it empty (indices, mappings)
