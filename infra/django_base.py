@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from infra.environment import env, env_bool, env_int
+from infra.keys import required_key
 
-SECRET_KEY = env("SECRET_KEY") or "dev-insecure-key-change-me-0123456789abcdef0123456789"
+# No committed default: a missing or short key stops the process (see infra.keys).
+SECRET_KEY = required_key("SECRET_KEY", env("SECRET_KEY"))
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = [h.strip() for h in (env("ALLOWED_HOSTS") or "*").split(",") if h.strip()]
 USE_TZ = True
@@ -45,7 +47,7 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env("JWT_SIGNING_KEY") or SECRET_KEY,
+    "SIGNING_KEY": required_key("JWT_SIGNING_KEY", env("JWT_SIGNING_KEY") or SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",

@@ -3,6 +3,8 @@
 * SIGKILL of the embedded Redis while writes flow: the watcher restarts it on the same address (with its
   append-only file); later Redis even loses everything (FLUSHALL); with no manual command every written
   object reaches the read models, ``projections status`` is healthy and ``projections verify all`` passes.
+* A fresh run generates its own keys (mode 0600): a token signed with any key ever committed to the
+  repository is refused by both APIs.
 * SIGKILL of the warehouse writer: both APIs keep answering and the supervisor has the writer back (ready
   to consume) within 10 s.
 """
@@ -11,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -19,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import jwt
 import psutil
 import pytest
 import redis
@@ -37,7 +42,9 @@ def embedded_redis_stack(tmp_path: Path) -> Iterator[tuple[Stack, dict[str, str]
     """``make run`` as it is on a laptop: ``infra.with_services`` starts its own Redis (the test database
     stands in for the embedded PostgreSQL) and runs the supervisor."""
     write_port, read_port = _free_port(), _free_port()
-    environment = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
+    # A fresh `make run`: no keys in the environment either (it generates its own into DATA_DIR).
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "JWT_SIGNING_KEY")}
     environment.update({
         "DATABASE_URL": _database_url(connection.settings_dict), "WRITE_API_PORT": str(write_port),
         "READ_API_PORT": str(read_port), "BIND_HOST": "127.0.0.1", "DEMO_DATA": "0", "EVENT_DISPATCH": "celery",
@@ -174,3 +181,54 @@ def test_a_killed_warehouse_writer_is_back_within_10s_while_both_apis_answer(sta
     assert answers and all(code == 200 for _, code in answers), [a for a in answers if a[1] != 200]
     assert "warehouse exited with code -9; restarting it in 1s (the others keep running)" in log
     assert "stopping everything" not in log and stack.supervisor.poll() is None  # nothing else was stopped
+
+
+_KEY_ASSIGNMENT = re.compile(r"""(?:SECRET_KEY|SIGNING_KEY)[^\n]*?(?:["']|:-)([A-Za-z0-9_\-]{16,})""")
+
+
+def _committed_keys() -> set[str]:
+    """Every literal ever assigned to a secret or signing key in this repository (its files and history)."""
+    texts = [subprocess.run(["git", "grep", "-h", "-I", "-e", "SECRET_KEY", "-e", "SIGNING_KEY"], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True).stdout,
+             subprocess.run(["git", "log", "-p", "--all", "-G", "SECRET_KEY|SIGNING_KEY"], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True).stdout]
+    found = {match for text in texts for match in _KEY_ASSIGNMENT.findall(text)}
+    # The development key the code once fell back to, in case this checkout has no history.
+    found.add("dev-insecure-key-change-me-0123456789abcdef0123456789")
+    return {key for key in found if not key.isupper()}  # not a variable name such as JWT_SIGNING_KEY
+
+
+def _forged(key: str, user_id: str) -> str:
+    now = int(time.time())
+    claims = {"token_type": "access", "exp": now + 600, "iat": now, "jti": uuid.uuid4().hex, "user_id": user_id,
+              "is_staff": True, "practitioner_id": None}
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+def test_a_fresh_run_refuses_tokens_signed_with_any_key_committed_in_the_repository(embedded_redis_stack) -> None:
+    running, environment = embedded_redis_stack
+    data_dir = Path(environment["DATA_DIR"])
+    running.wait_until("both APIs ready", lambda: _http("GET", f"{running.write_url}/health/ready/")[0] == 200
+                       and _http("GET", f"{running.read_url}/health/ready/")[0] == 200)
+    assert stat.S_IMODE((data_dir / "keys.env").stat().st_mode) == 0o600
+    assert stat.S_IMODE((data_dir / "runtime.env").stat().st_mode) == 0o600
+    generated = (data_dir / "keys.env").read_text()
+    status, _, body = _http("POST", f"{running.write_url}/api/v1/auth/register/",
+                            {"email": f"keys-{uuid.uuid4().hex[:8]}@example.com", "password": "a-strong-password-1"})
+    assert status == 201, body
+    user_id, genuine = body["data"]["user"]["id"], body["data"]["tokens"]["access"]
+    me = f"{running.write_url}/api/v1/auth/me/"
+    assert _http("GET", me, headers={"Authorization": f"Bearer {genuine}"})[0] == 200
+    # Control: the same forgery with this run's own key is accepted, so a refusal below is the key's doing.
+    own = next(line.split("=", 1)[1] for line in generated.splitlines() if line.startswith("JWT_SIGNING_KEY="))
+    assert _http("GET", me, headers={"Authorization": f"Bearer {_forged(own, user_id)}"})[0] == 200
+
+    keys = _committed_keys()
+    assert len(keys) >= 3, keys  # the old code default and the two compose defaults at least
+    for key in keys:
+        assert key not in generated and key != own
+        forged = {"Authorization": f"Bearer {_forged(key, user_id)}"}
+        status, _, body = _http("GET", f"{running.write_url}/api/v1/auth/me/", headers=forged)
+        assert (status, body["code"]) == (401, "not_authenticated"), (key, body)
+        status, _, body = _http("GET", f"{running.read_url}/api/v1/projections/", headers=forged)
+        assert (status, body["code"]) == (401, "not_authenticated"), (key, body)
