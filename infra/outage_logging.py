@@ -24,9 +24,13 @@ def _dependency(error: BaseException | None) -> str | None:
 
     seen = 0
     while error is not None and seen < 10:
-        if isinstance(error, django.db.OperationalError | django.db.InterfaceError | psycopg.OperationalError
-                      | psycopg.InterfaceError):
-            return "PostgreSQL"
+        if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+            # No SQLSTATE: the connection itself failed; 08…: connection exception; 57P…: server shutting down.
+            # Anything else (a deadlock, a serialization failure) is a real error with its own traceback.
+            state = error.sqlstate
+            return "PostgreSQL" if state is None or state.startswith(("08", "57P")) else None
+        if isinstance(error, django.db.InterfaceError) and error.__cause__ is None:
+            return "PostgreSQL"  # "connection already closed"
         if isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
             return "Redis"
         error = error.__cause__ or error.__context__
