@@ -109,8 +109,14 @@ def logging_settings() -> dict:
     }
 
 
+# Every answer says: never render me in a frame, never sniff my content type.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
 COMMON_MIDDLEWARE = [
     "api_conventions.request_context.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "api_conventions.middleware.BodySizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",

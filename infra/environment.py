@@ -61,6 +61,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("THROTTLE_ANON", "120/min", "Request rate allowed per anonymous client IP."),
     Variable("THROTTLE_USER", "600/min", "Request rate allowed per authenticated user."),
     Variable("THROTTLE_AUTH", "20/min", "Rate of login/register/refresh attempts per client IP."),
+    Variable("METRICS_TOKEN", None, "`/metrics` answers loopback clients, and others only with `Authorization: "
+             "Bearer <METRICS_TOKEN>` when this is set; everyone else gets 403."),
     Variable("PROMETHEUS_MULTIPROC_DIR", None, "Directory where an API's gunicorn workers share Prometheus samples. "
              "`make run` sets one per API under `DATA_DIR/prometheus` (wiped at start); unset: each process "
              "reports only its own figures."),

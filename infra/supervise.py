@@ -52,8 +52,8 @@ def processes() -> list[ProcessSpec]:
     host = env("BIND_HOST")
     log_level = env("LOG_LEVEL") or "INFO"
     schedule = data_path("celery") / "beat-schedule"
-    gunicorn = [f"{BIN}/gunicorn", "--workers", str(env("WEB_CONCURRENCY")), "--access-logfile", "-",
-                "--graceful-timeout", "8"]
+    gunicorn = [f"{BIN}/gunicorn", "--config", "python:infra.gunicorn_conf", "--workers", str(env("WEB_CONCURRENCY")),
+                "--access-logfile", "-", "--graceful-timeout", "8"]
     # Access lines carry the request id the API put on the response (the id of its own log lines).
     gunicorn += ["--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s']
     celery = [f"{BIN}/celery", "-A", "workers.celery_app"]
