@@ -426,9 +426,9 @@ def test_write_schema_is_valid_openapi_and_documents_the_endpoints(write_api):
     assert {"title", "service_type", "price_cents"} <= set(request_schema("/api/v1/services/", "post")["properties"])
 
     register_op = paths["/api/v1/auth/register/"]["post"]
-    created = register_op["responses"]["201"]["content"]["application/json"]["schema"]
-    assert created["properties"]["data"] == {"$ref": "#/components/schemas/RegisteredOut"}
-    assert {"400", "401", "409", "413", "415", "429"} <= set(register_op["responses"])
+    accepted = register_op["responses"]["202"]["content"]["application/json"]["schema"]
+    assert accepted["properties"]["data"] == {"$ref": "#/components/schemas/RegisteredOut"}
+    assert {"400", "413", "415", "429"} <= set(register_op["responses"])
     login_responses = paths["/api/v1/auth/login/"]["post"]["responses"]
     assert login_responses["200"]["content"]["application/json"]["schema"]["properties"]["data"] == {
         "$ref": "#/components/schemas/TokenPairOut"}

@@ -30,7 +30,15 @@ import redis
 from django.db import connection
 
 from infra.environment import PROJECT_ROOT
-from tests.test_processes import Stack, _database_url, _free_port, _http, _is_alive, stack  # noqa: F401
+from tests.test_processes import (  # noqa: F401,E501
+    Stack,
+    _database_url,
+    _free_port,
+    _http,
+    _is_alive,
+    _signed_up,
+    stack,
+)
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
@@ -92,10 +100,7 @@ def test_redis_killed_and_emptied_during_writes_heals_with_no_manual_command(emb
     data_dir = Path(environment["DATA_DIR"])
     running.wait_until("both APIs ready", lambda: _http("GET", f"{running.write_url}/health/ready/")[0] == 200
                        and _http("GET", f"{running.read_url}/health/ready/")[0] == 200)
-    status, _, body = _http("POST", f"{running.write_url}/api/v1/auth/register/",
-                            {"email": f"fault-{uuid.uuid4().hex[:8]}@example.com", "password": "a-strong-password-1"})
-    assert status == 201, body
-    auth = {"Authorization": f"Bearer {body['data']['tokens']['access']}"}
+    _, auth = _signed_up(running.write_url, "fault")
     status, _, body = _http("POST", f"{running.write_url}/api/v1/practitioners/",
                             {"display_name": "Grace Hopper", "title": "Qigong teacher", "timezone": "Europe/Paris"},
                             auth)
@@ -213,12 +218,9 @@ def test_a_fresh_run_refuses_tokens_signed_with_any_key_committed_in_the_reposit
     assert stat.S_IMODE((data_dir / "keys.env").stat().st_mode) == 0o600
     assert stat.S_IMODE((data_dir / "runtime.env").stat().st_mode) == 0o600
     generated = (data_dir / "keys.env").read_text()
-    status, _, body = _http("POST", f"{running.write_url}/api/v1/auth/register/",
-                            {"email": f"keys-{uuid.uuid4().hex[:8]}@example.com", "password": "a-strong-password-1"})
-    assert status == 201, body
-    user_id, genuine = body["data"]["user"]["id"], body["data"]["tokens"]["access"]
+    user_id, genuine = _signed_up(running.write_url, "keys")
     me = f"{running.write_url}/api/v1/auth/me/"
-    assert _http("GET", me, headers={"Authorization": f"Bearer {genuine}"})[0] == 200
+    assert _http("GET", me, headers=genuine)[0] == 200
     # Control: the same forgery with this run's own key is accepted, so a refusal below is the key's doing.
     own = next(line.split("=", 1)[1] for line in generated.splitlines() if line.startswith("JWT_SIGNING_KEY="))
     assert _http("GET", me, headers={"Authorization": f"Bearer {_forged(own, user_id)}"})[0] == 200

@@ -9,12 +9,13 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from api_conventions.responses import created, ok
+from api_conventions.responses import ok
 from api_conventions.serializers import StrictInput
 from api_conventions.throttling import ScopedThrottle
 from write_api.accounts import services
 from write_api.accounts.models import User
-from write_api.accounts.tokens import practitioner_id_of, token_pair_for
+from write_api.accounts.tokens import practitioner_id_of
+from write_api.eventlog.services import reset_appended_position
 
 TIMEZONES = frozenset(available_timezones())
 
@@ -50,8 +51,7 @@ class TokenPairOut(serializers.Serializer):
 
 
 class RegisteredOut(serializers.Serializer):
-    user = UserOut()
-    tokens = TokenPairOut()
+    email = serializers.EmailField(help_text="The address, normalised; log in with it for tokens.")
 
 
 class AuthThrottled(APIView):
@@ -63,6 +63,7 @@ class AuthThrottled(APIView):
 
 class RegisterApi(AuthThrottled):
     output_serializer = RegisteredOut
+    success_status = 202
 
     class Input(StrictInput):
         email = serializers.EmailField(max_length=254)
@@ -80,12 +81,18 @@ class RegisterApi(AuthThrottled):
                 raise serializers.ValidationError({"password": list(exc.messages)})
             return attrs
 
-    @extend_schema(summary="Create an account", description="Answers with the user and a token pair.")
+    @extend_schema(summary="Create an account", description=(
+        "Always 202 with the same answer and the same work, whether or not the address already had an account: "
+        "registration must not tell anyone which addresses are registered. Then log in (`POST auth/login/`) "
+        "for a token pair; an address that was taken keeps its own password."))
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_register(**data.validated_data)
-        return created({"user": user_out(user), "tokens": token_pair_for(user)}, message="Registered.")
+        services.user_register(**data.validated_data)
+        reset_appended_position()  # no X-Event-Position: the headers must not tell either
+        return ok({"email": data.validated_data["email"].lower()}, status=202,
+                  message="Registered: log in to get your tokens. (If this address already had an account, "
+                          "nothing changed.)")
 
 
 class LoginApi(AuthThrottled):
