@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from corsheaders.defaults import default_headers
+
 from infra.environment import env, env_bool, env_int
 from infra.keys import required_key
 
@@ -89,6 +91,8 @@ def spectacular_settings(*, title: str, description: str) -> dict:
         "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
         "SCHEMA_PATH_PREFIX": r"/api/v1",  # operations are tagged by the segment after it: auth, services...
+        "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                                 "api_conventions.deprecation.mark_in_schema"],
     }
 
 
@@ -113,8 +117,18 @@ def logging_settings() -> dict:
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# CORS (django-cors-headers): browsers on these origins may call both APIs. A preflight is answered by
+# the middleware itself, before any authentication; every answer (errors included) carries the headers.
+CORS_ALLOWED_ORIGINS = [o.strip() for o in (env("CORS_ALLOWED_ORIGINS") or "").split(",") if o.strip()]
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key", "x-min-position", "x-request-id")
+CORS_EXPOSE_HEADERS = ("X-Event-Position", "X-Projection-Position", "X-Request-ID", "Idempotent-Replayed",
+                       "Deprecation", "Sunset", "Link", "Retry-After")
+CORS_PREFLIGHT_MAX_AGE = 600
+
 COMMON_MIDDLEWARE = [
     "api_conventions.request_context.RequestIdMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "api_conventions.deprecation.DeprecationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
