@@ -39,11 +39,11 @@ class Projection(ABC):
     def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
         """Apply a batch, in order, durably. Idempotent per event."""
 
-    def apply_through(self, events: Sequence[RecordedEvent], generation: int, position: int) -> None:
+    def apply_through(self, events: Sequence[RecordedEvent], generation: int, position: int | None) -> None:
         """Apply a batch (possibly empty) that brings ``generation`` to ``position``.
 
-        A read model that keeps its own position (see :meth:`applied_position`) records ``position`` in
-        the same atomic write as the batch's data; the default just applies the events.
+        A read model that keeps its own position (see :meth:`applied_position`) records ``position`` (when
+        given) in the same atomic write as the batch's data; the default just applies the events.
         """
         if events:
             self.apply(events, generation)

@@ -39,12 +39,9 @@ class StoreProjection(Projection):
         return self.store.applied_position(generation)
 
     def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
-        self._apply(events, generation, None)
+        self.apply_through(events, generation, None)
 
-    def apply_through(self, events: Sequence[RecordedEvent], generation: int, position: int) -> None:
-        self._apply(events, generation, position)
-
-    def _apply(self, events: Sequence[RecordedEvent], generation: int, position: int | None) -> None:
+    def apply_through(self, events: Sequence[RecordedEvent], generation: int, position: int | None) -> None:
         self.batch = self.new_batch(generation)
         try:
             for event in events:

@@ -50,12 +50,9 @@ class SearchProjection(Projection):
         return self.engine.applied_position(generation)
 
     def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
-        self._apply(events, generation, None)
+        self.apply_through(events, generation, None)
 
-    def apply_through(self, events: Sequence[RecordedEvent], generation: int, position: int) -> None:
-        self._apply(events, generation, position)
-
-    def _apply(self, events: Sequence[RecordedEvent], generation: int, position: int | None) -> None:
+    def apply_through(self, events: Sequence[RecordedEvent], generation: int, position: int | None) -> None:
         self._pending, self._pending_of = {}, {}
         self._generation = generation
         # Every document the batch's events name, fetched in one query (a batch of bookings touches
