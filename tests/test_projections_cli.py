@@ -17,9 +17,12 @@ from django.core.management.base import CommandError
 
 from infra.environment import PROJECT_ROOT, data_path
 from read_models.catalogue import store
+from tests.conftest import authenticate
 from tests.test_projection_runtime import database_url_for_tests, run_history
-from workers import event_reader, runtime
+from workers import event_reader, runtime, tasks
 from workers.registry import projections
+from write_api.accounts.models import User
+from write_api.accounts.tokens import token_pair_for
 from write_api.eventlog.models import ProjectionState
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -149,7 +152,7 @@ def test_an_action_is_required():
         projections_command()
 
 
-def test_a_store_that_lost_its_data_is_reported_unhealthy_and_the_next_drain_replays_it():
+def test_a_store_that_lost_its_data_is_reported_unhealthy_and_the_next_drain_replays_it(read_api):
     """Redis lost writes its checkpoints count (a restart without them): status says so and exits non-zero,
     and the next drain (what the workers do every second) replays it from its own position."""
     run_history(random.Random(28), practitioners=2, clients=True)
@@ -165,6 +168,12 @@ def test_a_store_that_lost_its_data_is_reported_unhealthy_and_the_next_drain_rep
     rows = status_rows(out.getvalue())
     assert rows["catalogue"][3] == "0" and rows["catalogue"][2] == str(head)
     assert rows["catalogue"][9].startswith("unhealthy")
+    tasks.publish_projection_status()  # what beat does every 5 s: staff see it on the read API too
+    staff = User.objects.create_user(email="ops@example.com", password=None, is_staff=True)
+    authenticate(read_api, token_pair_for(staff))
+    shown = {row["name"]: row for row in read_api.get("/api/v1/projections/").json()["data"]}
+    assert shown["catalogue"]["store_position"] == 0
+    assert shown["catalogue"]["health"] == f"unhealthy: store at 0, checkpoint at {head}"
 
     runtime.drain_all()
     assert store.active_generation() == 1
