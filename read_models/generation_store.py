@@ -32,7 +32,12 @@ POSITION_KEY = "@position"  # not a document key: every document key names its k
 
 
 class Batch:
-    """Reads that see this batch's own pending writes; writes applied atomically by :meth:`commit`."""
+    """Reads that see this batch's own pending writes; writes applied atomically by :meth:`commit`.
+
+    The batch WATCHes the generation's position key from its start: should Redis lose that key meanwhile
+    (a flush, a restart without it), the commit fails with ``redis.WatchError`` instead of writing a
+    position over data the store no longer holds; the drain then fails once and the next one replays.
+    """
 
     _DELETED = object()
 
@@ -40,6 +45,8 @@ class Batch:
         self.p = prefix
         self._docs: dict[str, Any] = {}
         self._ops: list[tuple[str, tuple[Any, ...]]] = []
+        self._pipe = client().pipeline(transaction=True)
+        self._pipe.watch(prefix + POSITION_KEY)
 
     def get(self, key: str) -> Any:
         if key in self._docs:
@@ -81,13 +88,19 @@ class Batch:
         self._ops.append(("set", (self.p + POSITION_KEY, position)))
 
     def commit(self) -> None:
-        if not self._ops:
-            return
-        pipe = client().pipeline(transaction=True)
-        for name, args in self._ops:
-            getattr(pipe, name)(*args)
-        pipe.execute()
+        try:
+            if self._ops:
+                self._pipe.multi()
+                for name, args in self._ops:
+                    getattr(self._pipe, name)(*args)
+                self._pipe.execute()
+        finally:
+            self.close()
         self._ops, self._docs = [], {}
+
+    def close(self) -> None:
+        """Give the watching connection back (a batch abandoned by an error is closed like this)."""
+        self._pipe.reset()
 
 
 class GenerationStore:

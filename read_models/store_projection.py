@@ -42,16 +42,17 @@ class StoreProjection(Projection):
         self.apply_through(events, generation, None)
 
     def apply_through(self, events: Sequence[RecordedEvent], generation: int, position: int | None) -> None:
-        self.batch = self.new_batch(generation)
+        self.batch = batch = self.new_batch(generation)
         try:
             for event in events:
                 handler = self.handler_for(event.type)
                 if handler is not None:
                     handler(event)
             if position is not None:
-                self.batch.through(position)
-            self.batch.commit()
+                batch.through(position)
+            batch.commit()
         finally:
+            batch.close()
             self.batch = None
 
     @property

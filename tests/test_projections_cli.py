@@ -184,3 +184,22 @@ def test_a_store_that_lost_its_data_is_reported_unhealthy_and_the_next_drain_rep
     output = projections_command("verify", "all")
     for name in projections():
         assert f"{name}: OK" in output
+
+
+def test_a_batch_in_flight_when_redis_loses_its_data_is_refused_not_written_over_the_gap():
+    """A batch started before the loss would write a position over data the store no longer holds; its
+    commit fails instead (the batch watches the position key), and the next drain replays everything."""
+    run_history(random.Random(29), practitioners=1, clients=False)
+    runtime.drain_all()
+    head = event_reader.head_position()
+    catalogue = runtime.projection_named("catalogue")
+    before = catalogue.snapshot(1)
+    batch = catalogue.new_batch(1)
+    batch.put("practitioner:late", {"id": "late"})
+    batch.through(head)
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # Redis loses everything while the batch is built
+    with pytest.raises(redis.WatchError):
+        batch.commit()
+    assert catalogue.applied_position(1) == 0  # nothing claims data that is not there
+    runtime.drain_all()
+    assert catalogue.snapshot(1) == before and catalogue.applied_position(1) == head
