@@ -109,6 +109,7 @@ class ErrorCode(StrEnum):
     SERVICE_UNAVAILABLE = "service_unavailable"
     NOT_READY = "not_ready"
     PROJECTION_LAGGING = "projection_lagging"
+    POSITION_BEYOND_HEAD = "position_beyond_head"
     SEARCH_UNAVAILABLE = "search_unavailable"
     # idempotent commands
     IDEMPOTENCY_KEY_IN_PROGRESS = "idempotency_key_in_progress"

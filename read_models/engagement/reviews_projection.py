@@ -56,8 +56,8 @@ from kernel.events import (
     UserRegistered,
 )
 from kernel.projection import on
-from read_models.engagement.projection_base import StoreProjection
-from read_models.engagement.store import GenerationStore
+from read_models.generation_store import GenerationStore
+from read_models.store_projection import StoreProjection
 
 STORE = GenerationStore("reviews")
 

@@ -18,8 +18,8 @@ from api_conventions.serializers import StrictInput, StrictUUIDField
 from kernel.vocabulary import ErrorCode
 from read_models.engagement.reviews_projection import STORE as REVIEWS
 from read_models.engagement.reviews_projection import review_key, reviews_index_key, summary_key
-from read_models.engagement.store import GenerationStore
 from read_models.engagement.streams_projection import STORE as STREAMS
+from read_models.generation_store import GenerationStore
 from read_models.views import ReadModelView
 
 

@@ -13,8 +13,10 @@ from kernel.events import ServiceCreated, ServiceUpdated
 from kernel.vocabulary import ErrorCode
 from write_api.accounts.models import User
 from write_api.catalogue.models import Service, ServiceChild
+from write_api.eventlog.command_retry import retrying
 from write_api.eventlog.services import event_append
 from write_api.practitioners.models import Practitioner
+from write_api.practitioners.services import practitioner_lock
 from write_api.reference.models import Category
 from write_api.reference.services import modalities_by_slug
 
@@ -38,7 +40,7 @@ def _practitioner_of(actor: User) -> Practitioner:
     practitioner = Practitioner.objects.filter(user=actor).first()
     if practitioner is None:
         raise PermissionDenied("Become a practitioner before creating services.", code=ErrorCode.NOT_A_PRACTITIONER)
-    return practitioner
+    return practitioner_lock(practitioner.id)
 
 
 def _category(slug: str | None) -> Category | None:
@@ -83,6 +85,7 @@ def _set_children(service: Service, children: list[dict[str, Any]]) -> None:
          for c in children])
 
 
+@retrying
 @transaction.atomic(durable=True)
 def service_create(*, actor: User, title: str, service_type: str, price_cents: int, description: str = "",
                    format: str = Service.Format.ONLINE, status: str = Service.Status.ACTIVE,
@@ -101,18 +104,21 @@ def service_create(*, actor: User, title: str, service_type: str, price_cents: i
 
 
 def service_for_owner(service_id: Any, actor: User, *, lock: bool = True) -> Service:
-    """The service (locked unless ``lock=False``): 404 when missing, 403 unless ``actor`` owns it or is staff."""
+    """The service ``actor`` may change (404 when missing, 403 unless the owner or staff); with ``lock``, its
+    practitioner's row and then its own are locked (in the one lock order, see ``write_api.eventlog.services``)."""
     query = Service.objects.select_related("practitioner", "category")
-    if lock:
-        query = query.select_for_update(of=("self",))
     service = query.filter(id=service_id).first()
     if service is None:
         raise NotFound("Service not found.")
     if service.practitioner.user_id != actor.id and not actor.is_staff:
         raise PermissionDenied("Only the owning practitioner can change this service.")
+    if lock:
+        practitioner_lock(service.practitioner_id)
+        service = query.select_for_update(of=("self",)).get(id=service.id)
     return service
 
 
+@retrying
 @transaction.atomic(durable=True)
 def service_update(*, service_id: Any, actor: User, changes: dict[str, Any]) -> Service:
     service = service_for_owner(service_id, actor)

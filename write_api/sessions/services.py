@@ -1,7 +1,7 @@
 """Commands of the session lifecycle: ``session_create``, ``session_update``, ``session_cancel``.
 
-Each locks the practitioner's row (as bookings do) before checking busy time, so a session and a
-booking cannot take the same time concurrently.
+Each locks the practitioner's row first (the one lock order, see ``write_api.eventlog.services``)
+before checking busy time, so a session and a booking cannot take the same time concurrently.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from write_api.bookings.models import Seat
 from write_api.bookings.services import bookings_release_cancelled_session
 from write_api.catalogue.models import Service, ServiceSession
 from write_api.catalogue.services import service_for_owner
+from write_api.eventlog.command_retry import retrying
 from write_api.eventlog.services import event_append
-from write_api.practitioners.models import Practitioner
+from write_api.practitioners.services import practitioner_lock
 
 
 def session_state(session: ServiceSession) -> dict[str, Any]:
@@ -42,6 +43,7 @@ def _check_session_fits(service: Service, start_at: datetime, end_at: datetime, 
         raise Conflict("The practitioner is busy at that time.", code=ErrorCode.SLOT_UNAVAILABLE)
 
 
+@retrying
 @transaction.atomic(durable=True)
 def session_create(*, service_id: Any, actor: User, start_at: datetime, end_at: datetime | None = None,
                    capacity: int | None = None) -> ServiceSession:
@@ -50,7 +52,6 @@ def session_create(*, service_id: Any, actor: User, start_at: datetime, end_at: 
         raise Conflict("Only workshops and courses have scheduled sessions.", code=ErrorCode.NOT_A_SCHEDULED_SERVICE)
     if service.status == Service.Status.ARCHIVED:
         raise Conflict("An archived service cannot change.", code=ErrorCode.SERVICE_ARCHIVED)
-    Practitioner.objects.select_for_update().filter(id=service.practitioner_id).first()
     end_at = end_at or start_at + timedelta(minutes=service.duration_minutes)
     _check_session_fits(service, start_at, end_at)
     session = ServiceSession.objects.create(service=service, start_at=start_at, end_at=end_at,
@@ -59,10 +60,10 @@ def session_create(*, service_id: Any, actor: User, start_at: datetime, end_at: 
     return session
 
 
+@retrying
 @transaction.atomic(durable=True)
 def session_update(*, service_id: Any, session_id: Any, actor: User, changes: dict[str, Any]) -> ServiceSession:
     service = service_for_owner(service_id, actor)
-    Practitioner.objects.select_for_update().filter(id=service.practitioner_id).first()
     session = ServiceSession.objects.select_for_update().filter(id=session_id, service=service).first()
     if session is None:
         raise NotFound("Session not found.")
@@ -85,10 +86,15 @@ def session_update(*, service_id: Any, session_id: Any, actor: User, changes: di
     return session
 
 
+@retrying
 @transaction.atomic(durable=True)
 def session_cancel(*, service_id: Any, session_id: Any, actor: User) -> ServiceSession:
     """A practitioner cancels a group session: workshop seats are cancelled and refunded in full;
     course enrolments keep going and get that session's share back."""
+    practitioner_id = Service.objects.filter(id=service_id).values_list("practitioner_id", flat=True).first()
+    if practitioner_id is None:
+        raise NotFound("Session not found.")
+    practitioner_lock(practitioner_id)  # first, as every command (write_api.eventlog.services)
     session = (ServiceSession.objects.select_for_update(of=("self",)).select_related("service__practitioner")
                .filter(id=session_id, service_id=service_id).first())
     if session is None:
