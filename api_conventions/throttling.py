@@ -37,13 +37,13 @@ class _LiveRates:
             return super().allow_request(request, view)  # type: ignore[misc]
 
 
-class AnonThrottle(_LiveRates, throttling.AnonRateThrottle):  # type: ignore[override]  # rates read live
+class AnonThrottle(_LiveRates, throttling.AnonRateThrottle):  # type: ignore[override,misc]  # rates read live, a fallback cache
     """Anonymous requests per client IP (``anon`` rate)."""
 
 
-class UserThrottle(_LiveRates, throttling.UserRateThrottle):  # type: ignore[override]  # rates read live
+class UserThrottle(_LiveRates, throttling.UserRateThrottle):  # type: ignore[override,misc]  # rates read live, a fallback cache
     """Authenticated requests per user (``user`` rate)."""
 
 
-class ScopedThrottle(_LiveRates, throttling.ScopedRateThrottle):  # type: ignore[override]  # rates read live
+class ScopedThrottle(_LiveRates, throttling.ScopedRateThrottle):  # type: ignore[override,misc]  # rates read live, a fallback cache
     """Requests per view ``throttle_scope`` (e.g. ``auth``), per user or else per client IP."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 
-import gunicorn.util
+import gunicorn.util  # type: ignore[import-untyped]  # gunicorn ships no type information
 import orjson
 
 from api_conventions.envelope import error_body

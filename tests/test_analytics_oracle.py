@@ -111,6 +111,7 @@ class Market:
         for i, zone in enumerate(self.zones):
             user = user_register(email=f"p{i}-{uuid.uuid4().hex[:8]}@example.com", password="a-strong-password-1",
                                  first_name=f"Prac{i}", last_name="Titioner")
+            assert user is not None  # a new address registers
             practitioner = practitioner_register(user=user, display_name=f"Practitioner {i}", timezone=zone,
                                                  min_notice_minutes=60, max_advance_days=60, buffer_minutes=0)
             schedule_replace(actor=user, windows=[{"weekday": d, "start_minute": 0, "end_minute": 1440}
@@ -140,6 +141,7 @@ class Market:
             client = user_register(email=f"c{i}-{uuid.uuid4().hex[:8]}@example.com",
                                    password="a-strong-password-1", first_name=f"Client{i}",
                                    last_name=self.rng.choice(["Ng", "O'Hara", ""]))
+            assert client is not None  # a new address registers
             credits_purchase(user=client, amount_cents=1_000_000, payment_token="tok_test_success")
             self.clients.append(client)
         return self

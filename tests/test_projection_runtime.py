@@ -105,6 +105,7 @@ def build_history(rng: random.Random, *, practitioners: int = 3, clients: bool =
     people: list[tuple[User, Practitioner]] = []
     for i in range(practitioners):
         user = user_register(email=f"p{i}-{uuid.uuid4().hex[:8]}@example.com", password="a-strong-password-1")
+        assert user is not None  # a new address registers
         yield "user registered"
         location: dict[str, Any] = ({"online_only": True} if i % 2 == 0 else
                     {"online_only": False, "address": f"{i} Main Street", "latitude": 51.5 + i / 10,
@@ -197,8 +198,11 @@ def local_weekday(days_ahead: int, hour: int, zone: str = "Europe/London") -> da
 def client_activity(rng: random.Random, staff: User, people: list[tuple[User, Practitioner]],
                     catalogue: list[dict[str, Any]]) -> Iterator[str]:
     """Clients buy credits, book, reschedule, cancel, get completed, review; streams and favourites."""
-    clients = [user_register(email=f"c{n}-{uuid.uuid4().hex[:8]}@example.com", password="a-strong-password-1")
-               for n in range(3)]
+    clients: list[User] = []
+    for n in range(3):
+        client = user_register(email=f"c{n}-{uuid.uuid4().hex[:8]}@example.com", password="a-strong-password-1")
+        assert client is not None  # a new address registers
+        clients.append(client)
     yield "clients"
     for client in clients:
         credits_adjust(actor=staff, user=client, amount_cents=500_000, reason="Welcome credit")

@@ -20,6 +20,7 @@ from read_models.catalogue import store
 from tests.conftest import authenticate
 from tests.test_projection_runtime import database_url_for_tests, run_history
 from workers import event_reader, runtime, tasks
+from workers.registry import projection as projection_named
 from workers.registry import projections
 from write_api.accounts.models import User
 from write_api.accounts.tokens import token_pair_for
@@ -158,7 +159,7 @@ def test_a_store_that_lost_its_data_is_reported_unhealthy_and_the_next_drain_rep
     run_history(random.Random(28), practitioners=2, clients=True)
     runtime.drain_all()
     head = event_reader.head_position()
-    before = {name: runtime.projection_named(name).snapshot(1) for name in ("catalogue", "reviews", "streams")}
+    before = {name: projection_named(name).snapshot(1) for name in ("catalogue", "reviews", "streams")}
     assert before["catalogue"]
     redis.Redis.from_url(settings.REDIS_URL).flushdb()  # everything gone: data, positions, active pointers
 
@@ -178,7 +179,7 @@ def test_a_store_that_lost_its_data_is_reported_unhealthy_and_the_next_drain_rep
     runtime.drain_all()
     assert store.active_generation() == 1
     for name, snapshot in before.items():
-        assert runtime.projection_named(name).snapshot(1) == snapshot, name
+        assert projection_named(name).snapshot(1) == snapshot, name
     rows = status_rows(projections_command("status"))
     assert rows["catalogue"][3] == str(head) and rows["catalogue"][9] == "ok"
     output = projections_command("verify", "all")
@@ -192,9 +193,9 @@ def test_a_batch_in_flight_when_redis_loses_its_data_is_refused_not_written_over
     run_history(random.Random(29), practitioners=1, clients=False)
     runtime.drain_all()
     head = event_reader.head_position()
-    catalogue = runtime.projection_named("catalogue")
+    catalogue = projection_named("catalogue")
     before = catalogue.snapshot(1)
-    batch = catalogue.new_batch(1)
+    batch = catalogue.new_batch(1)  # type: ignore[attr-defined]  # the catalogue's store batch
     batch.put("practitioner:late", {"id": "late"})
     batch.through(head)
     redis.Redis.from_url(settings.REDIS_URL).flushdb()  # Redis loses everything while the batch is built

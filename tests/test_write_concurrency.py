@@ -5,14 +5,16 @@ Real threads, real PostgreSQL."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
+from tests.booking_fixtures import NOW, book, client_with_credits, make_service, open_week, register_practitioner
 from tests.concurrency import in_parallel
-from tests.test_bookings import NOW, book, client_with_credits, make_practitioner, make_service, open_week
 from write_api.accounts.models import User
 from write_api.bookings.models import Booking
 from write_api.catalogue.models import Category, Service
@@ -30,7 +32,7 @@ def clock():
 
 
 def test_service_edits_and_bookings_by_one_practitioner_in_parallel_never_fail(clock, write_api):
-    practitioner = make_practitioner(write_api)
+    practitioner = register_practitioner(write_api)
     open_week(write_api)
     service = make_service(write_api)
     other = make_service(write_api, title="Other")
@@ -46,8 +48,8 @@ def test_service_edits_and_bookings_by_one_practitioner_in_parallel_never_fail(c
     results = []
     for round_ in range(3):
         starts = [day + timedelta(days=round_, minutes=75 * i) for i in range(len(clients))]
-        calls = [lambda c=c, s=s: book(c, service["id"], start_at=s.isoformat()) for c, s in zip(clients, starts,
-                                                                                                  strict=True)]
+        calls: list[Callable[..., Any]] = [lambda c=c, s=s: book(c, service["id"], start_at=s.isoformat())
+                                           for c, s in zip(clients, starts, strict=True)]
         calls += [lambda i=i, r=round_: as_owner().patch(f"/api/v1/services/{(service, other)[i % 2]['id']}/",
                                                          {"description": f"Edit {r}-{i}"}, format="json")
                   for i in range(4)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from typing import Any
 
 from celery import Celery, signals
 from kombu import Queue
@@ -56,8 +58,8 @@ app.autodiscover_tasks(["workers"])
 
 
 
-@signals.after_setup_logger.connect
-@signals.after_setup_task_logger.connect
-def _one_line_per_outage(logger, *args, **kwargs) -> None:  # noqa: ANN001 - Celery's signal signature
+@signals.after_setup_logger.connect  # type: ignore[untyped-decorator]  # Celery is untyped
+@signals.after_setup_task_logger.connect  # type: ignore[untyped-decorator]
+def _one_line_per_outage(logger: logging.Logger, *args: Any, **kwargs: Any) -> None:
     """A PostgreSQL or Redis outage logs one line per process, not a traceback per task (see the filter)."""
     outage_logging.install(logger)

@@ -66,6 +66,7 @@ class Command(BaseCommand):
                                description="Ten nutrition consultations, used within six months.")
         client = user_register(email="client@demo.example", password=PASSWORD, first_name="Casey",
                                last_name="Client", timezone="Europe/Berlin")
+        assert client is not None  # a new address registers
         credits_purchase(user=client, amount_cents=50000, payment_token="tok_test_success")
         workshop = User.objects.get(email="maya@demo.example").practitioner.services.get(service_type="workshop")
         booking_create(client=client, service_id=workshop.id, session_id=workshop.sessions.all()[0].id)
@@ -76,6 +77,7 @@ class Command(BaseCommand):
         first, last = spec["name"].split()
         user = user_register(email=spec["email"], password=PASSWORD, first_name=first, last_name=last,
                              timezone=spec["zone"])
+        assert user is not None  # a new address registers
         location = spec["location"]
         extra = ({"latitude": location[0], "longitude": location[1], "address": location[2], "online_only": False}
                  if location else {"online_only": True})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from read_models.search import popular_queries
 
@@ -10,13 +12,13 @@ from read_models.search import popular_queries
 class Command(BaseCommand):
     help = "List the popular queries suggested to everyone, or remove one for good."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("list", help="every query suggested to everyone, with its count of distinct users")
         remove = sub.add_parser("remove", help="stop suggesting a query (it never comes back)")
         remove.add_argument("query")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
             for query in popular_queries.shown():
                 self.stdout.write(f"{query.count:>6}  {query.text}")
