@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from read_models import redis_batch
+from read_models import redis_batch, timing
 from read_models.redis_batch import client
 
 ACTIVE_KEY = "rm:catalogue:active"
@@ -33,6 +33,7 @@ def prefix(generation: int) -> str:
     return f"rm:catalogue:g{generation}:"
 
 
+@timing.fetch
 def active_generation() -> int | None:
     raw = client().get(ACTIVE_KEY)
     return int(raw) if raw else None
@@ -60,11 +61,13 @@ class Batch(redis_batch.Batch):
 # --- reads (read API) -------------------------------------------------------------------------------
 
 
+@timing.fetch
 def read_doc(generation: int, key: str) -> Any:
     raw = client().get(prefix(generation) + key)
     return orjson.loads(raw) if raw else None
 
 
+@timing.fetch
 def read_docs(generation: int, keys: Iterable[str]) -> list[Any]:
     keys = list(keys)
     if not keys:
@@ -73,10 +76,12 @@ def read_docs(generation: int, keys: Iterable[str]) -> list[Any]:
     return [orjson.loads(r) if r else None for r in raws]
 
 
+@timing.fetch
 def read_members(generation: int, key: str) -> set[str]:
     return {m.decode() for m in client().smembers(prefix(generation) + key)}
 
 
+@timing.fetch
 def read_intervals(generation: int, kind: str, owner: str, start: float, end: float) -> list[tuple[float, float]]:
     """Intervals of ``kind`` (``busy`` or ``blocks``) overlapping [start, end)."""
     p = prefix(generation)
@@ -94,6 +99,7 @@ def read_intervals(generation: int, kind: str, owner: str, start: float, end: fl
     return sorted(out)
 
 
+@timing.fetch
 def read_sessions(generation: int, service_id: str, start: float, end: float) -> list[dict[str, Any]]:
     p = prefix(generation)
     ids = [m.decode() for m in client().zrangebyscore(p + f"service:{service_id}:sessions", start, f"({end}")]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from read_models import positions
+from read_models import positions, timing
 from search_index.text import normalised_query
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ class PopularQuery:
     count: int
 
 
+@timing.fetch
 def record(q: str) -> None:
     """Count one search for ``q``; never fails the search that calls it."""
     text = normalised_query(q)
@@ -59,6 +60,7 @@ def _trim(excess: int) -> None:
         pipe.execute()
 
 
+@timing.fetch
 def starting_with(prefix: str, limit: int) -> list[PopularQuery]:
     """The most searched queries starting with ``prefix`` (normalised), most searched first."""
     text = normalised_query(prefix)
