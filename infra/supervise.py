@@ -29,6 +29,7 @@ from infra.environment import PROJECT_ROOT, data_path, env, env_bool
 PYTHON = sys.executable
 BIN = os.path.dirname(PYTHON)
 GRACE_SECONDS = 10.0
+READ_API_THREADS = 4  # per read-API process (WEB_CONCURRENCY processes)
 COLOURS = ("36", "33", "32", "35", "34", "31")
 
 
@@ -54,8 +55,11 @@ def processes() -> list[ProcessSpec]:
     return [
         ProcessSpec("write-api", [*gunicorn, "--bind", f"{host}:{env('WRITE_API_PORT')}",
                                   "write_api.wsgi:application"], "write_api.settings", metrics / "write-api"),
-        ProcessSpec("read-api", [*gunicorn, "--bind", f"{host}:{env('READ_API_PORT')}",
-                                 "read_models.wsgi:application"], "read_models.settings", metrics / "read-api"),
+        # Threads: a read waiting for X-Min-Position (or on Redis, the search engine) does not hold a process
+        # (bench/README.md, "Worker model").
+        ProcessSpec("read-api", [*gunicorn, "--worker-class", "gthread", "--threads", str(READ_API_THREADS),
+                                 "--bind", f"{host}:{env('READ_API_PORT')}", "read_models.wsgi:application"],
+                    "read_models.settings", metrics / "read-api"),
         ProcessSpec("worker", [*celery, "worker", "--queues", "projections,default", "--hostname", "worker@%h",
                                "--concurrency", str(env("WORKER_CONCURRENCY")), "--loglevel", log_level,
                                "--without-gossip", "--without-mingle"], "workers.settings"),
