@@ -69,7 +69,36 @@ def render(results_dir: Path, report: Path, charts_dir: Path) -> None:
                        key=lambda n: (ORDER.index(n) if n in ORDER else 99, n)):
         doc = next((d for d in documents if d["scale"]["name"] == name), None)
         lines += _scale_section(doc, report.parent, charts_dir) if doc else kept[name]
+    idle = results_dir / "idle" / "idle.json"
+    lines += _idle_section(orjson.loads(idle.read_bytes())) if idle.exists() else _kept_idle(report)
     report.write_text("\n".join(lines).rstrip() + "\n")
+
+
+IDLE_HEADING = "## Idle `make run`"
+
+
+def _idle_section(doc: dict[str, Any]) -> list[str]:
+    """``python -m bench.idle``: the whole stack's CPU with nothing to do."""
+    out = [IDLE_HEADING, "",
+           f"Measured {doc['measured_at']} by `python -m bench.idle`: the `make run` stack (embedded PostgreSQL "
+           f"and Redis, demo data, both APIs, worker, warehouse writer, beat; {doc['processes']} processes), "
+           f"{doc['settle_seconds']:g}s after every projection caught up, over {doc['seconds']:g}s with no "
+           f"requests (load average at start {' '.join(str(x) for x in doc['load_average_at_start'])}).", "",
+           f"**{doc['cpu_percent_of_one_core']:.2f} % of one core in all**; console lines in the window: "
+           f"**{doc['console_lines']}**.", "",
+           "| Process | % of one core |", "|---|---|"]
+    out += [f"| {label} | {share:.2f} |" for label, share in doc["by_process"].items()]
+    return out + [""]
+
+
+def _kept_idle(report: Path) -> list[str]:
+    if not report.exists():
+        return []
+    text = report.read_text()
+    if IDLE_HEADING not in text:
+        return []
+    section = text[text.index(IDLE_HEADING):].split("\n## ", 1)[0]
+    return [*section.rstrip().splitlines(), ""]
 
 
 def _kept_sections(report: Path, rendered: set[str]) -> dict[str, list[str]]:
