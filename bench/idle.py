@@ -72,7 +72,7 @@ def _stack_processes(root: psutil.Process, data_dir: Path) -> list[psutil.Proces
     for process in psutil.process_iter(["cmdline"]):
         with contextlib.suppress(psutil.Error):
             cmdline = " ".join(process.info["cmdline"] or ())
-            if str(data_dir) in cmdline or (redis_address and cmdline.endswith(f"redis-server {redis_address}")):
+            if str(data_dir) in cmdline or (redis_address and "redis-server" in cmdline and redis_address in cmdline):
                 found[process.pid] = process
                 for child in process.children(recursive=True):
                     found[child.pid] = child
