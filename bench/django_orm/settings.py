@@ -7,28 +7,19 @@ import dj_database_url
 from infra.django_base import *  # noqa: F403
 from infra.django_base import logging_settings
 from infra.environment import database_url, env
+from write_api import settings as write_settings
+
+_NOT_NEEDED = {"django.contrib.admin", "django.contrib.sessions", "django.contrib.messages",
+               "django.contrib.staticfiles", "drf_spectacular", "drf_spectacular_sidecar"}
 
 ROOT_URLCONF = "bench.django_orm.urls"
 WSGI_APPLICATION = "bench.django_orm.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 
+# The write models (the apps of the write API), without its admin, sessions and schema tooling.
 INSTALLED_APPS = [
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
+    *(app for app in write_settings.INSTALLED_APPS if app not in _NOT_NEEDED),
     "django.contrib.postgres",
-    "rest_framework",
-    "rest_framework_simplejwt.token_blacklist",
-    "write_api.accounts",
-    "write_api.eventlog",
-    "write_api.practitioners",
-    "write_api.catalogue",
-    "write_api.scheduling",
-    "write_api.bookings",
-    "write_api.streams",
-    "write_api.favorites",
-    "write_api.reviews",
-    "write_api.notifications",
-    "write_api.credits",
     "bench.django_orm.apps.DjangoOrmBaselineConfig",
 ]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
