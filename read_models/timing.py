@@ -64,11 +64,13 @@ def fetch(function: Callable[P, R]) -> Callable[P, R]:
     return timed
 
 
-def header(render_seconds: float) -> str | None:
-    """The ``Server-Timing`` value for the current request (milliseconds), None outside a request."""
-    clock = _clock.get()
-    if clock is None:
-        return None
-    compute = max(time.perf_counter() - clock.started - clock.fetch - render_seconds, 0.0)
+def current() -> RequestClock | None:
+    return _clock.get()
+
+
+def header(clock: RequestClock, answered: float, rendered: float) -> str:
+    """The ``Server-Timing`` value (milliseconds) of a request whose view answered at ``answered`` and whose
+    body was rendered by ``rendered`` (``time.perf_counter`` values)."""
+    compute = max(answered - clock.started - clock.fetch, 0.0)
     return (f"fetch;dur={clock.fetch * 1000:.2f};desc=\"read model\", compute;dur={compute * 1000:.2f}, "
-            f"render;dur={render_seconds * 1000:.2f}")
+            f"render;dur={max(rendered - answered, 0.0) * 1000:.2f}")

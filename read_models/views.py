@@ -60,10 +60,13 @@ class ReadModelView(APIView):
         position = getattr(request, "projection_position", None)
         if position is not None:
             response["X-Projection-Position"] = str(position)
-        began = time.perf_counter()
-        if hasattr(response, "render"):
-            response.render()  # here rather than in Django's handler, to time it; rendering twice is a no-op
-        server_timing = timing.header(time.perf_counter() - began)
-        if server_timing is not None:
-            response["Server-Timing"] = server_timing
+        clock = timing.current()
+        if clock is not None and hasattr(response, "add_post_render_callback"):
+            answered = time.perf_counter()
+
+            def add_server_timing(rendered: Response) -> None:
+                # Django renders after the response middleware that may still edit the answer; time it there.
+                rendered["Server-Timing"] = timing.header(clock, answered, time.perf_counter())
+
+            response.add_post_render_callback(add_server_timing)
         return response
