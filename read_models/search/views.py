@@ -20,6 +20,7 @@ from api_conventions.errors import NotFound, ServiceUnavailable
 from api_conventions.pagination import PageQuery, pagination_meta
 from api_conventions.responses import ok
 from kernel.vocabulary import ErrorCode
+from read_models import timing
 from read_models.search import popular_queries
 from read_models.search.cards import card
 from read_models.search.params import (
@@ -80,6 +81,7 @@ def engine() -> SearchEngine:
     return configured_engine()
 
 
+@timing.fetch
 def run_search(request: SearchRequest) -> SearchResult:
     return engine().search(request)
 
@@ -144,7 +146,8 @@ class SuggestionsApi(SearchReadView):
         q, limit = params.validated_data["q"], params.validated_data["limit"]
         if not q.strip():
             return ok([], meta={"filters_applied": {"q": q, "limit": limit}})
-        found = engine().suggest(SuggestRequest(q=q, limit=limit * SUGGESTION_CANDIDATES))
+        with timing.fetching():
+            found = engine().suggest(SuggestRequest(q=q, limit=limit * SUGGESTION_CANDIDATES))
         distinct = {normalised_query(s.text): s for s in reversed(found)}  # the best of identical titles
         documents = sorted(distinct.values(), key=found.index)[:limit]
         entries = [(s.quality, s.popularity, 0, {"text": s.text, "type": s.kind, "id": s.id}) for s in documents]
@@ -160,7 +163,8 @@ class PractitionerProfileApi(SearchReadView):
     """An active practitioner's public profile with their active services (from the search read model)."""
 
     def get(self, request, practitioner_id):
-        doc = engine().fetch("practitioner", str(practitioner_id))
+        with timing.fetching():
+            doc = engine().fetch("practitioner", str(practitioner_id))
         if doc is None or not doc.get("visible"):
             raise NotFound("Practitioner not found.")
         services = run_search(SearchRequest(kinds=("service",), ordering="newest", limit=PROFILE_SERVICES,
