@@ -54,8 +54,30 @@ class ServiceInput(StrictInput):
 
 
 class ServiceCreateApi(APIView):
+    """``POST`` creates a service; ``GET`` lists the caller's own services in every status (drafts included)."""
+
     permission_classes = [IsAuthenticated, IsPractitioner]
     input_serializer = ServiceInput  # for the OpenAPI schema (api_conventions.schema)
+
+    class Filters(StrictInput):
+        status = serializers.ChoiceField(choices=Service.Status.choices, required=False)
+        service_type = serializers.ChoiceField(choices=Service.Type.choices, required=False)
+        page = serializers.IntegerField(required=False)
+        page_size = serializers.IntegerField(required=False)
+
+    query_serializer = Filters
+
+    def get(self, request):
+        filters = self.Filters(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        page = PageRequest.from_query(request.query_params)
+        applied = {k: v for k, v in filters.validated_data.items() if k in ("status", "service_type")}
+        query = (Service.objects.filter(practitioner=request.user.practitioner, **applied)
+                 .select_related("category").prefetch_related("modalities", "children")
+                 .order_by("-created_at", "id"))
+        count = query.count()
+        items = [service_out(s) for s in query[page.offset:page.offset + page.page_size]]
+        return ok(items, meta={"pagination": pagination_meta(request, page, count), "filters_applied": applied})
 
     def post(self, request):
         data = ServiceInput(data=request.data)

@@ -19,6 +19,10 @@ def notifications_of(*, user: User, is_read: bool | None = None, type: str | Non
     return query.order_by("-created_at", "-id")
 
 
+def notification_of(*, user: User, notification_id: Any) -> Notification | None:
+    return Notification.objects.filter(id=notification_id, user=user, deleted_at__isnull=True).first()
+
+
 def unread_count(*, user: User) -> int:
     """One primary-key read of the maintained counter, whatever the number of notifications."""
     return NotificationCounter.objects.filter(user=user).values_list("unread", flat=True).first() or 0

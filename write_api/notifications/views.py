@@ -4,6 +4,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from api_conventions.errors import NotFound
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import no_content, ok
 from api_conventions.serializers import StrictInput
@@ -49,6 +50,15 @@ class NotificationReadApi(APIView):
         return ok(selectors.notification_out(notification), message="Marked as read.")
 
 
+class NotificationUnreadApi(APIView):
+    permission_classes = [IsAuthenticated]
+    success_status = 200
+
+    def post(self, request, notification_id):
+        notification = services.notification_mark_unread(user=request.user, notification_id=notification_id)
+        return ok(selectors.notification_out(notification), message="Marked as unread.")
+
+
 class NotificationReadAllApi(APIView):
     permission_classes = [IsAuthenticated]
     success_status = 200
@@ -61,7 +71,13 @@ class NotificationReadAllApi(APIView):
 
 class NotificationDetailApi(APIView):
     permission_classes = [IsAuthenticated]
-    success_status = 204
+    success_status = {"get": 200, "delete": 204}
+
+    def get(self, request, notification_id):
+        notification = selectors.notification_of(user=request.user, notification_id=notification_id)
+        if notification is None:
+            raise NotFound("Notification not found.")
+        return ok(selectors.notification_out(notification))
 
     def delete(self, request, notification_id):
         services.notification_delete(user=request.user, notification_id=notification_id)
