@@ -8,6 +8,7 @@ from typing import Any
 from api_conventions.errors import NotFound, ServiceUnavailable
 from api_conventions.responses import ok
 from read_models.catalogue import store
+from read_models.catalogue.payloads import PractitionerBrief, RatingSummary, ServiceDetail, UpcomingSession
 from read_models.views import ReadModelView
 
 UPCOMING_SESSIONS = 20
@@ -38,19 +39,19 @@ def visible_service(request: Any, generation: int, service_id: str) -> tuple[dic
     return service, practitioner
 
 
-def practitioner_brief(p: dict) -> dict:
+def practitioner_brief(p: dict) -> PractitionerBrief:
     return {"id": p["id"], "display_name": p.get("display_name"), "title": p.get("title"),
             "timezone": p.get("timezone"), "online_only": p.get("online_only", True),
             "address": p.get("address") or None, "latitude": p.get("latitude"), "longitude": p.get("longitude"),
             "modalities": p.get("modalities", [])}
 
 
-def session_out(s: dict) -> dict:
+def session_out(s: dict) -> UpcomingSession:
     return {"id": s["id"], "start_at": s["start_at"], "end_at": s["end_at"], "capacity": s["capacity"],
             "seats_taken": s["seats_taken"], "seats_left": max(s["capacity"] - s["seats_taken"], 0)}
 
 
-def reviews_summary(service: dict) -> dict:
+def reviews_summary(service: dict) -> RatingSummary:
     summary = service.get("reviews") or {}
     return {"average": summary.get("average"), "count": summary.get("count", 0),
             "distribution": summary.get("distribution", {str(i): 0 for i in range(1, 6)})}
@@ -58,6 +59,7 @@ def reviews_summary(service: dict) -> dict:
 
 class ServiceDetailApi(ReadModelView):
     read_models = ("catalogue",)
+    payload = ServiceDetail
 
     def get(self, request, service_id):
         generation = active_generation()
@@ -68,7 +70,7 @@ class ServiceDetailApi(ReadModelView):
         container_ids = sorted(store.read_members(generation, f"service:{service['id']}:containers"))
         containers = [c for c in store.read_docs(generation, [f"service:{i}" for i in container_ids])
                       if c and c["status"] == "active"]
-        data = {
+        data: ServiceDetail = {
             "id": service["id"], "title": service["title"], "description": service["description"],
             "service_type": service["service_type"], "format": service["format"], "status": service["status"],
             "price_cents": service["price_cents"], "price": f"{service['price_cents'] / 100:.2f}",

@@ -15,6 +15,7 @@ from api_conventions.errors import NotAuthenticated, NotFound, ServiceUnavailabl
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import ok
 from api_conventions.serializers import StrictInput
+from read_models.engagement.payloads import PublishedReview, StreamCard
 from read_models.engagement.reviews_projection import STORE as REVIEWS
 from read_models.engagement.store import GenerationStore
 from read_models.engagement.streams_projection import STORE as STREAMS
@@ -40,6 +41,7 @@ class ReviewListApi(ReadModelView):
     """``GET reviews/?practitioner=&service=``: published reviews, newest first, with the rating summary."""
 
     read_models = ("reviews",)
+    payload = list[PublishedReview]
 
     class Filters(PagedFilters):
         practitioner = serializers.UUIDField(required=False)
@@ -88,7 +90,7 @@ def _user_flags(generation: int, caller: Caller, ids: list[str]) -> dict[str, li
 
 
 def stream_out(doc: dict[str, Any], practitioner: dict[str, Any] | None, caller: Caller, *, unlocked: bool,
-               liked: bool, saved: bool) -> dict[str, Any]:
+               liked: bool, saved: bool) -> StreamCard:
     visible = doc["access"] == "free" or caller.owns(doc) or unlocked
     authenticated = caller.user_id is not None
     return {"id": doc["id"], "practitioner": {"id": doc["practitioner_id"],
@@ -103,7 +105,7 @@ def stream_out(doc: dict[str, Any], practitioner: dict[str, Any] | None, caller:
             "created_at": doc["created_at"], "updated_at": doc["updated_at"]}
 
 
-def _render(generation: int, caller: Caller, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _render(generation: int, caller: Caller, docs: list[dict[str, Any]]) -> list[StreamCard]:
     ids = [d["id"] for d in docs]
     flags = _user_flags(generation, caller, ids)
     practitioners = {p["id"]: p for p in STREAMS.docs(generation, {f"practitioner:{d['practitioner_id']}"
@@ -119,6 +121,7 @@ class StreamListApi(ReadModelView):
     """``GET streams/``: published streams of active practitioners, newest first, as the caller may see them."""
 
     read_models = ("streams",)
+    payload = list[StreamCard]
 
     class Filters(PagedFilters):
         practitioner = serializers.UUIDField(required=False)
@@ -158,6 +161,7 @@ class StreamListApi(ReadModelView):
 
 class StreamDetailApi(ReadModelView):
     read_models = ("streams",)
+    payload = StreamCard
 
     def get(self, request, stream_id):
         generation = active_generation(STREAMS)

@@ -21,6 +21,7 @@ from api_conventions.responses import ok
 from read_models.search import popular_queries
 from read_models.search.cards import card
 from read_models.search.params import MAX_QUERY_LENGTH, FilterParams, ParsedSearch, SearchParams, parse
+from read_models.search.payloads import PractitionerProfile, SearchCard, Suggestion
 from read_models.views import ReadModelView
 from search_index.engine import (
     SearchEngine,
@@ -83,6 +84,7 @@ class SearchApi(SearchReadView):
     """Unified search over services, practitioners and streams, with facets and highlighted snippets."""
 
     query_serializer = (SearchParams, PageQuery)  # documents the query parameters (api_conventions.schema)
+    payload = list[SearchCard]
 
     def get(self, request):
         parsed = parse(request.query_params)
@@ -96,6 +98,7 @@ class ServiceBrowseApi(SearchReadView):
     """Active services of active practitioners, filtered and ordered like search (``q`` optional)."""
 
     query_serializer = (FilterParams, PageQuery)  # documents the query parameters (api_conventions.schema)
+    payload = list[SearchCard]
 
     def get(self, request):
         parsed = parse(request.query_params, kinds=("service",))
@@ -113,6 +116,7 @@ class SuggestionsApi(SearchReadView):
     popularity; popular past queries (``type`` ``query``, ``id`` null) fill at most half of them."""
 
     query_serializer = SuggestionParams  # documents the query parameters (api_conventions.schema)
+    payload = list[Suggestion]
 
     def get(self, request):
         params = SuggestionParams(data=request.query_params)
@@ -136,6 +140,8 @@ class SuggestionsApi(SearchReadView):
 class PractitionerProfileApi(SearchReadView):
     """An active practitioner's public profile with their active services (from the search read model)."""
 
+    payload = PractitionerProfile
+
     def get(self, request, practitioner_id):
         try:
             doc = engine().fetch("practitioner", str(practitioner_id))
@@ -145,7 +151,7 @@ class PractitionerProfileApi(SearchReadView):
             raise NotFound("Practitioner not found.")
         services = run_search(SearchRequest(kinds=("service",), ordering="newest", limit=PROFILE_SERVICES,
                                             filters=SearchFilters(practitioner_id=doc["id"])))
-        data = {
+        data: PractitionerProfile = {
             "id": doc["id"], "display_name": doc["title"], "title": doc.get("headline", ""),
             "bio": doc.get("bio", ""), "timezone": doc.get("timezone"), "online_only": doc.get("online_only", True),
             "address": doc.get("address") or None, "location": doc.get("location"),

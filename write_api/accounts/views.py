@@ -63,6 +63,7 @@ class AuthThrottled(APIView):
 
 class RegisterApi(AuthThrottled):
     output_serializer = RegisteredOut
+    conflicts = ("email_taken",)
 
     class Input(StrictInput):
         email = serializers.EmailField(max_length=254)

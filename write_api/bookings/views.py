@@ -14,10 +14,11 @@ from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
 from write_api.bookings import services
 from write_api.bookings.models import Booking
+from write_api.bookings.payloads import BookingPayload
 from write_api.eventlog.idempotency import idempotent
 
 
-def booking_out(b: Booking) -> dict:
+def booking_out(b: Booking) -> BookingPayload:
     return {"id": str(b.id), "status": b.status, "service": {"id": str(b.service_id), "title": b.service.title,
                                                             "service_type": b.service.service_type},
             "practitioner": {"id": str(b.practitioner_id), "display_name": b.practitioner.display_name,
@@ -52,6 +53,9 @@ def _visible(request) -> Q:
     return visible
 
 
+BOOKING_CONFLICTS = ("already_booked", "insufficient_credits", "no_sessions", "own_service", "service_unavailable",
+                     "session_cancelled", "session_full", "session_started", "slot_unavailable")
+
 ORDERINGS = {"start_at": (F("start_at").asc(nulls_last=True), "created_at"),
              "-start_at": (F("start_at").desc(nulls_last=True), "-created_at"),
              "created_at": ("created_at",), "-created_at": ("-created_at",)}
@@ -84,6 +88,8 @@ def _filtered(query: QuerySet[Booking], filters: dict[str, Any]) -> tuple[QueryS
 
 class BookingListApi(APIView):
     permission_classes = [IsAuthenticated]
+    payload = {"get": list[BookingPayload], "post": BookingPayload}
+    conflicts = BOOKING_CONFLICTS
 
     class Filters(StrictInput):
         as_ = serializers.ChoiceField(choices=["client", "practitioner"], required=False, default="client")
@@ -112,6 +118,9 @@ class BookingListApi(APIView):
         service_id = serializers.UUIDField()
         start_at = serializers.DateTimeField(required=False)
         session_id = serializers.UUIDField(required=False)
+
+    query_serializer = Filters
+    input_serializer = Input
 
     def get(self, request):
         filters = self.Filters(data=request.query_params.dict())
@@ -142,6 +151,7 @@ class BookingDetailApi(APIView):
     """The client or the practitioner of a booking (or staff) may read it; nobody else learns it exists."""
 
     permission_classes = [IsAuthenticated]
+    payload = BookingPayload
 
     def get(self, request, booking_id):
         booking = (Booking.objects.filter(_visible(request), id=booking_id)
@@ -152,11 +162,17 @@ class BookingDetailApi(APIView):
 
 
 class TimeInput(StrictInput):
-    start_at = serializers.DateTimeField()
+    start_at = serializers.DateTimeField(help_text="The new start (ISO-8601 with offset); the length is kept.")
 
 
 class BookingScheduleApi(APIView):
+    """Schedule one unscheduled session of a package or bundle (its client)."""
+
     permission_classes = [IsAuthenticated]
+    input_serializer = TimeInput
+    payload = BookingPayload
+    success_status = 200
+    conflicts = ("booking_not_unscheduled", "package_expired", "slot_unavailable")
 
     @idempotent
     def post(self, request, booking_id):
@@ -167,7 +183,13 @@ class BookingScheduleApi(APIView):
 
 
 class BookingRescheduleApi(APIView):
+    """Move a confirmed booking to another free slot of the same length, while it could be cancelled with a refund."""
+
     permission_classes = [IsAuthenticated]
+    input_serializer = TimeInput
+    payload = BookingPayload
+    success_status = 200
+    conflicts = ("booking_not_reschedulable", "reschedule_window_closed", "slot_unavailable")
 
     @idempotent
     def post(self, request, booking_id):
@@ -178,7 +200,12 @@ class BookingRescheduleApi(APIView):
 
 
 class BookingCancelApi(APIView):
+    """Cancel; the answer's ``refund_cents`` and ``refund_reason`` say what was refunded and by which rule."""
+
     permission_classes = [IsAuthenticated]
+    payload = BookingPayload
+    success_status = 200
+    conflicts = ("booking_not_cancellable", "cancellation_window_closed")
 
     class Input(StrictInput):
         reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -192,7 +219,12 @@ class BookingCancelApi(APIView):
 
 
 class BookingCompleteApi(APIView):
+    """The practitioner marks a started session done (a scheduled job does it after the end otherwise)."""
+
     permission_classes = [IsAuthenticated]
+    payload = BookingPayload
+    success_status = 200
+    conflicts = ("booking_not_completable", "booking_not_started")
 
     @idempotent
     def post(self, request, booking_id):

@@ -10,10 +10,11 @@ from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
 from write_api.catalogue import services
 from write_api.catalogue.models import Service, ServiceSession
+from write_api.catalogue.payloads import ServicePayload, SessionPayload
 from write_api.permissions import IsPractitioner, IsPractitionerOwner
 
 
-def service_out(s: Service) -> dict:
+def service_out(s: Service) -> ServicePayload:
     return {"id": str(s.id), "practitioner_id": str(s.practitioner_id), "title": s.title,
             "description": s.description, "service_type": s.service_type, "format": s.format,
             "status": s.status, "price_cents": s.price_cents, "price": f"{s.price_cents / 100:.2f}",
@@ -24,7 +25,7 @@ def service_out(s: Service) -> dict:
             "created_at": s.created_at.isoformat(), "updated_at": s.updated_at.isoformat()}
 
 
-def session_out(s: ServiceSession) -> dict:
+def session_out(s: ServiceSession) -> SessionPayload:
     taken = s.seats.filter(active=True).count()
     return {"id": str(s.id), "service_id": str(s.service_id), "start_at": s.start_at.isoformat(),
             "end_at": s.end_at.isoformat(), "capacity": s.capacity, "seats_taken": taken,
@@ -58,6 +59,8 @@ class ServiceCreateApi(APIView):
 
     permission_classes = [IsAuthenticated, IsPractitioner]
     input_serializer = ServiceInput  # for the OpenAPI schema (api_conventions.schema)
+    payload = {"get": list[ServicePayload], "post": ServicePayload}
+    conflicts = {"post": ("not_a_practitioner",)}
 
     class Filters(StrictInput):
         status = serializers.ChoiceField(choices=Service.Status.choices, required=False)
@@ -102,6 +105,8 @@ def owned_service(view: APIView, request, service_id) -> Service:
 class ServiceDetailApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitionerOwner]
     input_serializer = ServiceUpdateInput  # for the OpenAPI schema (api_conventions.schema)
+    payload = ServicePayload
+    conflicts = {"patch": ("service_archived",)}
 
     def patch(self, request, service_id):
         owned_service(self, request, service_id)
@@ -133,6 +138,8 @@ class SessionListApi(APIView):
 
     input_serializer = SessionInput  # for the OpenAPI schema (api_conventions.schema)
     query_serializer = PageQuery
+    payload = {"get": list[SessionPayload], "post": SessionPayload}
+    conflicts = {"post": ("not_a_scheduled_service", "service_archived", "slot_unavailable")}
 
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "POST" else []
@@ -156,6 +163,9 @@ class SessionListApi(APIView):
 class SessionDetailApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitionerOwner]
     input_serializer = SessionInput  # for the OpenAPI schema (api_conventions.schema)
+    payload = SessionPayload
+    conflicts = {"patch": ("capacity_below_taken", "session_cancelled", "session_has_bookings", "slot_unavailable"),
+                 "delete": ("session_cancelled",)}
 
     def patch(self, request, service_id, session_id):
         owned_service(self, request, service_id)

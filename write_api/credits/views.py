@@ -63,6 +63,10 @@ class PurchaseOut(serializers.Serializer):
     balance_cents = serializers.IntegerField()
 
 
+PAYMENT_ERRORS = {402: "`payment_declined`: the payment provider declined; nothing was charged.",
+                  503: "`payment_provider_unavailable`: nothing was charged; retry shortly."}
+
+
 class BalanceApi(APIView):
     permission_classes = [IsAuthenticated]
     output_serializer = BalanceOut
@@ -100,6 +104,7 @@ class TransactionListApi(APIView):
 class PurchaseApi(APIView):
     permission_classes = [IsAuthenticated]
     output_serializer = PurchaseOut
+    other_errors = PAYMENT_ERRORS
 
     class Input(StrictInput):
         amount_cents = CentsField(min_value=1, max_value=services.MAX_PURCHASE_CENTS)

@@ -123,6 +123,7 @@ def idempotent(handler: Handler) -> Handler:
             return claim
         return _run(claim, lambda: handler(view, request, *args, **kwargs), view)
 
+    wrapper.idempotent = True  # type: ignore[attr-defined]  # its 409 code, in the OpenAPI schema
     return extend_schema(parameters=[PARAMETER])(wrapper)
 
 

@@ -11,13 +11,15 @@ from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import created, no_content, ok
 from api_conventions.serializers import StrictInput
 from write_api.favorites import selectors, services
+from write_api.favorites.payloads import FavoriteIdsPayload, FavoritePayload
 
 
 class FavoriteListApi(APIView):
     """``GET`` the caller's favourites (``?type=``), ``POST`` ``{type, id}`` to add one (201, or 200 if present)."""
 
     permission_classes = [IsAuthenticated]
-    success_status = {"get": 200, "post": 201}
+    success_status = {"get": 200, "post": (201, 200)}
+    payload = {"get": list[FavoritePayload], "post": FavoritePayload}
 
     class Filters(StrictInput):
         type = serializers.ChoiceField(choices=services.FAVORITE_TYPES, required=False)
@@ -60,6 +62,7 @@ class FavoriteIdsApi(APIView):
     """
 
     permission_classes = [IsAuthenticated]
+    payload = FavoriteIdsPayload
 
     def get(self, request):
         return ok(selectors.favorite_ids_of(user=request.user))

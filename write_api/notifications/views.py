@@ -10,10 +10,16 @@ from api_conventions.responses import no_content, ok
 from api_conventions.serializers import StrictInput
 from write_api.notifications import selectors, services
 from write_api.notifications.models import Notification
+from write_api.notifications.payloads import (
+    NotificationPayload,
+    ReadAllPayload,
+    UnreadCountPayload,
+)
 
 
 class NotificationListApi(APIView):
     permission_classes = [IsAuthenticated]
+    payload = list[NotificationPayload]
 
     class Filters(StrictInput):
         is_read = serializers.BooleanField(required=False, allow_null=False)
@@ -36,6 +42,7 @@ class NotificationListApi(APIView):
 
 class UnreadCountApi(APIView):
     permission_classes = [IsAuthenticated]
+    payload = UnreadCountPayload
 
     def get(self, request):
         return ok({"unread": selectors.unread_count(user=request.user)})
@@ -44,6 +51,7 @@ class UnreadCountApi(APIView):
 class NotificationReadApi(APIView):
     permission_classes = [IsAuthenticated]
     success_status = 200
+    payload = NotificationPayload
 
     def post(self, request, notification_id):
         notification = services.notification_mark_read(user=request.user, notification_id=notification_id)
@@ -53,6 +61,7 @@ class NotificationReadApi(APIView):
 class NotificationUnreadApi(APIView):
     permission_classes = [IsAuthenticated]
     success_status = 200
+    payload = NotificationPayload
 
     def post(self, request, notification_id):
         notification = services.notification_mark_unread(user=request.user, notification_id=notification_id)
@@ -62,6 +71,7 @@ class NotificationUnreadApi(APIView):
 class NotificationReadAllApi(APIView):
     permission_classes = [IsAuthenticated]
     success_status = 200
+    payload = ReadAllPayload
 
     def post(self, request):
         changed = services.notifications_mark_all_read(user=request.user)
@@ -72,6 +82,7 @@ class NotificationReadAllApi(APIView):
 class NotificationDetailApi(APIView):
     permission_classes = [IsAuthenticated]
     success_status = {"get": 200, "delete": 204}
+    payload = {"get": NotificationPayload}
 
     def get(self, request, notification_id):
         notification = selectors.notification_of(user=request.user, notification_id=notification_id)
