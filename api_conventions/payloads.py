@@ -41,7 +41,26 @@ DateTime = Annotated[str, StringFormat(format="date-time", description="ISO-8601
 Date = Annotated[str, StringFormat(format="date")]
 Money = Annotated[str, StringFormat(pattern=r"^-?\d+\.\d{2}$", description="Cents as a decimal string: `45.00`.")]
 
-__all__ = ["Date", "DateTime", "Money", "NotRequired", "StringFormat", "Uuid", "payload_schema"]
+__all__ = ["Date", "DateTime", "Money", "NotRequired", "StringFormat", "Uuid", "example", "example_of",
+           "payload_schema"]
+
+_EXAMPLES: dict[Any, Any] = {}
+
+
+def example(declaration: Any, value: Any) -> None:
+    """Record the OpenAPI example of a payload (a ``TypedDict``, or a schema-only serializer class).
+
+    Declared next to the payload; the suite validates each against the strict schema, so it stays true.
+    """
+    _EXAMPLES[declaration] = value
+
+
+def example_of(declaration: Any) -> Any:
+    """The recorded example of ``declaration`` (``list[X]``: a list of X's), or None when there is none."""
+    if get_origin(declaration) is list:
+        item = example_of(get_args(declaration)[0])
+        return None if item is None else [item]
+    return _EXAMPLES.get(declaration)
 
 _BASIC: dict[Any, OpenApiTypes] = {str: OpenApiTypes.STR, int: OpenApiTypes.INT, float: OpenApiTypes.NUMBER,
                                    bool: OpenApiTypes.BOOL, Any: OpenApiTypes.ANY}

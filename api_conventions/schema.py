@@ -7,7 +7,8 @@ schema class reads the conventions the views follow instead:
 - query parameters: ``query_serializer`` (a serializer class, or a tuple of them);
 - success response: the envelope, ``data`` described by ``payload`` (a ``TypedDict`` of the
   context's ``payloads.py``, ``list[...]`` of one for lists, or a dict of them by method; see
-  :mod:`api_conventions.payloads`), else ``output_serializers[<method>]`` / ``output_serializer``;
+  :mod:`api_conventions.payloads`), else ``output_serializers[<method>]`` / ``output_serializer``,
+  with the example recorded for it (``api_conventions.payloads.example``);
   status ``success_status`` (a code, a tuple of codes the operation may answer — the first is the
   usual one — or a dict of those by method), else 201 for POST and 200 otherwise; 204 has no body;
 - error responses: the error envelope for each status the operation can produce (and those of
@@ -33,7 +34,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 from api_conventions.pagination import PageQuery
-from api_conventions.payloads import payload_schema
+from api_conventions.payloads import example_of, payload_schema
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
@@ -157,6 +158,14 @@ class EnvelopeAutoSchema(AutoSchema):
             "status": {"type": "string", "enum": ["success"]}, "data": self._data_schema(output),
             "message": {"type": "string"}, "errors": {"type": "object"}, "meta": meta}}
 
+    def _example(self, output: Any) -> Any:
+        payload = self._payload()
+        if payload is not None:
+            return example_of(payload)
+        if isinstance(output, serializers.ListSerializer):
+            return example_of(list[type(output.child)])  # type: ignore[misc]
+        return example_of(type(output)) if output is not None else None
+
     def _content(self, schema: dict[str, Any]) -> dict[str, Any]:
         return {media_type: {"schema": schema} for media_type in self.map_renderers("media_type")}
 
@@ -200,6 +209,11 @@ class EnvelopeAutoSchema(AutoSchema):
             success: dict[str, Any] = {"description": "Success, in the envelope." if status != 204 else "Done."}
             if status != 204:
                 success["content"] = self._content(self._envelope_schema(output))
+                sample = self._example(output)
+                if sample is not None:
+                    for media in success["content"].values():
+                        media["example"] = {"status": "success", "data": sample, "message": "OK", "errors": {},
+                                            "meta": {}}
             headers = self._success_headers()
             if headers:
                 success["headers"] = headers

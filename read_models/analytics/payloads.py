@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from api_conventions.payloads import Date, NotRequired, Uuid
+from api_conventions.payloads import Date, NotRequired, Uuid, example
 
 
 class Money(TypedDict):
@@ -148,3 +148,31 @@ class TrendsReport(TypedDict):
     lead_time: LeadTime
     top_services: list[TopService]
     previous: NotRequired[PreviousBookings]
+
+
+_MONEY: Money = {"gross_cents": 54000, "refunds_cents": 4500, "net_cents": 49500}
+example(RevenueReport, {
+    "totals": _MONEY,
+    "periods": [{"period": "2026-03-01", **_MONEY, "by_service_type": {"session": _MONEY}}],
+    "by_service_type": [{"service_type": "session", **_MONEY}],
+    "previous": {"start": "2026-02-01", "end": "2026-02-28",
+                 "totals": {"gross_cents": 40500, "refunds_cents": 0, "net_cents": 40500}}})
+example(ClientsReport, {
+    "totals": {"unique_clients": 6, "new_clients": 2, "returning_clients": 4, "repeat_clients": 5,
+               "repeat_rate": 0.8333},
+    "periods": [{"period": "2026-03-01", "unique_clients": 6, "new_clients": 2, "returning_clients": 4}],
+    "retention": [{"cohort": "2026-01-01", "size": 4, "months": [{"month_offset": 0, "clients": 4, "rate": 1.0},
+                                                                 {"month_offset": 1, "clients": 3, "rate": 0.75}]}],
+    "top_clients": [{"client_id": "5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f", "name": "Casey Client", "bookings": 9,
+                     "net_cents": 40500}]})
+example(TrendsReport, {
+    "totals": {"bookings": 14, "cancellations": 2},
+    "periods": [{"period": "2026-03-02", "bookings": 14, "cancellations": 2}],
+    "heat_map": {"timezone": "Europe/London", "weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday",
+                                                           "saturday", "sunday"],
+                 "hours": list(range(24)), "cells": [[0] * 24 for _ in range(7)]},
+    "lead_time": {"bookings": 14, "median_minutes": 7200,
+                  "buckets": [{"bucket": "under_1_day", "min_minutes": None, "max_minutes": 1440, "bookings": 0},
+                              {"bucket": "1_to_3_days", "min_minutes": 1440, "max_minutes": 4320, "bookings": 5}]},
+    "top_services": [{"service_id": "6f1c2a4e-8b7d-4e5f-9a0b-1c2d3e4f5a6b", "title": "Vinyasa flow for beginners",
+                      "service_type": "session", "bookings": 14}]})

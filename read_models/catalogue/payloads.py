@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from api_conventions.payloads import DateTime, Money, NotRequired, Uuid
+from api_conventions.payloads import DateTime, Money, NotRequired, Uuid, example
 from read_models.search.payloads import CategoryRef
 
 
@@ -99,3 +99,25 @@ class TimeSlot(TypedDict):
     capacity: NotRequired[int]
     seats_taken: NotRequired[int]
     seats_left: NotRequired[int]
+
+
+example(ServiceDetail, {
+    "id": "6f1c2a4e-8b7d-4e5f-9a0b-1c2d3e4f5a6b", "title": "Weekend yoga retreat workshop",
+    "description": "Two hours of practice and rest.", "service_type": "workshop", "format": "in_person",
+    "status": "active", "price_cents": 12000, "price": "120.00", "duration_minutes": 120, "step_minutes": 15,
+    "capacity": 12, "validity_days": 180, "category": {"slug": "movement", "name": "Movement & fitness"},
+    "modalities": ["yoga"], "children": [],
+    "practitioner": {"id": "0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70", "display_name": "Maya Okafor",
+                     "title": "Yoga teacher", "timezone": "Europe/London", "online_only": False,
+                     "address": "Shoreditch, London", "latitude": 51.5074, "longitude": -0.1278,
+                     "modalities": ["breathwork", "yoga"]},
+    "upcoming_sessions": [{"id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "start_at": "2026-03-14T10:00:00+00:00",
+                           "end_at": "2026-03-14T12:00:00+00:00", "capacity": 12, "seats_taken": 3,
+                           "seats_left": 9}],
+    "reviews": {"average": 4.6, "count": 12, "distribution": {"1": 0, "2": 0, "3": 1, "4": 3, "5": 8}},
+    "included_in": [], "created_at": "2026-01-05T12:00:00+00:00"})
+example(TimeSlot, {
+    "start": "2026-03-09T09:00:00+00:00", "end": "2026-03-09T10:00:00+00:00",
+    "local": {"timezone": "Europe/Berlin", "start": "2026-03-09T10:00:00+01:00", "end": "2026-03-09T11:00:00+01:00"},
+    "practitioner_local": {"timezone": "Europe/London", "start": "2026-03-09T09:00:00+00:00",
+                           "end": "2026-03-09T10:00:00+00:00"}})

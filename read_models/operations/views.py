@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 
+from api_conventions.payloads import example
 from api_conventions.responses import ok
 from read_models import positions
 from read_models.views import ReadModelView
@@ -30,6 +31,10 @@ class ProjectionOut(serializers.Serializer):
     lag_seconds = serializers.FloatField(help_text="Age of the oldest event not yet applied; 0 when caught up.")
     seconds_since_update = serializers.FloatField()
     last_error = serializers.CharField(allow_blank=True)
+
+
+example(ProjectionOut, {"name": "search", "generation": 3, "position": 48210, "head": 48212, "lag_events": 2,
+                        "lag_seconds": 0.4, "seconds_since_update": 0.2, "last_error": ""})
 
 
 class ProjectionsApi(ReadModelView):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, TypedDict
 
-from api_conventions.payloads import DateTime, Money, NotRequired, Uuid
+from api_conventions.payloads import DateTime, Money, NotRequired, Uuid, example
 
 
 class GeoPoint(TypedDict):
@@ -77,3 +77,23 @@ class PractitionerProfile(TypedDict):
     created_at: DateTime | None
     service_count: int
     services: list[SearchCard]
+
+
+_SERVICE_CARD: SearchCard = {
+    "type": "service", "id": "6f1c2a4e-8b7d-4e5f-9a0b-1c2d3e4f5a6b", "title": "Vinyasa flow for beginners",
+    "snippet": "An hour of breath-led <em>yoga</em>.", "highlights": {"description": "breath-led <em>yoga</em>"},
+    "score": 7.4213, "rating": 4.6, "review_count": 38, "modalities": ["yoga"],
+    "practitioner_id": "0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70", "practitioner_name": "Maya Okafor",
+    "location": {"lat": 51.5074, "lon": -0.1278}, "distance_km": 1.204, "service_type": "session",
+    "format": "in_person", "duration_minutes": 60, "category": {"slug": "movement", "name": "Movement & fitness"},
+    "price_cents": 4500, "price": "45.00", "created_at": "2026-01-05T12:00:00+00:00"}
+example(SearchCard, _SERVICE_CARD)
+example(Suggestion, {"text": "Vinyasa flow for beginners", "type": "service",
+                     "id": "6f1c2a4e-8b7d-4e5f-9a0b-1c2d3e4f5a6b"})
+example(PractitionerProfile, {
+    "id": "0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70", "display_name": "Maya Okafor", "title": "Yoga teacher",
+    "bio": "Vinyasa and breathwork in East London.", "timezone": "Europe/London", "online_only": False,
+    "address": "Shoreditch, London", "location": {"lat": 51.5074, "lon": -0.1278},
+    "modalities": ["breathwork", "yoga"], "rating": 4.6, "review_count": 41, "created_at": "2026-01-05T12:00:00+00:00",
+    "service_count": 1, "services": [{**_SERVICE_CARD, "distance_km": None, "snippet": "An hour of breath-led yoga.",
+                                      "highlights": {}, "score": 0.0}]})

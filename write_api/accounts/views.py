@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from api_conventions.payloads import example
 from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
 from api_conventions.throttling import ScopedThrottle
@@ -52,6 +53,15 @@ class TokenPairOut(serializers.Serializer):
 class RegisteredOut(serializers.Serializer):
     user = UserOut()
     tokens = TokenPairOut()
+
+
+_USER = {"id": "1e2f3a4b-5c6d-4e7f-8a9b-0c1d2e3f4a5b", "email": "casey@example.com", "first_name": "Casey",
+         "last_name": "Client", "timezone": "Europe/Berlin", "is_staff": False, "practitioner_id": None,
+         "date_joined": "2026-03-01T18:00:00+00:00"}
+_TOKENS = {"access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…", "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…"}
+example(UserOut, _USER)
+example(TokenPairOut, _TOKENS)
+example(RegisteredOut, {"user": _USER, "tokens": _TOKENS})
 
 
 class AuthThrottled(APIView):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, TypedDict
 
-from api_conventions.payloads import DateTime, Money, Uuid
+from api_conventions.payloads import DateTime, Money, Uuid, example
 from write_api.catalogue.models import Service, ServiceSession
 
 ServiceType = Literal[tuple(Service.Type.values)]  # type: ignore[valid-type]
@@ -53,3 +53,16 @@ class SessionPayload(TypedDict):
     seats_taken: int
     seats_left: int
     status: Literal[tuple(ServiceSession.Status.values)]  # type: ignore[valid-type]
+
+
+example(ServicePayload, {
+    "id": "6f1c2a4e-8b7d-4e5f-9a0b-1c2d3e4f5a6b", "practitioner_id": "0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70",
+    "title": "Vinyasa flow for beginners", "description": "An hour of breath-led movement.",
+    "service_type": "session", "format": "in_person", "status": "active", "price_cents": 4500, "price": "45.00",
+    "duration_minutes": 60, "step_minutes": 15, "capacity": 1, "validity_days": 180, "category": "movement",
+    "modalities": ["yoga"], "children": [], "created_at": "2026-03-02T09:00:00+00:00",
+    "updated_at": "2026-03-02T09:00:00+00:00"})
+example(SessionPayload, {
+    "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "service_id": "6f1c2a4e-8b7d-4e5f-9a0b-1c2d3e4f5a6b",
+    "start_at": "2026-03-14T10:00:00+00:00", "end_at": "2026-03-14T12:00:00+00:00", "capacity": 12,
+    "seats_taken": 3, "seats_left": 9, "status": "scheduled"})

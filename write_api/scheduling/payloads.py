@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from api_conventions.payloads import Date, DateTime, Uuid
+from api_conventions.payloads import Date, DateTime, Uuid, example
 
 
 class WeeklyWindowPayload(TypedDict):
@@ -40,3 +40,11 @@ class BlockPayload(TypedDict):
     start_at: DateTime
     end_at: DateTime
     reason: str
+
+
+example(SchedulePayload, {
+    "timezone": "Europe/London", "buffer_minutes": 15, "min_notice_minutes": 1440, "max_advance_days": 60,
+    "windows": [{"weekday": 0, "start_minute": 540, "end_minute": 1020}],
+    "overrides": [{"date": "2026-12-24", "windows": []}]})
+example(BlockPayload, {"id": "7d8e9f0a-1b2c-4d3e-8f4a-5b6c7d8e9f0a", "start_at": "2026-03-20T12:00:00+00:00",
+                       "end_at": "2026-03-20T14:00:00+00:00", "reason": "Dentist"})
