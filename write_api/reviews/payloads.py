@@ -5,21 +5,8 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 from api_conventions.payloads import DateTime, Uuid, example
+from api_conventions.shared_payloads import ReviewedService, Reviewer, ReviewReply
 from write_api.reviews.models import Review
-
-
-class ReviewedService(TypedDict):
-    id: Uuid
-    title: str
-
-
-class Reviewer(TypedDict):
-    name: str
-
-
-class ReviewReply(TypedDict):
-    text: str
-    replied_at: DateTime
 
 
 class ReviewPayload(TypedDict):

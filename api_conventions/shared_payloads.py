@@ -1,0 +1,66 @@
+"""Shapes both APIs answer with for the same object (see :mod:`api_conventions.payloads`).
+
+A stream, and a review's parts, look the same whichever API answers; declaring them once here keeps
+them so (each side's ``payloads.py`` builds on these).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+from api_conventions.payloads import DateTime, Money, Uuid, example
+
+
+class StreamAuthor(TypedDict):
+    id: Uuid
+    display_name: str | None
+
+
+class StreamPayload(TypedDict):
+    """A stream as the caller may see it: ``body`` and ``media_url`` are null while ``locked``;
+    ``liked``/``saved`` are null for anonymous callers."""
+
+    id: Uuid
+    practitioner: StreamAuthor
+    title: str
+    description: str
+    tags: list[str]
+    modalities: list[str]
+    access: Literal["free", "premium"]
+    price_cents: int
+    price: Money
+    status: Literal["published", "archived"]
+    locked: bool
+    body: str | None
+    media_url: str | None
+    unlocked: bool
+    like_count: int
+    save_count: int
+    liked: bool | None
+    saved: bool | None
+    created_at: DateTime
+    updated_at: DateTime
+
+
+class ReviewedService(TypedDict):
+    id: Uuid
+    title: str
+
+
+class Reviewer(TypedDict):
+    name: str
+
+
+class ReviewReply(TypedDict):
+    text: str
+    replied_at: DateTime
+
+
+example(StreamPayload, {
+    "id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+    "practitioner": {"id": "0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70", "display_name": "Maya Okafor"},
+    "title": "Deep hip opening sequence", "description": "Forty minutes for tight hips.", "tags": ["yoga"],
+    "modalities": ["yoga"], "access": "premium", "price_cents": 400, "price": "4.00", "status": "published",
+    "locked": True, "body": None, "media_url": None, "unlocked": False, "like_count": 12, "save_count": 4,
+    "liked": False, "saved": True, "created_at": "2026-02-01T08:00:00+00:00",
+    "updated_at": "2026-02-01T08:00:00+00:00"})
