@@ -1,14 +1,22 @@
 """Shapes both APIs answer with for the same object (see :mod:`api_conventions.payloads`).
 
-A stream, and a review's parts, look the same whichever API answers; declaring them once here keeps
-them so (each side's ``payloads.py`` builds on these).
+A stream, and a review's parts, look the same whichever API answers, and every DELETE of a gone object
+answers the same; declaring them once here keeps them so (each side's ``payloads.py`` builds on these).
 """
 
 from __future__ import annotations
 
 from typing import Literal, TypedDict
 
-from api_conventions.payloads import DateTime, Money, Uuid, example
+from api_conventions.payloads import DateTime, Money, NotRequired, Uuid, example
+
+
+class Deleted(TypedDict):
+    """What a DELETE answers when its object is gone (``api_conventions.responses.deleted``)."""
+
+    id: Uuid
+    deleted: Literal[True]
+    type: NotRequired[str]
 
 
 class StreamAuthor(TypedDict):
@@ -56,6 +64,7 @@ class ReviewReply(TypedDict):
     replied_at: DateTime
 
 
+example(Deleted, {"id": "4d5e6f7a-8b9c-4d0e-8f1a-2b3c4d5e6f7a", "deleted": True})
 example(StreamPayload, {
     "id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
     "practitioner": {"id": "0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70", "display_name": "Maya Okafor"},

@@ -14,7 +14,7 @@ from rest_framework import serializers
 from api_conventions.errors import NotAuthenticated, NotFound, ServiceUnavailable
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import ok
-from api_conventions.serializers import StrictInput
+from api_conventions.serializers import StrictInput, StrictUUIDField
 from read_models.engagement.payloads import PublishedReview, StreamCard
 from read_models.engagement.reviews_projection import STORE as REVIEWS
 from read_models.engagement.store import GenerationStore
@@ -44,8 +44,8 @@ class ReviewListApi(ReadModelView):
     payload = list[PublishedReview]
 
     class Filters(PagedFilters):
-        practitioner = serializers.UUIDField(required=False)
-        service = serializers.UUIDField(required=False)
+        practitioner = StrictUUIDField(required=False)
+        service = StrictUUIDField(required=False)
 
     query_serializer = Filters
 
@@ -124,7 +124,7 @@ class StreamListApi(ReadModelView):
     payload = list[StreamCard]
 
     class Filters(PagedFilters):
-        practitioner = serializers.UUIDField(required=False)
+        practitioner = StrictUUIDField(required=False)
         tag = serializers.CharField(max_length=50, required=False)
         modality = serializers.SlugField(max_length=60, required=False)
         access = serializers.ChoiceField(choices=["free", "premium"], required=False)

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from api_conventions.errors import NotFound
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import created, ok
-from api_conventions.serializers import StrictInput
+from api_conventions.serializers import AwareDateTimeField, StrictInput, StrictUUIDField
 from write_api.bookings import services
 from write_api.bookings.models import Booking
 from write_api.bookings.payloads import BookingPayload
@@ -97,8 +97,8 @@ class BookingListApi(APIView):
         when = serializers.ChoiceField(choices=["upcoming", "past"], required=False, help_text=(
             "`upcoming`: starting after now (soonest first by default); `past`: started before now "
             "(latest first by default). Unscheduled package sessions are in neither."))
-        from_ = serializers.DateTimeField(required=False, help_text="Starting at or after this instant.")
-        to = serializers.DateTimeField(required=False, help_text="Starting before this instant.")
+        from_ = AwareDateTimeField(required=False, help_text="Starting at or after this instant.")
+        to = AwareDateTimeField(required=False, help_text="Starting before this instant.")
         ordering = serializers.ChoiceField(choices=list(ORDERINGS), required=False, help_text=(
             "Default `-created_at`; with `when=upcoming` `start_at`, with `when=past` `-start_at`."))
         page = serializers.IntegerField(required=False)
@@ -115,9 +115,9 @@ class BookingListApi(APIView):
             return attrs
 
     class Input(StrictInput):
-        service_id = serializers.UUIDField()
-        start_at = serializers.DateTimeField(required=False)
-        session_id = serializers.UUIDField(required=False)
+        service_id = StrictUUIDField()
+        start_at = AwareDateTimeField(required=False)
+        session_id = StrictUUIDField(required=False)
 
     query_serializer = Filters
     input_serializer = Input
@@ -162,7 +162,7 @@ class BookingDetailApi(APIView):
 
 
 class TimeInput(StrictInput):
-    start_at = serializers.DateTimeField(help_text="The new start (ISO-8601 with offset); the length is kept.")
+    start_at = AwareDateTimeField(help_text="The new start (ISO-8601 with offset); the length is kept.")
 
 
 class BookingScheduleApi(APIView):

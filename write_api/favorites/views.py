@@ -8,8 +8,9 @@ from rest_framework.views import APIView
 
 from api_conventions.errors import ValidationFailed
 from api_conventions.pagination import PageRequest, pagination_meta
-from api_conventions.responses import created, no_content, ok
-from api_conventions.serializers import StrictInput
+from api_conventions.responses import created, deleted, ok
+from api_conventions.serializers import StrictInput, StrictUUIDField
+from api_conventions.shared_payloads import Deleted
 from write_api.favorites import selectors, services
 from write_api.favorites.payloads import FavoriteIdsPayload, FavoritePayload
 
@@ -28,7 +29,7 @@ class FavoriteListApi(APIView):
 
     class Input(StrictInput):
         type = serializers.ChoiceField(choices=services.FAVORITE_TYPES)
-        id = serializers.UUIDField()
+        id = StrictUUIDField()
 
     query_serializer = Filters
 
@@ -69,10 +70,10 @@ class FavoriteIdsApi(APIView):
 
 
 class FavoriteDetailApi(APIView):
-    """``DELETE favorites/{type}/{id}/``: 204 whether or not it was a favourite."""
+    """``DELETE favorites/{type}/{id}/``: 200 whether or not it was a favourite."""
 
     permission_classes = [IsAuthenticated]
-    success_status = 204
+    payload = Deleted
 
     def delete(self, request, object_type: str, object_id: str):
         try:
@@ -80,4 +81,4 @@ class FavoriteDetailApi(APIView):
         except ValueError:
             raise ValidationFailed(errors={"id": ["Must be a valid UUID."]})
         services.favorite_remove(user=request.user, object_type=object_type, object_id=parsed)
-        return no_content()
+        return deleted(parsed, type=object_type, message="Removed from favourites.")

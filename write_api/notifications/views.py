@@ -6,8 +6,9 @@ from rest_framework.views import APIView
 
 from api_conventions.errors import NotFound
 from api_conventions.pagination import PageRequest, pagination_meta
-from api_conventions.responses import no_content, ok
+from api_conventions.responses import deleted, ok
 from api_conventions.serializers import StrictInput
+from api_conventions.shared_payloads import Deleted
 from write_api.notifications import selectors, services
 from write_api.notifications.models import Notification
 from write_api.notifications.payloads import (
@@ -81,8 +82,7 @@ class NotificationReadAllApi(APIView):
 
 class NotificationDetailApi(APIView):
     permission_classes = [IsAuthenticated]
-    success_status = {"get": 200, "delete": 204}
-    payload = {"get": NotificationPayload}
+    payload = {"get": NotificationPayload, "delete": Deleted}
 
     def get(self, request, notification_id):
         notification = selectors.notification_of(user=request.user, notification_id=notification_id)
@@ -92,4 +92,4 @@ class NotificationDetailApi(APIView):
 
     def delete(self, request, notification_id):
         services.notification_delete(user=request.user, notification_id=notification_id)
-        return no_content()
+        return deleted(notification_id, message="Notification deleted.")

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from api_conventions.responses import created, no_content, ok
+from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
 from write_api.credits.views import PAYMENT_ERRORS
 from write_api.eventlog.idempotency import idempotent
@@ -59,8 +59,7 @@ class StreamCreateApi(APIView):
 class StreamDetailApi(APIView):
     permission_classes = [IsAuthenticated]
     input_serializer = StreamInput
-    success_status = {"patch": 200, "delete": 204}
-    payload = {"patch": StreamPayload}
+    payload = StreamPayload
     conflicts = {"patch": ("stream_archived",)}
 
     def patch(self, request, stream_id):
@@ -70,8 +69,8 @@ class StreamDetailApi(APIView):
         return ok(stream_out(stream, user=request.user), message="Stream updated.")
 
     def delete(self, request, stream_id):
-        services.stream_archive(stream_id=stream_id, actor=request.user)
-        return no_content()
+        stream = services.stream_archive(stream_id=stream_id, actor=request.user)
+        return ok(stream_out(stream, user=request.user), message="Archived.")
 
 
 class StreamLikeApi(APIView):
