@@ -1,6 +1,7 @@
 """Shapes both APIs answer with for the same object (see :mod:`api_conventions.payloads`).
 
-A stream, and a review's parts, look the same whichever API answers, and every DELETE of a gone object
+A stream, a review's parts, a location and a category look the same whichever API answers, and every
+DELETE of a gone object
 answers the same; declaring them once here keeps them so (each side's ``payloads.py`` builds on these).
 """
 
@@ -9,6 +10,16 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 from api_conventions.payloads import DateTime, Money, NotRequired, Uuid, example
+
+
+class GeoPoint(TypedDict):
+    lat: float
+    lon: float
+
+
+class CategoryRef(TypedDict):
+    slug: str
+    name: str | None
 
 
 class Deleted(TypedDict):

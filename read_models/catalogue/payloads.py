@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from api_conventions.payloads import DateTime, Money, NotRequired, Uuid, example
-from read_models.search.payloads import CategoryRef
+from api_conventions.shared_payloads import CategoryRef, GeoPoint
 
 
 class PractitionerBrief(TypedDict):
@@ -15,8 +15,9 @@ class PractitionerBrief(TypedDict):
     timezone: str | None
     online_only: bool
     address: str | None
-    latitude: float | None
-    longitude: float | None
+    location: GeoPoint | None
+    latitude: float | None  # deprecated: location
+    longitude: float | None  # deprecated: location
     modalities: list[str]
 
 
@@ -43,7 +44,7 @@ class ContainedService(TypedDict):
 
 
 class Container(TypedDict):
-    """An active package or bundle that includes this service, and how many sessions of it."""
+    """Deprecated (``included_in``): an active package or bundle that includes this service."""
 
     id: Uuid
     title: str
@@ -52,8 +53,22 @@ class Container(TypedDict):
     quantity: int
 
 
+class Offer(TypedDict):
+    """A package or bundle containing this service (``packages``/``bundles``), or a service a package or bundle
+    contains (``includes``), with ``quantity`` sessions of it."""
+
+    id: Uuid
+    title: str
+    service_type: str
+    price_cents: int
+    price: Money
+    quantity: int
+
+
 class ServiceDetail(TypedDict):
-    """A service with its practitioner, upcoming sessions, rating summary and the packages containing it."""
+    """A service with its practitioner, upcoming sessions, rating summary, the packages and bundles containing it
+    and (for a package or bundle) what it includes. ``reviews``, ``included_in`` and ``children`` are the
+    deprecated 1.0 names of ``reviews_summary``, ``packages``/``bundles`` and ``includes``."""
 
     id: Uuid
     title: str
@@ -69,12 +84,16 @@ class ServiceDetail(TypedDict):
     validity_days: int | None
     category: CategoryRef | None
     modalities: list[str]
-    children: list[ContainedService]
+    includes: list[Offer]
     practitioner: PractitionerBrief
     upcoming_sessions: list[UpcomingSession]
+    reviews_summary: RatingSummary
+    packages: list[Offer]
+    bundles: list[Offer]
+    created_at: DateTime
     reviews: RatingSummary
     included_in: list[Container]
-    created_at: DateTime
+    children: list[ContainedService]
 
 
 class ZonedTimes(TypedDict):
@@ -106,16 +125,22 @@ example(ServiceDetail, {
     "description": "Two hours of practice and rest.", "service_type": "workshop", "format": "in_person",
     "status": "active", "price_cents": 12000, "price": "120.00", "duration_minutes": 120, "step_minutes": 15,
     "capacity": 12, "validity_days": 180, "category": {"slug": "movement", "name": "Movement & fitness"},
-    "modalities": ["yoga"], "children": [],
+    "modalities": ["yoga"], "includes": [],
     "practitioner": {"id": "0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70", "display_name": "Maya Okafor",
                      "title": "Yoga teacher", "timezone": "Europe/London", "online_only": False,
-                     "address": "Shoreditch, London", "latitude": 51.5074, "longitude": -0.1278,
-                     "modalities": ["breathwork", "yoga"]},
+                     "address": "Shoreditch, London", "location": {"lat": 51.5074, "lon": -0.1278},
+                     "latitude": 51.5074, "longitude": -0.1278, "modalities": ["breathwork", "yoga"]},
     "upcoming_sessions": [{"id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "start_at": "2026-03-14T10:00:00+00:00",
                            "end_at": "2026-03-14T12:00:00+00:00", "capacity": 12, "seats_taken": 3,
                            "seats_left": 9}],
+    "reviews_summary": {"average": 4.6, "count": 12, "distribution": {"1": 0, "2": 0, "3": 1, "4": 3, "5": 8}},
+    "packages": [], "bundles": [{"id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b", "title": "Five retreats pass",
+                                 "service_type": "bundle", "price_cents": 50000, "price": "500.00", "quantity": 5}],
+    "created_at": "2026-01-05T12:00:00+00:00",
     "reviews": {"average": 4.6, "count": 12, "distribution": {"1": 0, "2": 0, "3": 1, "4": 3, "5": 8}},
-    "included_in": [], "created_at": "2026-01-05T12:00:00+00:00"})
+    "included_in": [{"id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b", "title": "Five retreats pass",
+                     "service_type": "bundle", "price_cents": 50000, "quantity": 5}],
+    "children": []})
 example(TimeSlot, {
     "start": "2026-03-09T09:00:00+00:00", "end": "2026-03-09T10:00:00+00:00",
     "local": {"timezone": "Europe/Berlin", "start": "2026-03-09T10:00:00+01:00", "end": "2026-03-09T11:00:00+01:00"},

@@ -5,16 +5,7 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 from api_conventions.payloads import DateTime, Money, NotRequired, Uuid, example
-
-
-class GeoPoint(TypedDict):
-    lat: float
-    lon: float
-
-
-class CategoryRef(TypedDict):
-    slug: str
-    name: str | None
+from api_conventions.shared_payloads import CategoryRef, GeoPoint
 
 
 class SearchCard(TypedDict):

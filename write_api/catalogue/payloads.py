@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 from api_conventions.payloads import DateTime, Money, Uuid, example
+from api_conventions.shared_payloads import CategoryRef
 from write_api.catalogue.models import Service, ServiceSession
 
 ServiceType = Literal[tuple(Service.Type.values)]  # type: ignore[valid-type]
@@ -35,7 +36,7 @@ class ServicePayload(TypedDict):
     step_minutes: int
     capacity: int
     validity_days: int | None
-    category: str | None
+    category: CategoryRef | None
     modalities: list[str]
     children: list[ServiceChild]
     created_at: DateTime
@@ -59,7 +60,8 @@ example(ServicePayload, {
     "id": "6f1c2a4e-8b7d-4e5f-9a0b-1c2d3e4f5a6b", "practitioner_id": "0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70",
     "title": "Vinyasa flow for beginners", "description": "An hour of breath-led movement.",
     "service_type": "session", "format": "in_person", "status": "active", "price_cents": 4500, "price": "45.00",
-    "duration_minutes": 60, "step_minutes": 15, "capacity": 1, "validity_days": 180, "category": "movement",
+    "duration_minutes": 60, "step_minutes": 15, "capacity": 1, "validity_days": 180,
+    "category": {"slug": "movement", "name": "Movement & fitness"},
     "modalities": ["yoga"], "children": [], "created_at": "2026-03-02T09:00:00+00:00",
     "updated_at": "2026-03-02T09:00:00+00:00"})
 example(SessionPayload, {
