@@ -32,7 +32,7 @@ from write_api.accounts.tokens import token_pair_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 APIS = ("write", "read")
-EXAMPLES_PER_MODE = 12
+EXAMPLES_PER_MODE = 8
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
           checks.response_schema_conformance]
 
