@@ -22,6 +22,30 @@ class CategoryRef(TypedDict):
     name: str | None
 
 
+ServiceType = Literal["session", "workshop", "course", "package", "bundle"]
+ServiceFormat = Literal["online", "in_person", "hybrid"]
+ServiceStatus = Literal["draft", "active", "inactive", "archived"]
+
+
+class ServiceFields(TypedDict):
+    """What a service is, the same on both APIs (each adds its own context to it)."""
+
+    id: Uuid
+    title: str
+    description: str
+    service_type: ServiceType
+    format: ServiceFormat
+    status: ServiceStatus
+    price_cents: int
+    price: Money
+    duration_minutes: int
+    step_minutes: int
+    capacity: int
+    validity_days: int | None
+    category: CategoryRef | None
+    modalities: list[str]
+
+
 class Deleted(TypedDict):
     """What a DELETE answers when its object is gone (``api_conventions.responses.deleted``)."""
 

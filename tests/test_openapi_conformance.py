@@ -140,3 +140,14 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(api, caller,
     assert not failures, "\n\n".join(failures)
     successes = sum(n for status, n in statuses.items() if status < 300)
     assert successes >= (1 if caller == "anonymous" else 40), statuses  # the calls reached the operations
+
+
+def test_the_shared_vocabulary_of_services_is_the_models():
+    from typing import get_args
+
+    from api_conventions.shared_payloads import ServiceFormat, ServiceStatus, ServiceType
+    from write_api.catalogue.models import Service
+
+    assert get_args(ServiceType) == tuple(Service.Type.values)
+    assert get_args(ServiceFormat) == tuple(Service.Format.values)
+    assert get_args(ServiceStatus) == tuple(Service.Status.values)

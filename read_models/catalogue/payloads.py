@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from api_conventions.payloads import DateTime, Money, NotRequired, Uuid, example
-from api_conventions.shared_payloads import CategoryRef, GeoPoint
+from api_conventions.shared_payloads import GeoPoint, ServiceFields
 
 
 class PractitionerBrief(TypedDict):
@@ -65,25 +65,11 @@ class Offer(TypedDict):
     quantity: int
 
 
-class ServiceDetail(TypedDict):
+class ServiceDetail(ServiceFields):
     """A service with its practitioner, upcoming sessions, rating summary, the packages and bundles containing it
     and (for a package or bundle) what it includes. ``reviews``, ``included_in`` and ``children`` are the
     deprecated 1.0 names of ``reviews_summary``, ``packages``/``bundles`` and ``includes``."""
 
-    id: Uuid
-    title: str
-    description: str
-    service_type: str
-    format: str
-    status: str
-    price_cents: int
-    price: Money
-    duration_minutes: int
-    step_minutes: int
-    capacity: int
-    validity_days: int | None
-    category: CategoryRef | None
-    modalities: list[str]
     includes: list[Offer]
     practitioner: PractitionerBrief
     upcoming_sessions: list[UpcomingSession]

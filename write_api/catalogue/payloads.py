@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Literal, TypedDict
 
-from api_conventions.payloads import DateTime, Money, Uuid, example
-from api_conventions.shared_payloads import CategoryRef
-from write_api.catalogue.models import Service, ServiceSession
+from api_conventions.payloads import DateTime, Uuid, example
+from api_conventions.shared_payloads import ServiceFields, ServiceType
+from write_api.catalogue.models import ServiceSession
 
-ServiceType = Literal[tuple(Service.Type.values)]  # type: ignore[valid-type]
-ServiceFormat = Literal[tuple(Service.Format.values)]  # type: ignore[valid-type]
-ServiceStatus = Literal[tuple(Service.Status.values)]  # type: ignore[valid-type]
+__all__ = ["ServiceChild", "ServicePayload", "ServiceType", "SessionPayload"]
 
 
 class ServiceChild(TypedDict):
@@ -20,24 +18,10 @@ class ServiceChild(TypedDict):
     quantity: int
 
 
-class ServicePayload(TypedDict):
+class ServicePayload(ServiceFields):
     """A service as its practitioner manages it (every status)."""
 
-    id: Uuid
     practitioner_id: Uuid
-    title: str
-    description: str
-    service_type: ServiceType
-    format: ServiceFormat
-    status: ServiceStatus
-    price_cents: int
-    price: Money
-    duration_minutes: int
-    step_minutes: int
-    capacity: int
-    validity_days: int | None
-    category: CategoryRef | None
-    modalities: list[str]
     children: list[ServiceChild]
     created_at: DateTime
     updated_at: DateTime
