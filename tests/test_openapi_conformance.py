@@ -139,7 +139,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(api, caller,
     print(f"{api} API, {caller}: answers by status {dict(sorted(statuses.items()))}")
     assert not failures, "\n\n".join(failures)
     successes = sum(n for status, n in statuses.items() if status < 300)
-    assert successes >= (1 if caller == "anonymous" else 40), statuses  # the calls reached the operations
+    # The calls reached the operations (a broken token or fixture would leave only 401s and 404s).
+    assert successes >= (1 if caller == "anonymous" else {"write": 40, "read": 15}[api]), statuses
 
 
 def test_the_shared_vocabulary_of_services_is_the_models():
