@@ -27,6 +27,7 @@ import re
 import typing
 from typing import Any
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -230,3 +231,13 @@ class EnvelopeAutoSchema(AutoSchema):
                 "content": self._content({"allOf": [error, {"type": "object", "properties": {
                     "code": {"type": "string", "enum": conflicts}}}]})}
         return responses
+
+
+class CheckedJWTScheme(SimpleJWTScheme):
+    """Our JWT authentication classes document themselves as simplejwt's bearer scheme."""
+
+    target_class = "api_conventions.authentication.CheckedJWTAuthentication"
+
+
+class CheckedStatelessJWTScheme(SimpleJWTScheme):
+    target_class = "api_conventions.authentication.CheckedStatelessJWTAuthentication"
