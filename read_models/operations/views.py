@@ -38,7 +38,8 @@ class ProjectionOut(serializers.Serializer):
 
 
 example(ProjectionOut, {"name": "search", "generation": 3, "position": 48210, "head": 48212, "lag_events": 2,
-                        "lag_seconds": 0.4, "seconds_since_update": 0.2, "last_error": ""})
+                        "lag_seconds": 0.4, "seconds_since_update": 0.2, "last_error": "", "store_position": 48210,
+                        "health": "ok"})
 
 
 class ProjectionsApi(ReadModelView):
