@@ -72,8 +72,8 @@ VARIABLES: tuple[Variable, ...] = (
              "reports only its own figures."),
     Variable("WAREHOUSE_PUBLISH_SECONDS", "1", "The warehouse writer publishes a new read-only snapshot at most "
              "this often while events arrive (and no sooner than four times the last publication took, so a large "
-             "warehouse's copies take at most a fifth of the writer's time), and a beat job publishes pending "
-             "changes every this many seconds."),
+             "warehouse's copies take at most a fifth of the writer's time); beat's safety net publishes changes a "
+             "drain left pending."),
     Variable("ANALYTICS_CACHE_SECONDS", "30", "How long the read API caches an analytics answer for one snapshot "
              "(a newer snapshot is never served from an older answer); `0` disables the cache."),
 )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from typing import Any
 
 from celery import Celery, signals
 from kombu import Queue
 
 from infra import outage_logging
-from infra.environment import env
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workers.settings")
 
@@ -19,6 +20,7 @@ app.conf.update(
     task_default_queue="default",
     task_routes={
         "workers.tasks.drain_all_projections": {"queue": "projections"},
+        "workers.tasks.catch_up_projections": {"queue": "projections"},
         # DuckDB allows one writer: the warehouse has its own queue, consumed by one process.
         "workers.tasks.drain_warehouse": {"queue": "warehouse"},
         "workers.tasks.publish_warehouse_snapshot": {"queue": "warehouse"},
@@ -32,9 +34,10 @@ app.conf.update(
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
     beat_schedule={
-        # Safety net: a trigger lost between commit and broker costs at most a second.
-        "drain-projections": {"task": "workers.tasks.drain_all_projections", "schedule": 1.0,
-                              "options": {"expires": 5}},
+        # Safety net: a trigger lost between commit and broker costs at most a second. A cheap check that
+        # wakes only projections that are behind (the warehouse's writer included): idle, it touches nothing.
+        "catch-up-projections": {"task": "workers.tasks.catch_up_projections", "schedule": 1.0,
+                                 "options": {"expires": 5}},
         "publish-projection-status": {"task": "workers.tasks.publish_projection_status", "schedule": 5.0,
                                       "options": {"expires": 10}},
         # Confirmed bookings whose session ended become completed (safe to run twice: status-checked).
@@ -42,11 +45,6 @@ app.conf.update(
                                     "options": {"expires": 50}},
         "purge-idempotency-records": {"task": "workers.tasks.purge_idempotency_records", "schedule": 3600.0,
                                       "options": {"expires": 600}},
-        "drain-warehouse": {"task": "workers.tasks.drain_warehouse", "schedule": 1.0, "options": {"expires": 5}},
-        # Pending warehouse changes become a readable snapshot at least this often.
-        "publish-warehouse-snapshot": {"task": "workers.tasks.publish_warehouse_snapshot",
-                                       "schedule": float(env("WAREHOUSE_PUBLISH_SECONDS") or 1),
-                                       "options": {"expires": 10}},
         # Reminders 24 h before each session; safe to run twice (dedupe key per booking and start).
         "send-session-reminders": {"task": "workers.tasks.send_session_reminders", "schedule": 300.0,
                                    "options": {"expires": 240}},
@@ -55,9 +53,28 @@ app.conf.update(
 app.autodiscover_tasks(["workers"])
 
 
-
 @signals.after_setup_logger.connect
 @signals.after_setup_task_logger.connect
 def _one_line_per_outage(logger, *args, **kwargs) -> None:  # noqa: ANN001 - Celery's signal signature
     """A PostgreSQL or Redis outage logs one line per process, not a traceback per task (see the filter)."""
     outage_logging.install(logger)
+
+
+class _NotDueTaskLines(logging.Filter):
+    """Drops beat's "Sending due task" lines: one per job per tick, nothing an operator acts on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Scheduler: Sending due task")
+
+
+@signals.after_setup_logger.connect
+def _task_traffic_at_debug(loglevel: Any = logging.INFO, **_: Any) -> None:
+    """Task traffic (received, succeeded, beat's sends: several lines a second, idle or not) shows only at
+    ``LOG_LEVEL=DEBUG``; failures, retries exhausted and everything else keep their levels."""
+    level = logging.getLevelName(loglevel) if isinstance(loglevel, str) else loglevel
+    if isinstance(level, int) and level <= logging.DEBUG:
+        return
+    for name in ("celery.worker.strategy", "celery.app.trace"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("celery.beat").addFilter(_NotDueTaskLines())
+

@@ -24,6 +24,21 @@ def drain_all_projections() -> list[dict]:
     return [dataclasses.asdict(r) for r in runtime.drain_all(registry.names_on_queue(registry.DEFAULT_QUEUE))]
 
 
+@app.task(name="workers.tasks.catch_up_projections")
+def catch_up_projections() -> list[str]:
+    """Beat's safety net for a trigger lost between a commit and the broker: wakes only the projections
+    that need it (:func:`runtime.needing_drain`), so with no writes it returns before touching a read model."""
+    stale = runtime.needing_drain(registry.projections())
+    if WAREHOUSE in stale:  # its own queue and writer process
+        drain_warehouse.apply_async(expires=5)
+    elif WAREHOUSE in registry.projections() and not _snapshot_up_to_date():
+        publish_warehouse_snapshot.apply_async(expires=10)
+    shared = [name for name in registry.names_on_queue(registry.DEFAULT_QUEUE) if name in stale]
+    if shared:
+        runtime.drain_all(shared)
+    return stale
+
+
 @app.task(name="workers.tasks.publish_projection_status")
 def publish_projection_status() -> None:
     rows = [{**dataclasses.asdict(s), "health": s.health} for s in runtime.status()]
@@ -119,8 +134,23 @@ def drain_warehouse() -> dict:
 @app.task(name="workers.tasks.publish_warehouse_snapshot")
 def publish_warehouse_snapshot() -> dict:
     """Beat: publish whatever the writer applied since the last snapshot (nothing when up to date or when
-    the last publication is too recent; a drain schedules the publication it leaves pending)."""
+    the last publication is too recent; a drain schedules the publication it leaves pending). Up to date
+    is decided from the snapshot pointer and the checkpoint row, before opening the warehouse."""
+    if _snapshot_up_to_date():
+        return dataclasses.asdict(WarehouseRun(ran=False))
     return dataclasses.asdict(warehouse_catch_up(drain=False))
+
+
+def _snapshot_up_to_date() -> bool:
+    """The newest snapshot has everything the writer applied (the pointer file and one row; nothing opened)."""
+    from warehouse import snapshots
+    from write_api.eventlog.models import ProjectionState
+
+    published = snapshots.current()
+    state = ProjectionState.objects.filter(name=WAREHOUSE).values_list("active_generation", "active_position").first()
+    if state is None:  # never drained: nothing to publish
+        return True
+    return published is not None and (published.generation, published.position) >= state
 
 
 @app.task(name="workers.tasks.complete_ended_bookings")
