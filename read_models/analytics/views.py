@@ -23,6 +23,7 @@ from api_conventions.errors import ProjectionLagging, ValidationFailed
 from api_conventions.responses import ok
 from read_models.analytics import cache
 from read_models.analytics.params import AnalyticsQuery, parse
+from read_models.analytics.payloads import ClientsReport, RevenueReport, TrendsReport
 from read_models.analytics.reports import REPORTS
 from read_models.views import ReadModelView
 from warehouse import snapshots
@@ -123,6 +124,7 @@ _PARAMETERS = [
 
 class RevenueApi(AnalyticsView):
     report = "revenue"
+    payload = RevenueReport
 
     @extend_schema(summary="Revenue: gross, refunds and net per period and service type (own practitioner)",
                    parameters=_PARAMETERS)
@@ -132,6 +134,7 @@ class RevenueApi(AnalyticsView):
 
 class ClientsApi(AnalyticsView):
     report = "clients"
+    payload = ClientsReport
 
     @extend_schema(summary="Clients: unique, new vs returning, repeat rate, retention cohorts, top clients",
                    parameters=_PARAMETERS)
@@ -141,6 +144,7 @@ class ClientsApi(AnalyticsView):
 
 class BookingTrendsApi(AnalyticsView):
     report = "trends"
+    payload = TrendsReport
 
     @extend_schema(summary="Booking trends: bookings and cancellations per period, heat map, lead times, "
                            "most booked services", parameters=_PARAMETERS)

@@ -31,6 +31,7 @@ from read_models.search.params import (
     check_window,
     parse,
 )
+from read_models.search.payloads import PractitionerProfile, SearchCard, Suggestion
 from read_models.views import ReadModelView
 from search_index.engine import (
     SearchEngine,
@@ -107,6 +108,7 @@ class SearchApi(SearchReadView):
     """Unified search over services, practitioners and streams, with facets and highlighted snippets."""
 
     query_serializer = (SearchParams, PageQuery)  # documents the query parameters (api_conventions.schema)
+    payload = list[SearchCard]
 
     def get(self, request):
         parsed = parse(request.query_params)
@@ -121,6 +123,7 @@ class ServiceBrowseApi(SearchReadView):
     """Active services of active practitioners, filtered and ordered like search (``q`` optional)."""
 
     query_serializer = (FilterParams, PageQuery)  # documents the query parameters (api_conventions.schema)
+    payload = list[SearchCard]
 
     def get(self, request):
         parsed = parse(request.query_params, kinds=("service",))
@@ -139,6 +142,7 @@ class SuggestionsApi(SearchReadView):
     appears twice (of identical titles, the best ranked stands for all)."""
 
     query_serializer = SuggestionParams  # documents the query parameters (api_conventions.schema)
+    payload = list[Suggestion]
 
     def get(self, request):
         params = SuggestionParams(data=request.query_params)
@@ -162,6 +166,8 @@ class SuggestionsApi(SearchReadView):
 class PractitionerProfileApi(SearchReadView):
     """An active practitioner's public profile with their active services (from the search read model)."""
 
+    payload = PractitionerProfile
+
     def get(self, request, practitioner_id):
         with timing.fetching():
             doc = engine().fetch("practitioner", str(practitioner_id))
@@ -169,7 +175,7 @@ class PractitionerProfileApi(SearchReadView):
             raise NotFound("Practitioner not found.")
         services = run_search(SearchRequest(kinds=("service",), ordering="newest", limit=PROFILE_SERVICES,
                                             filters=SearchFilters(practitioner_id=doc["id"])))
-        data = {
+        data: PractitionerProfile = {
             "id": doc["id"], "display_name": doc["title"], "title": doc.get("headline", ""),
             "bio": doc.get("bio", ""), "timezone": doc.get("timezone"), "online_only": doc.get("online_only", True),
             "address": doc.get("address") or None, "location": doc.get("location"),

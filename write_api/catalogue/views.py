@@ -9,10 +9,11 @@ from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput, StrictUUIDField, service_format_field
 from write_api.catalogue import services
 from write_api.catalogue.models import Service
+from write_api.catalogue.payloads import ServicePayload
 from write_api.permissions import IsPractitioner, IsPractitionerOwner
 
 
-def service_out(s: Service) -> dict:
+def service_out(s: Service) -> ServicePayload:
     return {"id": str(s.id), "practitioner_id": str(s.practitioner_id), "title": s.title,
             "description": s.description, "service_type": s.service_type, "format": s.format,
             "status": s.status, "price_cents": s.price_cents, "price": f"{s.price_cents / 100:.2f}",
@@ -58,8 +59,32 @@ class ServiceInput(StrictInput):
 
 
 class ServiceCreateApi(APIView):
+    """``POST`` creates a service; ``GET`` lists the caller's own services in every status (drafts included)."""
+
     permission_classes = [IsAuthenticated, IsPractitioner]
     input_serializer = ServiceInput  # for the OpenAPI schema (api_conventions.schema)
+    payload = {"get": list[ServicePayload], "post": ServicePayload}
+    conflicts = {"post": ("not_a_practitioner",)}
+
+    class Filters(StrictInput):
+        status = serializers.ChoiceField(choices=Service.Status.choices, required=False)
+        service_type = serializers.ChoiceField(choices=Service.Type.choices, required=False)
+        page = serializers.IntegerField(required=False)
+        page_size = serializers.IntegerField(required=False)
+
+    query_serializer = Filters
+
+    def get(self, request):
+        filters = self.Filters(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        page = PageRequest.from_query(request.query_params)
+        applied = {k: v for k, v in filters.validated_data.items() if k in ("status", "service_type")}
+        query = (Service.objects.filter(practitioner=request.user.practitioner, **applied)
+                 .select_related("category").prefetch_related("modalities", "children")
+                 .order_by("-created_at", "id"))
+        count = query.count()
+        items = [service_out(s) for s in query[page.offset:page.offset + page.page_size]]
+        return ok(items, meta={"pagination": pagination_meta(request, page, count), "filters_applied": applied})
 
     def post(self, request):
         data = ServiceInput(data=request.data)
@@ -84,6 +109,8 @@ def owned_service(view: APIView, request, service_id) -> Service:
 class ServiceDetailApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitionerOwner]
     input_serializer = ServiceUpdateInput  # for the OpenAPI schema (api_conventions.schema)
+    payload = ServicePayload
+    conflicts = {"patch": ("service_archived",)}
 
     def patch(self, request, service_id):
         owned_service(self, request, service_id)

@@ -11,12 +11,13 @@ from api_conventions.pagination import PageQuery, PageRequest, pagination_meta
 from api_conventions.responses import created, ok
 from api_conventions.serializers import AwareDateTimeField, StrictInput
 from write_api.catalogue.models import Service, ServiceSession
+from write_api.catalogue.payloads import SessionPayload
 from write_api.catalogue.views import owned_service
 from write_api.permissions import IsPractitionerOwner
 from write_api.sessions import services
 
 
-def session_out(s: ServiceSession) -> dict:
+def session_out(s: ServiceSession) -> SessionPayload:
     taken = s.seats.filter(active=True).count()
     return {"id": str(s.id), "service_id": str(s.service_id), "start_at": s.start_at.isoformat(),
             "end_at": s.end_at.isoformat(), "capacity": s.capacity, "seats_taken": taken,
@@ -40,6 +41,8 @@ class SessionListApi(APIView):
 
     input_serializer = SessionInput  # for the OpenAPI schema (api_conventions.schema)
     query_serializer = PageQuery
+    payload = {"get": list[SessionPayload], "post": SessionPayload}
+    conflicts = {"post": ("not_a_scheduled_service", "service_archived", "slot_unavailable")}
 
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "POST" else []
@@ -68,6 +71,9 @@ class SessionListApi(APIView):
 class SessionDetailApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitionerOwner]
     input_serializer = SessionInput  # for the OpenAPI schema (api_conventions.schema)
+    payload = SessionPayload
+    conflicts = {"patch": ("capacity_below_taken", "session_cancelled", "session_has_bookings", "slot_unavailable"),
+                 "delete": ("session_cancelled",)}
 
     def patch(self, request, service_id, session_id):
         owned_service(self, request, service_id)
