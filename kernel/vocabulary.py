@@ -19,6 +19,11 @@ class _VocabularyType(EnumType):
         members: list[StrEnum] = list(cls)
         return [(member.value, member.name.replace("_", " ").title()) for member in members]
 
+    @property
+    def values(cls) -> list[str]:
+        """Every value, in declaration order (as Django's ``TextChoices.values``)."""
+        return [value for value, _ in cls.choices]
+
 
 class Vocabulary(StrEnum, metaclass=_VocabularyType):
     """A closed set of words; ``ServiceType.choices`` gives Django's ``(value, label)`` pairs."""

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
-from write_api.catalogue.reference_data import load as load_reference_data
 
 from tests.conftest import ReadApiClient
 from tests.openapi_contract import published_schema, violations
@@ -26,9 +25,11 @@ from workers.tasks import warehouse_catch_up
 from write_api.accounts.models import User
 from write_api.accounts.tokens import token_pair_for
 from write_api.bookings.models import Booking
-from write_api.catalogue.models import Category, Modality, Service
+from write_api.catalogue.models import Service
 from write_api.credits.models import CreditTransaction
 from write_api.eventlog.models import Event
+from write_api.reference.models import Category, Modality
+from write_api.reference.reference_data import load as load_reference_data
 from write_api.reviews.models import Review
 from write_api.streams.models import Stream
 

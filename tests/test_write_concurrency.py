@@ -17,8 +17,9 @@ from tests.booking_fixtures import NOW, book, client_with_credits, make_service,
 from tests.concurrency import in_parallel
 from write_api.accounts.models import User
 from write_api.bookings.models import Booking
-from write_api.catalogue.models import Category, Service
+from write_api.catalogue.models import Service
 from write_api.eventlog import command_retry
+from write_api.reference.models import Category
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

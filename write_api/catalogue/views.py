@@ -5,6 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from api_conventions.errors import NotFound
+from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput, StrictUUIDField, service_format_field
 from write_api.catalogue import services

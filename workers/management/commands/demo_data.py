@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from workers import demo_marketplace
 from write_api.accounts.models import User
