@@ -1,0 +1,56 @@
+"""Keeping the lake small: the maintenance job beat runs on the warehouse queue (the writer's process).
+
+Each run, in order: rows inlined in the catalog by small commits are flushed into Parquet files; adjacent
+small files are merged and files mostly deleted are rewritten; snapshots older than
+``WAREHOUSE_HISTORY_SECONDS`` expire (time travel reaches back that far); files no snapshot references any
+more, and files a killed writer left behind, are deleted once older than :data:`FILE_GRACE_SECONDS` (a
+read that started on an expired snapshot finishes first). So under a steady write load the number of
+files stays bounded by the history kept, not by the number of commits. Safe to run twice.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from infra.environment import env_int
+from warehouse import lake
+
+FILE_GRACE_SECONDS = 600
+REWRITE_DELETE_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class MaintenanceRun:
+    files_before: int
+    files_after: int
+    seconds: float
+
+
+def data_file_count() -> int:
+    with lake.writer() as connection:
+        row = connection.execute(
+            f"SELECT count(*) FROM __ducklake_metadata_{lake.ALIAS}.ducklake_data_file WHERE end_snapshot IS NULL"
+        ).fetchone()
+    return int(row[0])
+
+
+def compact(*, history_seconds: int | None = None, file_grace_seconds: int = FILE_GRACE_SECONDS) -> MaintenanceRun:
+    started = time.perf_counter()
+    history = env_int("WAREHOUSE_HISTORY_SECONDS") if history_seconds is None else history_seconds
+    now = datetime.now(UTC)
+    before = data_file_count()
+    with lake.writer() as connection:
+        alias = lake.ALIAS
+        connection.execute(f"CALL ducklake_flush_inlined_data('{alias}')")
+        connection.execute(f"CALL ducklake_merge_adjacent_files('{alias}')")
+        connection.execute(f"CALL ducklake_rewrite_data_files('{alias}', delete_threshold => "
+                           f"{REWRITE_DELETE_THRESHOLD})")
+        connection.execute(f"CALL ducklake_merge_adjacent_files('{alias}')")
+        connection.execute(f"CALL ducklake_expire_snapshots('{alias}', older_than => $at)",
+                           {"at": now - timedelta(seconds=history)})
+        files_older = now - timedelta(seconds=file_grace_seconds)
+        connection.execute(f"CALL ducklake_cleanup_old_files('{alias}', older_than => $at)", {"at": files_older})
+        connection.execute(f"CALL ducklake_delete_orphaned_files('{alias}', older_than => $at)", {"at": files_older})
+    return MaintenanceRun(before, data_file_count(), round(time.perf_counter() - started, 3))
