@@ -7,9 +7,7 @@
 from __future__ import annotations
 
 import random
-import shutil
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,17 +19,7 @@ from kernel.events import RecordedEvent
 from warehouse import lake, maintenance, reader
 from warehouse.projection import WarehouseProjection
 
-
-def reset_lake() -> None:
-    lake.drop_catalog()
-    shutil.rmtree(data_path("warehouse"), ignore_errors=True)
-
-
-@pytest.fixture(autouse=True)
-def fresh_warehouse() -> Iterator[None]:
-    reset_lake()
-    yield
-    lake.close_all()
+pytestmark = pytest.mark.usefixtures("fresh_lake")
 
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)

@@ -7,13 +7,11 @@ import dataclasses
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,7 +30,7 @@ from tests.test_analytics_oracle import (
     oracle,
     sql,
 )
-from warehouse import connections, layout, snapshots
+from warehouse import layout, snapshots
 from warehouse.projection import WarehouseProjection
 from workers import event_reader, runtime
 from workers.registry import projection as projection_named
@@ -45,11 +43,8 @@ WAIT = 60.0
 
 
 @pytest.fixture(autouse=True)
-def fresh_warehouse() -> Iterator[None]:
-    connections.close_all()
-    shutil.rmtree(layout.root(), ignore_errors=True)
-    yield
-    connections.close_all()
+def fresh_warehouse(fresh_lake) -> None:
+    """Every test starts with an empty lake (``fresh_lake``)."""
 
 
 def all_events() -> list[RecordedEvent]:
@@ -200,7 +195,7 @@ def writer_process(batch_size: int) -> subprocess.Popen:
            "PROJECTION_CATCH_UP_BATCH_SIZE": str(batch_size), "EVENT_DISPATCH": "off",
            "DJANGO_SETTINGS_MODULE": "workers.settings"}
     script = ("import django; django.setup(); from workers.tasks import warehouse_catch_up; "
-              "print(warehouse_catch_up(publish_after=0))")
+              "print(warehouse_catch_up())")
     return subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
 
@@ -255,7 +250,7 @@ def test_a_killed_writer_resumes_without_loss_or_double_counting(read_api):
 def runtime_catch_up() -> bool:
     from workers.tasks import warehouse_catch_up
 
-    result = warehouse_catch_up(publish_after=0)
+    result = warehouse_catch_up()
     return result.ran and result.position == event_reader.head_position()
 
 
@@ -274,7 +269,7 @@ def test_the_next_publication_waits_four_times_as_long_as_the_last_one_took():
     assert run.position > slow.position and run.snapshot_position == slow.position
     assert 390 < run.publish_in <= 400  # due 4 × 100 s after the slow one, not WAREHOUSE_PUBLISH_SECONDS
     assert snapshots.current() == slow
-    assert warehouse_catch_up(publish_after=0).snapshot_position == run.position  # an explicit request: now
+    assert warehouse_catch_up().snapshot_position == run.position  # an explicit request: now
 
 
 def test_a_rebuild_fills_a_new_file_then_switches_readers_to_it(read_api):
