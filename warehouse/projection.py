@@ -228,10 +228,17 @@ class WarehouseProjection(Projection):
 
     def __init__(self) -> None:
         self._batch: _Batch | None = None
+        # The checkpoint this process last committed or read, per generation (forgotten when this process
+        # prepares or discards it); lets an idle drain skip the lake entirely.
+        self._known: dict[int, int] = {}
+
+    def known_checkpoint(self, generation: int) -> int | None:
+        return self._known.get(generation)
 
     # --- generations ------------------------------------------------------------------------------
     def prepare(self, generation: int) -> None:
         self.discard(generation)
+        self._known.pop(generation, None)
         with lake.writer() as connection:
             connection.execute(schema.ACTIVE_DDL.replace("main.", f"{lake.ALIAS}.main.", 1))
             connection.execute("BEGIN TRANSACTION")
@@ -254,6 +261,7 @@ class WarehouseProjection(Projection):
             connection.execute("COMMIT")
 
     def discard(self, generation: int) -> None:
+        self._known.pop(generation, None)
         if not self._exists(generation):
             return
         with lake.writer() as connection:
@@ -298,13 +306,16 @@ class WarehouseProjection(Projection):
         with lake.writer() as connection:
             _use(connection, generation)
             connection.execute("BEGIN TRANSACTION")
-            if _checkpoint(connection) >= position:
+            current = _checkpoint(connection)
+            if current >= position:
                 connection.execute("ROLLBACK")
+                self._known[generation] = current
                 return
             connection.execute("UPDATE warehouse_checkpoint SET position = $position WHERE id = 1",
                                {"position": position})
             _stamp(connection, generation, position)
             connection.execute("COMMIT")
+        self._known[generation] = position
 
     def release(self, generation: int) -> None:
         """Nothing to release: the lake holds no file lock, the writer's connection stays attached."""
@@ -322,6 +333,7 @@ class WarehouseProjection(Projection):
             self._apply_fresh(connection, fresh, since)
             _stamp(connection, generation, fresh[-1].position)
             connection.execute("COMMIT")
+        self._known[generation] = fresh[-1].position
 
     def _apply_fresh(self, connection: Any, events: Sequence[RecordedEvent], since: int) -> None:
         batch = self._batch = _Batch()

@@ -48,11 +48,6 @@ class WarehouseRun:
     position: int = 0
 
 
-# What this process last left the lake at, per generation: an idle drain (head not moved) touches neither
-# the lake nor its catalog.
-_drained: dict[int, int] = {}
-
-
 def warehouse_catch_up() -> WarehouseRun:
     """Drain the warehouse, holding its drain lock; every batch is a DuckLake commit readers see at once.
 
@@ -68,16 +63,15 @@ def warehouse_catch_up() -> WarehouseRun:
         if not acquired:
             return WarehouseRun(ran=False)
         state = ProjectionState.objects.filter(name=WAREHOUSE).first()
-        if state is not None and _drained.get(state.active_generation) == state.active_position \
+        if state is not None and projection.known_checkpoint(state.active_generation) == state.active_position \
                 and event_reader.head_position() <= state.active_position:
+            # Idle: nothing new since this process left the lake there; neither the lake nor its catalog is read.
             return WarehouseRun(True, state.active_generation, state.active_position)
         if state is not None:
             _align_checkpoint(projection, state)
         runtime.drain(WAREHOUSE)
         state = ProjectionState.objects.get(name=WAREHOUSE)
         projection.mark_drained(state.active_generation, state.active_position)
-        _drained.clear()
-        _drained[state.active_generation] = state.active_position
         return WarehouseRun(True, state.active_generation, state.active_position)
 
 
