@@ -398,3 +398,14 @@ def test_compaction_bounds_the_file_count_and_keeps_every_row():
     assert projection.snapshot(1) == image
     on_disk = list(data_path("warehouse", "data").rglob("*.parquet"))  # replaced files deleted too
     assert len(on_disk) <= 2 * tables, len(on_disk)
+
+
+def test_an_extension_that_is_missing_or_does_not_load_is_a_clear_error(tmp_path, monkeypatch):
+    assert {"ducklake", "postgres_scanner"} <= set(lake.check())
+    with pytest.raises(lake.LakeUnavailable, match="no nowhere extension for DuckDB v1.4.4"):
+        lake.extension_file("nowhere")
+    bogus = tmp_path / "ducklake.duckdb_extension"
+    bogus.write_bytes(b"not an extension")
+    monkeypatch.setattr(lake, "extension_file", lambda name: bogus)
+    with pytest.raises(lake.LakeUnavailable, match="does not load into DuckDB 1.4.4"):
+        lake.check()

@@ -317,3 +317,13 @@ def close_all() -> None:
     from warehouse import reader
 
     reader.close_all()
+
+
+if __name__ == "__main__":  # `python -m warehouse.lake`: the start-up check, on its own
+    import sys
+
+    try:
+        print("DuckDB", duckdb.__version__, "extensions loaded:", ", ".join(check()))
+    except LakeUnavailable as failure:
+        print(f"warehouse lake unusable: {failure}", file=sys.stderr)
+        sys.exit(1)
