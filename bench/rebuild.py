@@ -1,6 +1,6 @@
 """``python -m bench.rebuild --runs N --output FILE``: build every projection from the event log, then rebuild each.
 
-Runs in its own process (no open index writer, DuckDB file or connection is left behind for the stack
+Runs in its own process (no open index writer, lake attachment or connection is left behind for the stack
 started afterwards) and writes one JSON document:
 
 * ``initial`` — the first build of each projection by the normal drain (``workers.runtime.drain``), all
