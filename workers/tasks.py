@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from workers import event_reader, positions, registry, runtime
+from workers import positions, registry, runtime
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
@@ -59,20 +59,36 @@ def warehouse_catch_up() -> WarehouseRun:
     from write_api.eventlog.models import ProjectionState
 
     projection = registry.projection(WAREHOUSE)
+    idle = _idle(projection)
+    if idle is not None:
+        return idle
     with runtime.projection_lock(WAREHOUSE) as acquired:
         if not acquired:
             return WarehouseRun(ran=False)
         state = ProjectionState.objects.filter(name=WAREHOUSE).first()
-        if state is not None and projection.known_checkpoint(state.active_generation) == state.active_position \
-                and event_reader.head_position() <= state.active_position:
-            # Idle: nothing new since this process left the lake there; neither the lake nor its catalog is read.
-            return WarehouseRun(True, state.active_generation, state.active_position)
         if state is not None:
             _align_checkpoint(projection, state)
         runtime.drain(WAREHOUSE)
         state = ProjectionState.objects.get(name=WAREHOUSE)
         projection.mark_drained(state.active_generation, state.active_position)
         return WarehouseRun(True, state.active_generation, state.active_position)
+
+
+def _idle(projection: Any) -> WarehouseRun | None:
+    """One query, no lock: when the head has not moved past what this process last committed to the active
+    generation, there is nothing to do (an idle writer reads neither the lake nor its catalog)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT s.active_generation, s.active_position, h.position FROM projection_state s, "
+                       "event_log_head h WHERE s.name = %s AND h.id = 1", [WAREHOUSE])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    generation, position, head = row
+    if projection.known_checkpoint(generation) == position and head <= position:
+        return WarehouseRun(True, generation, position)
+    return None
 
 
 def _align_checkpoint(projection: Any, state: Any) -> None:
