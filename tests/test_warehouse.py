@@ -409,3 +409,23 @@ def test_an_extension_that_is_missing_or_does_not_load_is_a_clear_error(tmp_path
     monkeypatch.setattr(lake, "extension_file", lambda name: bogus)
     with pytest.raises(lake.LakeUnavailable, match="does not load into DuckDB 1.4.4"):
         lake.check()
+
+
+def test_an_object_store_data_path_loads_httpfs_and_the_stores_credentials(monkeypatch):
+    """With ``WAREHOUSE_DATA_PATH=s3://…`` the lake's connections load httpfs and carry the store's settings.
+    (The files themselves go to MinIO in docker-compose; no object store runs in this suite.)"""
+    for name, value in (("WAREHOUSE_DATA_PATH", "s3://lake-bucket/prefix"), ("WAREHOUSE_S3_ENDPOINT", "minio:9000"),
+                        ("WAREHOUSE_S3_ACCESS_KEY_ID", "reader"), ("WAREHOUSE_S3_SECRET_ACCESS_KEY", "secret"),
+                        ("WAREHOUSE_S3_URL_STYLE", "path"), ("WAREHOUSE_S3_USE_SSL", "false")):
+        monkeypatch.setenv(name, value)
+    assert lake.data_location() == "s3://lake-bucket/prefix/"
+    assert "httpfs" in lake.check()
+    connection = lake._connect(object_store=True)
+    try:
+        secret = connection.execute("SELECT type, secret_string FROM duckdb_secrets() "
+                                    "WHERE name = 'warehouse_s3'").fetchone()
+    finally:
+        connection.close()
+    assert secret[0] == "s3"
+    assert "endpoint=minio:9000" in secret[1] and "url_style=path" in secret[1] and "use_ssl=false" in secret[1]
+    assert "key_id=reader" in secret[1]
