@@ -317,3 +317,20 @@ def test_the_lakes_checkpoint_is_authoritative_so_a_restored_or_lost_generation_
     catch_up()
     assert projection.snapshot(generation) == complete
     assert reader.LakeReader().latest().position == head
+
+
+def test_maintenance_runs_on_the_writers_queue_and_waits_out_a_rebuild_elsewhere():
+    import psycopg
+
+    from workers.tasks import maintain_warehouse
+
+    build_market(13, ("Europe/Berlin",), clients=2, days=10)
+    catch_up()
+    done = maintain_warehouse()
+    assert done["files_after"] <= done["files_before"]
+    # Another process (its own session) is rebuilding: the compaction must not race its commits.
+    with psycopg.connect(database_url_for_tests(), autocommit=True) as other:
+        key = runtime._lock_key("rebuild:warehouse")
+        assert other.execute("SELECT pg_try_advisory_lock(%s, %s)", [runtime._LOCK_NAMESPACE, key]).fetchone()[0]
+        assert maintain_warehouse() == {"skipped": "a rebuild or verify of the warehouse is running"}
+    assert "files_after" in maintain_warehouse()

@@ -110,11 +110,18 @@ def drain_warehouse() -> dict:
 
 @app.task(name="workers.tasks.maintain_warehouse")
 def maintain_warehouse() -> dict:
-    """Beat: keep the lake's file count bounded and its history retained (see ``warehouse.maintenance``)."""
+    """Beat: keep the lake's file count bounded and its history retained (see ``warehouse.maintenance``).
+
+    Skipped while a rebuild or verify writes a generation from another process (compacting the tables it
+    writes would make one of the two commits conflict); otherwise it holds the drain lock, so no drain
+    commits meanwhile either (same lock order as a rebuild: rebuild lock, then drain lock)."""
     from warehouse import maintenance
 
-    with runtime.projection_lock(WAREHOUSE, wait=True):
-        return dataclasses.asdict(maintenance.compact())
+    with runtime.projection_lock(WAREHOUSE, purpose="rebuild") as free:
+        if not free:
+            return {"skipped": "a rebuild or verify of the warehouse is running"}
+        with runtime.projection_lock(WAREHOUSE, wait=True):
+            return dataclasses.asdict(maintenance.compact())
 
 
 @app.task(name="workers.tasks.complete_ended_bookings")
