@@ -50,7 +50,8 @@ def compact(*, history_seconds: int | None = None, file_grace_seconds: int = FIL
         connection.execute(f"CALL ducklake_merge_adjacent_files('{alias}')")
         connection.execute(f"CALL ducklake_expire_snapshots('{alias}', older_than => $at)",
                            {"at": now - timedelta(seconds=history)})
-        files_older = now - timedelta(seconds=file_grace_seconds)
+        # Files are scheduled for deletion when their last snapshot expires (just now, for some of them).
+        files_older = datetime.now(UTC) - timedelta(seconds=file_grace_seconds)
         connection.execute(f"CALL ducklake_cleanup_old_files('{alias}', older_than => $at)", {"at": files_older})
         connection.execute(f"CALL ducklake_delete_orphaned_files('{alias}', older_than => $at)", {"at": files_older})
     return MaintenanceRun(before, data_file_count(), round(time.perf_counter() - started, 3))
