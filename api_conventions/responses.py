@@ -18,5 +18,9 @@ def created(data: Any, *, message: str = "Created.") -> Response:
     return ok(data, status=201, message=message)
 
 
-def no_content() -> Response:
-    return Response(status=204)
+def deleted(object_id: Any, *, message: str = "Deleted.", **extra: Any) -> Response:
+    """What every DELETE answers when the object is gone: 200, ``data: {"id": …, "deleted": true}``.
+
+    (A DELETE whose object lives on — an archived service or stream, a cancelled session, an unlike —
+    answers 200 with the object's new state instead; no DELETE answers 204 without an envelope.)"""
+    return ok({**extra, "id": str(object_id), "deleted": True}, message=message)

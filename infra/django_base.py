@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from corsheaders.defaults import default_headers
+
 from infra.environment import env, env_bool, env_int
 
 SECRET_KEY = env("SECRET_KEY") or "dev-insecure-key-change-me-0123456789abcdef0123456789"
@@ -87,6 +89,8 @@ def spectacular_settings(*, title: str, description: str) -> dict:
         "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
         "SCHEMA_PATH_PREFIX": r"/api/v1",  # operations are tagged by the segment after it: auth, services...
+        "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                                 "api_conventions.deprecation.mark_in_schema"],
     }
 
 
@@ -106,8 +110,18 @@ def logging_settings() -> dict:
     }
 
 
+# CORS (django-cors-headers): browsers on these origins may call both APIs. A preflight is answered by
+# the middleware itself, before any authentication; every answer (errors included) carries the headers.
+CORS_ALLOWED_ORIGINS = [o.strip() for o in (env("CORS_ALLOWED_ORIGINS") or "").split(",") if o.strip()]
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key", "x-min-position", "x-request-id")
+CORS_EXPOSE_HEADERS = ("X-Event-Position", "X-Projection-Position", "X-Request-ID", "Idempotent-Replayed",
+                       "Deprecation", "Sunset", "Link", "Retry-After")
+CORS_PREFLIGHT_MAX_AGE = 600
+
 COMMON_MIDDLEWARE = [
     "api_conventions.request_context.RequestIdMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "api_conventions.deprecation.DeprecationMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "api_conventions.middleware.BodySizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",

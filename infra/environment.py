@@ -41,6 +41,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("JWT_SIGNING_KEY", None, "HMAC key signing JWTs; the read API verifies with it. Unset: `SECRET_KEY`."),
     Variable("DEBUG", "0", "`1` enables Django debug mode (never in production)."),
     Variable("ALLOWED_HOSTS", "*", "Comma-separated host names the APIs answer to."),
+    Variable("CORS_ALLOWED_ORIGINS",
+             "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173,http://127.0.0.1:5173",
+             "Comma-separated origins (`scheme://host:port`) whose browser pages may call both APIs (CORS); "
+             "the default admits local frontend dev servers on ports 3000 and 5173."),
     Variable("LOG_LEVEL", "INFO", "Log level of every process."),
     Variable("DEMO_DATA", "1", "`0` skips loading demo data into an empty database on `make run`."),
     Variable("EVENT_DISPATCH", "celery",

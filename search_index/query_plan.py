@@ -5,6 +5,9 @@
   prefix of a title word (search-as-you-type).
 * **Order.** Each ordering is a list of sort keys ending with the id, missing values last, so that every
   engine returns the same order and pages never overlap.
+* **Literal text.** ``q`` is plain text on every engine: it is cut into words in Python, never handed to an
+  engine's query syntax or built into a regular expression unescaped. Text with no word at all (``*``,
+  ``🧘``) matches nothing (:func:`matches_nothing`) rather than everything.
 * **Suggestions.** Three tiers of match quality: the whole title starts with the typed text (3), every
   typed word starts a word of the title (2), the same with one typo per word of four or more letters (1);
   within a tier, more popular first, then title, then id.
@@ -50,6 +53,11 @@ def word_clauses(q: str) -> list[WordClause]:
     return [WordClause(word=w, fuzzy=len(w) >= FUZZY_MIN_LENGTH,
                        prefix=w[:PREFIX_MAX_LENGTH] if i == len(found) - 1 and len(w) >= 2 else None)
             for i, w in enumerate(found)]
+
+
+def matches_nothing(request: SearchRequest) -> bool:
+    """Text was typed but none of it is a word (``*``, ``<>``, ``🧘``): no document contains it."""
+    return bool(request.q.strip()) and not word_clauses(request.q)
 
 
 def sort_keys(request: SearchRequest) -> tuple[SortKey, ...]:

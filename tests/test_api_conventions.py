@@ -404,7 +404,7 @@ def test_write_schema_is_valid_openapi_and_documents_the_endpoints(write_api):
     assert {"400", "401", "409", "413", "415", "429"} <= set(register_op["responses"])
     login_responses = paths["/api/v1/auth/login/"]["post"]["responses"]
     assert login_responses["200"]["content"]["application/json"]["schema"]["properties"]["data"] == {
-        "$ref": "#/components/schemas/TokenPairOut"}
+        "$ref": "#/components/schemas/LoginOut"}
     assert login_responses["401"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorEnvelope"}
     assert paths["/api/v1/auth/register/"]["post"]["tags"] == ["auth"]

@@ -114,13 +114,14 @@ def test_register_accepts_a_long_email(write_api):
 # --- login ------------------------------------------------------------------------------------------------
 
 
-def test_login_answers_with_a_token_pair(write_api):
+def test_login_answers_like_register_with_the_user_and_a_token_pair(write_api):
     user = register(write_api, email="ada@example.com")["user"]
     response = login(write_api, "ADA@example.com")
     assert response.status_code == 200
-    tokens = response.json()["data"]
-    assert set(tokens) == {"access", "refresh"}
-    assert claims(tokens["access"])["user_id"] == user["id"]
+    data = response.json()["data"]
+    assert data["user"] == user
+    assert set(data["tokens"]) == {"access", "refresh"}
+    assert claims(data["tokens"]["access"])["user_id"] == user["id"]
 
 
 @pytest.mark.parametrize(("email", "password"), [("ada@example.com", "wrong-password-1"),
@@ -150,7 +151,7 @@ def test_refresh_rotates_the_pair_and_revokes_the_old_refresh_token(write_api):
     first = register(write_api)["tokens"]
     response = refresh_with(write_api, first["refresh"])
     assert response.status_code == 200, response.content
-    second = response.json()["data"]
+    second = response.json()["data"]["tokens"]
     assert set(second) == {"access", "refresh"}
     assert second["refresh"] != first["refresh"] and second["access"] != first["access"]
     assert claims(second["refresh"])["jti"] != claims(first["refresh"])["jti"]

@@ -15,7 +15,7 @@ from write_api.favorites.models import Favorite
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_add_is_201_then_200_and_remove_is_204_either_way():
+def test_add_is_201_then_200_and_remove_is_200_either_way():
     owner, client = make_practitioner(), make_user()
     service = make_service(owner)
 
@@ -29,8 +29,8 @@ def test_add_is_201_then_200_and_remove_is_204_either_way():
     assert Favorite.objects.filter(user=client.user).count() == 1
     assert Event.objects.filter(type="favorite.added").count() == 1
 
-    assert client.write.delete(f"/api/v1/favorites/service/{service.id}/").status_code == 204
-    assert client.write.delete(f"/api/v1/favorites/service/{service.id}/").status_code == 204
+    assert client.write.delete(f"/api/v1/favorites/service/{service.id}/").status_code == 200
+    assert client.write.delete(f"/api/v1/favorites/service/{service.id}/").status_code == 200
     assert Favorite.objects.filter(user=client.user).count() == 0
     assert Event.objects.filter(type="favorite.removed").count() == 1
 

@@ -119,7 +119,7 @@ def test_rebuild_and_replay_create_nothing_twice_and_keep_read_and_deleted_state
     assert Notification.objects.count() == 6
     first, second = Notification.objects.filter(user=client.user).order_by("created_at", "id")[:2]
     assert client.write.post(f"/api/v1/notifications/{first.id}/read/").status_code == 200
-    assert client.write.delete(f"/api/v1/notifications/{second.id}/").status_code == 204
+    assert client.write.delete(f"/api/v1/notifications/{second.id}/").status_code == 200
     before = sorted(Notification.objects.values_list("dedupe_key", "is_read", "deleted_at"))
 
     result = runtime.rebuild("notifications", grace=0)
@@ -289,7 +289,7 @@ def test_delete_hides_and_other_users_cannot_touch_mine():
     assert stranger.write.post("/api/v1/notifications/read-all/").json()["data"]["marked_read"] == 0
     assert unread_rows(owner) == 2
 
-    assert owner.write.delete(f"/api/v1/notifications/{mine}/").status_code == 204
+    assert owner.write.delete(f"/api/v1/notifications/{mine}/").status_code == 200
     assert owner.write.delete(f"/api/v1/notifications/{mine}/").status_code == 404
     assert len(owner.write.get("/api/v1/notifications/").json()["data"]) == 1
     assert counter(owner) == 1

@@ -187,6 +187,55 @@ def test_suggestions_by_prefix_typo_and_popular_queries(read_api, catalogue):
 
 
 @database
+def test_search_text_is_literal_text(read_api, catalogue):
+    """Symbols are not query syntax: text without a word finds nothing, regex/query characters never fail."""
+    for q in ("*", "🧘", "()", "<>"):
+        response = read_api.get("/api/v1/search/", {"q": q})
+        assert response.status_code == 200, response.content
+        assert (response.json()["data"], response.json()["meta"]["pagination"]["count"]) == ([], 0), q
+    for q in ("<3", "a>b", "yo.*", "[", "\\", "^yo$", "(yo", "yo~", 'yo"', "🧘 yo"):
+        response = read_api.get("/api/v1/search/suggestions/", {"q": q})
+        assert response.status_code == 200, (q, response.content)
+        assert read_api.get("/api/v1/search/", {"q": q}).status_code == 200, q
+    # "yo.*" is the words "yo" (a prefix of "yoga"), not a pattern matching every title starting with "yo".
+    found = read_api.get("/api/v1/search/suggestions/", {"q": "yo.*"}).json()["data"]
+    services = catalogue["services"]
+    assert {s["id"] for s in found if s["type"] == "service"} == {services["online"]["id"], services["yoga"]["id"]}
+
+
+@database
+def test_a_page_past_the_last_hit_is_empty_however_deep(read_api, catalogue):
+    for page in ("3", "999", "10000"):
+        response = read_api.get("/api/v1/search/", {"q": "yoga", "type": "service", "page": page})
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["data"] == []
+        assert (body["meta"]["pagination"]["count"], body["meta"]["pagination"]["total_pages"]) == (2, 1)
+
+
+def test_a_page_with_hits_past_the_result_window_is_400():
+    from api_conventions.errors import ValidationFailed
+    from read_models.search.params import MAX_RESULT_WINDOW, check_window, parse
+
+    parsed = parse({"q": "yoga", "page": "200", "page_size": "100"})
+    assert parsed.beyond_window and (parsed.request.offset, parsed.request.limit) == (0, 0)  # counts only
+    check_window(parsed, 19_900)  # page 200 holds hits 19,901.. : none
+    with pytest.raises(ValidationFailed) as raised:
+        check_window(parsed, 19_901)
+    assert raised.value.errors == {"page": [f"Only the first {MAX_RESULT_WINDOW} results can be paged through; "
+                                            "narrow the search."]}
+
+
+@database
+def test_suggestions_never_repeat_a_title(read_api, catalogue):
+    twin = create_service(catalogue["bruno_client"], title="Sound Bath Relaxation", price_cents=900)
+    runtime.drain_all()
+    found = read_api.get("/api/v1/search/suggestions/", {"q": "sound"}).json()["data"]
+    assert [s["text"].lower() for s in found] == ["sound bath relaxation"]
+    assert found[0]["id"] in {catalogue["services"]["sound"]["id"], twin["id"]}
+
+
+@database
 def test_practitioner_profile_lists_active_services_and_hides_suspended_practitioners(write_api, read_api,
                                                                                    catalogue):
     ada, services = catalogue["ada"], catalogue["services"]
@@ -251,7 +300,6 @@ def test_deactivated_service_leaves_browsing(write_api, read_api, catalogue):
     ("/api/v1/search/", {"rating_min": "6"}, "rating_min"),
     ("/api/v1/search/", {"practitioner": "not-a-uuid"}, "practitioner"),
     ("/api/v1/search/", {"page_size": "101"}, "page_size"),
-    ("/api/v1/search/", {"page": "200", "page_size": "100"}, "page"),
     ("/api/v1/search/", {"q": "a\x00b"}, "q"),
     ("/api/v1/services/", {"price_max": "abc"}, "price_max"),
     ("/api/v1/services/", {"distance": "5"}, "distance"),

@@ -419,6 +419,33 @@ def test_pages_partition_the_ordered_hits(loaded, ordering):
     assert pages == whole
 
 
+@pytest.mark.parametrize("q", ["*", "🧘", "()", "<>", "\\", "--"])
+def test_text_without_a_word_matches_nothing(loaded, q):
+    engine, _ = loaded
+    result = engine.search(SearchRequest(q=q, facets=True))
+    assert (result.total, result.hits) == (0, [])
+    assert engine.suggest(SuggestRequest(q=q, limit=8)) == []
+
+
+@pytest.mark.parametrize("q", ["yo.*", "yo+", "[yo", "^yo", "yo$", "(yo)", "yo\\", 'yo"', "yo~", "yo#", "yo&",
+                               "yo:", "yo/", "<yo", "yo>", "yo*"])
+def test_query_syntax_is_literal_text(loaded, q):
+    """Regex and query-language characters are text: only the word "yo" counts, and no title starts with the
+    characters themselves (a whole-title match would be quality 3)."""
+    engine, data = loaded
+    suggestions = engine.suggest(SuggestRequest(q=q, limit=8))
+    assert {s.id for s in suggestions} == {data.s[k] for k in ("retreat", "pass", "vinyasa", "cafe")}
+    assert {s.quality for s in suggestions} == {2}
+    assert ids(engine.search(SearchRequest(q=q))) == ids(engine.search(SearchRequest(q="yo")))
+
+
+@pytest.mark.parametrize("q", ["<3", "a>b", "<", ">"])
+def test_angle_brackets_are_text(loaded, q):
+    engine, _ = loaded
+    engine.suggest(SuggestRequest(q=q, limit=8))  # answers (tantivy refused an escaped "<" as a 500)
+    engine.search(SearchRequest(q=q, highlight=True, facets=True))
+
+
 # --- suggestions --------------------------------------------------------------------------------------
 def test_a_two_letter_prefix_suggests_by_quality_then_popularity(loaded):
     engine, data = loaded

@@ -19,6 +19,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from api_conventions.deprecation import Deprecated
+from api_conventions.errors import NotFound
 from api_conventions.responses import ok
 from api_conventions.serializers import StrictInput
 
@@ -73,7 +75,20 @@ class LoggingApi(APIView):
         return ok({"logged": True})
 
 
+class RetiredApi(APIView):
+    """A deprecated endpoint with a deprecated parameter, for the deprecation mechanism's own tests."""
+
+    deprecations = (Deprecated.endpoint("/test/retired/", replacement="`/test/echo/`"),
+                    Deprecated.parameter("legacy", replacement="`modern`", methods=("GET",)))
+
+    def get(self, request):
+        if request.GET.get("missing"):
+            raise NotFound("Nothing here.")
+        return ok({"legacy": request.GET.get("legacy")})
+
+
 extra = [
+    path("test/retired/", RetiredApi.as_view()),
     path("test/explode/drf/", ExplodingApi.as_view()),
     path("test/explode/django/", exploding_view),
     path("test/fail/<str:kind>/", FailingApi.as_view()),

@@ -16,6 +16,7 @@ from uuid import UUID
 from rest_framework import serializers
 
 from api_conventions.errors import ValidationFailed
+from api_conventions.serializers import CalendarDateField
 from kernel.timezones import UnknownTimeZone, parse_zone
 from warehouse.queries import GRANULARITIES, Window
 
@@ -26,9 +27,9 @@ LATEST = date(2100, 12, 31)
 
 
 class AnalyticsQuery(serializers.Serializer):
-    start = serializers.DateField(input_formats=["%Y-%m-%d"], required=False,
+    start = CalendarDateField(required=False,
                                   help_text="First local date (YYYY-MM-DD), included. Default: 29 days before end.")
-    end = serializers.DateField(input_formats=["%Y-%m-%d"], required=False,
+    end = CalendarDateField(required=False,
                                 help_text="Last local date (YYYY-MM-DD), included. Default: today.")
     granularity = serializers.ChoiceField(choices=GRANULARITIES, required=False, default="day")
     timezone = serializers.CharField(max_length=64, required=False,

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from api_conventions.errors import Conflict, ValidationFailed
 from api_conventions.responses import ok
+from api_conventions.serializers import CalendarDateField
 from kernel import availability
 from kernel.timezones import MAX_QUERY_DAYS, UnknownTimeZone, local_days_range, parse_zone
 from read_models.catalogue import store
@@ -25,7 +26,7 @@ _MARGIN = 2 * 86400
 
 
 class TimeSlotQuery(serializers.Serializer):
-    date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    date = CalendarDateField()
     days = serializers.IntegerField(min_value=1, max_value=MAX_QUERY_DAYS, required=False, default=1)
     timezone = serializers.CharField(max_length=64, required=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from api_conventions.deprecation import Deprecated
 from api_conventions.errors import NotFound, ServiceUnavailable
 from api_conventions.responses import ok
 from read_models.catalogue import store
@@ -41,7 +42,8 @@ def visible_service(request: Any, generation: int, service_id: str) -> tuple[dic
 def practitioner_brief(p: dict) -> dict:
     return {"id": p["id"], "display_name": p.get("display_name"), "title": p.get("title"),
             "timezone": p.get("timezone"), "online_only": p.get("online_only", True),
-            "address": p.get("address") or None, "latitude": p.get("latitude"), "longitude": p.get("longitude"),
+            "address": p.get("address") or None, "location": location_out(p),
+            "latitude": p.get("latitude"), "longitude": p.get("longitude"),  # deprecated: `location`
             "modalities": p.get("modalities", [])}
 
 
@@ -56,8 +58,34 @@ def reviews_summary(service: dict) -> dict:
             "distribution": summary.get("distribution", {str(i): 0 for i in range(1, 6)})}
 
 
+def _price(cents: int) -> str:
+    return f"{cents / 100:.2f}"
+
+
+def offer_out(service: dict, quantity: int) -> dict:
+    """A package or bundle containing a service, or a service a package or bundle contains."""
+    return {"id": service["id"], "title": service["title"], "service_type": service["service_type"],
+            "price_cents": service["price_cents"], "price": _price(service["price_cents"]), "quantity": quantity}
+
+
+def location_out(p: dict) -> dict | None:
+    """One shape everywhere (both APIs): ``{"lat": …, "lon": …}``, or null for an online-only practitioner."""
+    lat, lon = p.get("latitude"), p.get("longitude")
+    return None if lat is None or lon is None else {"lat": lat, "lon": lon}
+
+
 class ServiceDetailApi(ReadModelView):
+    """A visible service with the plan's names: ``upcoming_sessions``, ``reviews_summary``, ``packages`` and
+    ``bundles`` containing it, ``includes`` (a package's or bundle's own contents)."""
+
     read_models = ("catalogue",)
+    deprecations = (
+        Deprecated.field("reviews", replacement="`reviews_summary`"),
+        Deprecated.field("included_in", replacement="`packages` and `bundles`"),
+        Deprecated.field("children", replacement="`includes`"),
+        Deprecated.field("practitioner.latitude", replacement="`practitioner.location`"),
+        Deprecated.field("practitioner.longitude", replacement="`practitioner.location`"),
+    )
 
     def get(self, request, service_id):
         generation = active_generation()
@@ -68,23 +96,31 @@ class ServiceDetailApi(ReadModelView):
         container_ids = sorted(store.read_members(generation, f"service:{service['id']}:containers"))
         containers = [c for c in store.read_docs(generation, [f"service:{i}" for i in container_ids])
                       if c and c["status"] == "active"]
+        offers = [offer_out(c, next((ch["quantity"] for ch in c.get("children", [])
+                                     if ch["service_id"] == service["id"]), 1)) for c in containers]
+        children = service.get("children", [])
+        contents = store.read_docs(generation, [f"service:{c['service_id']}" for c in children])
+        summary = reviews_summary(service)
         data = {
             "id": service["id"], "title": service["title"], "description": service["description"],
             "service_type": service["service_type"], "format": service["format"], "status": service["status"],
-            "price_cents": service["price_cents"], "price": f"{service['price_cents'] / 100:.2f}",
+            "price_cents": service["price_cents"], "price": _price(service["price_cents"]),
             "duration_minutes": service["duration_minutes"], "step_minutes": service.get("step_minutes", 15),
             "capacity": service.get("capacity", 1), "validity_days": service.get("validity_days"),
             "category": ({"slug": service["category"], "name": service.get("category_name")}
                          if service.get("category") else None),
             "modalities": service.get("modalities", []),
-            "children": service.get("children", []),
+            "includes": [offer_out(doc, c["quantity"]) for c, doc in zip(children, contents, strict=True) if doc],
             "practitioner": practitioner_brief(practitioner),
             "upcoming_sessions": upcoming,
-            "reviews": reviews_summary(service),
-            "included_in": [{"id": c["id"], "title": c["title"], "service_type": c["service_type"],
-                             "price_cents": c["price_cents"],
-                             "quantity": next((ch["quantity"] for ch in c.get("children", [])
-                                               if ch["service_id"] == service["id"]), 1)} for c in containers],
+            "reviews_summary": summary,
+            "packages": [o for o in offers if o["service_type"] == "package"],
+            "bundles": [o for o in offers if o["service_type"] == "bundle"],
             "created_at": service["created_at"],
+            # Deprecated names (see ``deprecations``), kept with their old shapes for two releases:
+            "reviews": summary,
+            "included_in": [{k: o[k] for k in ("id", "title", "service_type", "price_cents", "quantity")}
+                            for o in offers],
+            "children": children,
         }
         return ok(data)

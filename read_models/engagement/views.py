@@ -14,7 +14,7 @@ from rest_framework import serializers
 from api_conventions.errors import NotFound, ServiceUnavailable
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import ok
-from api_conventions.serializers import StrictInput
+from api_conventions.serializers import StrictInput, StrictUUIDField
 from read_models.engagement.reviews_projection import STORE as REVIEWS
 from read_models.engagement.store import GenerationStore
 from read_models.engagement.streams_projection import STORE as STREAMS
@@ -42,8 +42,8 @@ class ReviewListApi(ReadModelView):
     read_models = ("reviews",)
 
     class Filters(PagedFilters):
-        practitioner = serializers.UUIDField(required=False)
-        service = serializers.UUIDField(required=False)
+        practitioner = StrictUUIDField(required=False)
+        service = StrictUUIDField(required=False)
 
     query_serializer = Filters
 
@@ -118,7 +118,7 @@ class StreamListApi(ReadModelView):
     read_models = ("streams",)
 
     class Filters(PagedFilters):
-        practitioner = serializers.UUIDField(required=False)
+        practitioner = StrictUUIDField(required=False)
         tag = serializers.CharField(max_length=50, required=False)
         modality = serializers.SlugField(max_length=60, required=False)
         access = serializers.ChoiceField(choices=["free", "premium"], required=False)

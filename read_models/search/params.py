@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from api_conventions.errors import ValidationFailed
 from api_conventions.pagination import PageRequest
+from api_conventions.serializers import StrictUUIDField, service_format_field
 from search_index.engine import ORDERINGS, SearchFilters, SearchRequest
 from search_index.geo import Point
 
@@ -46,7 +47,7 @@ class FilterParams(serializers.Serializer):
     q = serializers.CharField(required=False, default="", allow_blank=True, max_length=MAX_QUERY_LENGTH,
                               trim_whitespace=True)
     service_type = serializers.ChoiceField(choices=SERVICE_TYPES, required=False)
-    format = serializers.ChoiceField(choices=FORMATS, required=False)
+    format = service_format_field(FORMATS, required=False)
     price_min = _price_field()
     price_max = _price_field()
     latitude = FiniteFloatField(min_value=-90, max_value=90, required=False)
@@ -55,7 +56,7 @@ class FilterParams(serializers.Serializer):
     category = serializers.SlugField(max_length=60, required=False)
     modality = serializers.SlugField(max_length=60, required=False)
     rating_min = FiniteFloatField(min_value=0, max_value=5, required=False)
-    practitioner = serializers.UUIDField(required=False)
+    practitioner = StrictUUIDField(required=False)
     ordering = serializers.ChoiceField(choices=ORDERINGS, required=False, default="relevance")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +86,7 @@ class ParsedSearch:
     page: PageRequest
     filters_applied: dict[str, Any]
     ordering: str
+    beyond_window: bool = False  # the page lies past MAX_RESULT_WINDOW: the request only counts the hits
 
 
 def _cents(value: Decimal | None) -> int | None:
@@ -100,9 +102,7 @@ def parse(query_params: Any, *, kinds: tuple[str, ...] | None = None) -> ParsedS
     """Search (``kinds`` None: from ``type``) or browsing (fixed ``kinds``) parameters → engine request."""
     data = _validated(SearchParams(data=query_params) if kinds is None else FilterParams(data=query_params))
     page = PageRequest.from_query(query_params)
-    if page.offset + page.page_size > MAX_RESULT_WINDOW:
-        raise ValidationFailed(errors={"page": [f"Only the first {MAX_RESULT_WINDOW} results can be paged through; "
-                                                "narrow the search."]})
+    beyond_window = page.offset + page.page_size > MAX_RESULT_WINDOW
     near = Point(data["latitude"], data["longitude"]) if "latitude" in data else None
     filters = SearchFilters(
         service_type=data.get("service_type"), format=data.get("format"),
@@ -126,6 +126,14 @@ def parse(query_params: Any, *, kinds: tuple[str, ...] | None = None) -> ParsedS
     if "practitioner" in data:
         applied["practitioner"] = str(data["practitioner"])
     request = SearchRequest(q=data["q"], kinds=TYPES[data["type"]] if kinds is None else kinds, filters=filters,
-                            ordering=data["ordering"], offset=page.offset, limit=page.page_size, facets=True,
-                            highlight=bool(data["q"]))
-    return ParsedSearch(request=request, page=page, filters_applied=applied, ordering=data["ordering"])
+                            ordering=data["ordering"], offset=0 if beyond_window else page.offset,
+                            limit=0 if beyond_window else page.page_size, facets=True, highlight=bool(data["q"]))
+    return ParsedSearch(request=request, page=page, filters_applied=applied, ordering=data["ordering"],
+                        beyond_window=beyond_window)
+
+
+def check_window(parsed: ParsedSearch, total: int) -> None:
+    """A page past the last hit is an empty page, however deep; a page with hits past the window is a 400."""
+    if parsed.beyond_window and total > parsed.page.offset:
+        raise ValidationFailed(errors={"page": [f"Only the first {MAX_RESULT_WINDOW} results can be paged through; "
+                                                "narrow the search."]})

@@ -20,7 +20,14 @@ from api_conventions.pagination import PageQuery, pagination_meta
 from api_conventions.responses import ok
 from read_models.search import popular_queries
 from read_models.search.cards import card
-from read_models.search.params import MAX_QUERY_LENGTH, FilterParams, ParsedSearch, SearchParams, parse
+from read_models.search.params import (
+    MAX_QUERY_LENGTH,
+    FilterParams,
+    ParsedSearch,
+    SearchParams,
+    check_window,
+    parse,
+)
 from read_models.views import ReadModelView
 from search_index.engine import (
     SearchEngine,
@@ -36,6 +43,7 @@ from search_index.text import normalised_query
 FACET_NAMES = {"type": "kind", "service_type": "service_type", "format": "format", "category": "category"}
 DEFAULT_SUGGESTIONS = 8
 MAX_SUGGESTIONS = 20
+SUGGESTION_CANDIDATES = 3  # times ``limit`` asked of the engine, so that dropping repeated titles still fills it
 PROFILE_SERVICES = 100
 
 
@@ -68,6 +76,12 @@ def run_search(request: SearchRequest) -> SearchResult:
         raise ServiceUnavailable("Search is unavailable; retry shortly.", code="search_unavailable") from exc
 
 
+def search_page(parsed: ParsedSearch) -> SearchResult:
+    result = run_search(parsed.request)
+    check_window(parsed, result.total)
+    return result
+
+
 def search_response(http_request: Any, parsed: ParsedSearch, result: SearchResult):
     near = parsed.request.filters.near
     meta = {
@@ -86,7 +100,7 @@ class SearchApi(SearchReadView):
 
     def get(self, request):
         parsed = parse(request.query_params)
-        result = run_search(parsed.request)
+        result = search_page(parsed)
         if parsed.request.q and result.total and parsed.page.page == 1:
             popular_queries.record(parsed.request.q)
         return search_response(request, parsed, result)
@@ -99,7 +113,7 @@ class ServiceBrowseApi(SearchReadView):
 
     def get(self, request):
         parsed = parse(request.query_params, kinds=("service",))
-        return search_response(request, parsed, run_search(parsed.request))
+        return search_response(request, parsed, search_page(parsed))
 
 
 class SuggestionParams(serializers.Serializer):
@@ -110,7 +124,8 @@ class SuggestionParams(serializers.Serializer):
 
 class SuggestionsApi(SearchReadView):
     """At most ``limit`` entries ``{text, type, id}``: titles and names first by match quality, then by
-    popularity; popular past queries (``type`` ``query``, ``id`` null) fill at most half of them."""
+    popularity; popular past queries (``type`` ``query``, ``id`` null) fill at most half of them. No text
+    appears twice (of identical titles, the best ranked stands for all)."""
 
     query_serializer = SuggestionParams  # documents the query parameters (api_conventions.schema)
 
@@ -121,9 +136,11 @@ class SuggestionsApi(SearchReadView):
         if not q.strip():
             return ok([], meta={"filters_applied": {"q": q, "limit": limit}})
         try:
-            documents = engine().suggest(SuggestRequest(q=q, limit=limit))
+            found = engine().suggest(SuggestRequest(q=q, limit=limit * SUGGESTION_CANDIDATES))
         except SearchUnavailable as exc:
             raise ServiceUnavailable("Search is unavailable; retry shortly.", code="search_unavailable") from exc
+        distinct = {normalised_query(s.text): s for s in reversed(found)}  # the best of identical titles
+        documents = sorted(distinct.values(), key=found.index)[:limit]
         entries = [(s.quality, s.popularity, 0, {"text": s.text, "type": s.kind, "id": s.id}) for s in documents]
         seen = {normalised_query(s.text) for s in documents}
         queries = [p for p in popular_queries.starting_with(q, limit) if p.text not in seen]

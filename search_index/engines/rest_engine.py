@@ -31,6 +31,7 @@ from search_index.engine import (
     SuggestRequest,
 )
 from search_index.engines.rest_queries import search_body, suggest_body
+from search_index.query_plan import matches_nothing
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,8 @@ class RestSearchEngine(SearchEngine):
         raise SearchUnavailable("search shards failed")
 
     def search(self, request: SearchRequest) -> SearchResult:
+        if matches_nothing(request):
+            return SearchResult(total=0)
         response = self._read(request.kinds, search_body(request))
         hits = []
         for raw in response["hits"]["hits"]:

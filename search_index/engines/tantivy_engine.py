@@ -40,7 +40,7 @@ from search_index.engine import (
     SuggestRequest,
 )
 from search_index.geo import Point, bounding_box, haversine_km
-from search_index.query_plan import WordClause, sort_keys, suggest_plan, word_clauses
+from search_index.query_plan import WordClause, matches_nothing, sort_keys, suggest_plan, word_clauses
 
 _WRITER_HEAP = 50_000_000
 _KEYWORD_FIELDS = ("id", "practitioner_id")
@@ -90,8 +90,13 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
+_REGEX_META = frozenset("\\.+*?()|[]{}^$#&-~")
+
+
 def _regex_escape(text: str) -> str:
-    return "".join("\\" + c if c.isascii() and not c.isalnum() else c for c in text)
+    """``text`` as a literal in tantivy's regex syntax: only its metacharacters are escaped (an escaped
+    ``<`` or ``>`` is a word-boundary assertion there, which tantivy refuses)."""
+    return "".join("\\" + c if c in _REGEX_META else c for c in text)
 
 
 def _timestamp(value: str | None) -> int | None:
@@ -391,6 +396,8 @@ class TantivyEngine(SearchEngine):
 
     # --- read side: search ----------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
+        if matches_nothing(request):
+            return SearchResult(total=0)
         return self._with_reader(lambda index: self._search(index, request), SearchResult(total=0))
 
     def _search(self, index: tantivy.Index, request: SearchRequest) -> SearchResult:

@@ -36,11 +36,12 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
     return user
 
 
-def user_login(*, email: str, password: str) -> dict[str, str]:
+def user_login(*, email: str, password: str) -> User:
+    """The active user with these credentials (the caller issues the tokens), else 401 ``invalid_credentials``."""
     user = authenticate(username=email.lower(), password=password)
     if user is None or not user.is_active:
         raise NotAuthenticated("Email or password is incorrect.", code="invalid_credentials")
-    return token_pair_for(user)
+    return user
 
 
 @transaction.atomic(durable=True)

@@ -9,6 +9,8 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from api_conventions.deprecation import Deprecated
+from api_conventions.errors import ValidationFailed
 from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
 from api_conventions.throttling import ScopedThrottle
@@ -54,9 +56,34 @@ class RegisteredOut(serializers.Serializer):
     tokens = TokenPairOut()
 
 
-class AuthThrottled(APIView):
-    """Login, register and refresh share the ``auth`` rate per client IP."""
+class LoginOut(RegisteredOut):
+    """The same shape as registering; ``access``/``refresh`` at the top are the deprecated 1.0 shape."""
 
+    access = serializers.CharField(help_text="Deprecated: `tokens.access`.")
+    refresh = serializers.CharField(help_text="Deprecated: `tokens.refresh`.")
+
+
+class RefreshedOut(serializers.Serializer):
+    tokens = TokenPairOut()
+    access = serializers.CharField(help_text="Deprecated: `tokens.access`.")
+    refresh = serializers.CharField(help_text="Deprecated: `tokens.refresh`.")
+
+
+# Tokens sit in ``data.tokens`` on every answer that issues them (register, login, refresh, becoming a
+# practitioner); login and refresh answered them at the top of ``data`` in 1.0.
+TOKENS_AT_THE_TOP = (Deprecated.field("access", replacement="`tokens.access`", methods=("POST",)),
+                     Deprecated.field("refresh", replacement="`tokens.refresh`", methods=("POST",)))
+
+
+def with_tokens(data: dict, pair: dict[str, str]) -> dict:
+    return {**data, "tokens": pair, **pair}
+
+
+class AuthThrottled(APIView):
+    """Login, register and refresh share the ``auth`` rate per client IP. They issue tokens, so they ignore
+    any ``Authorization`` header (a client holding an expired token must still be able to log in)."""
+
+    authentication_classes: list = []
     throttle_classes = [ScopedThrottle]
     throttle_scope = "auth"
 
@@ -89,23 +116,27 @@ class RegisterApi(AuthThrottled):
 
 
 class LoginApi(AuthThrottled):
-    output_serializer = TokenPairOut
+    output_serializer = LoginOut
     success_status = 200
+    deprecations = TOKENS_AT_THE_TOP
 
     class Input(StrictInput):
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
-    @extend_schema(summary="Obtain a token pair", description="Wrong email or password: 401 `invalid_credentials`.")
+    @extend_schema(summary="Obtain a token pair", description="Answers like registering: the user and "
+                   "`tokens`. Wrong email or password: 401 `invalid_credentials`.")
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        return ok(services.user_login(**data.validated_data), message="Logged in.")
+        user = services.user_login(**data.validated_data)
+        return ok(with_tokens({"user": user_out(user)}, token_pair_for(user)), message="Logged in.")
 
 
 class RefreshApi(AuthThrottled):
-    output_serializer = TokenPairOut
+    output_serializer = RefreshedOut
     success_status = 200
+    deprecations = TOKENS_AT_THE_TOP
 
     class Input(StrictInput):
         refresh = serializers.CharField(max_length=2000)
@@ -116,7 +147,11 @@ class RefreshApi(AuthThrottled):
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        return ok(services.token_refresh(refresh=data.validated_data["refresh"]), message="Refreshed.")
+        return ok(with_tokens({}, services.token_refresh(refresh=data.validated_data["refresh"])),
+                  message="Refreshed.")
+
+
+READ_ONLY_USER_FIELDS = ("id", "email", "is_staff", "practitioner_id", "date_joined")
 
 
 class MeApi(APIView):
@@ -132,9 +167,20 @@ class MeApi(APIView):
     def get(self, request):
         return ok(user_out(request.user))
 
-    @extend_schema(summary="Update the calling user's profile")
+    @extend_schema(summary="Update the calling user's profile",
+                   description="The body of `GET auth/me/` may be sent back as is: its read-only fields (`id`, "
+                               "`email`, `is_staff`, `practitioner_id`, `date_joined`) are ignored when they hold "
+                               "the current value, and a 400 `validation_error` names each one that would change.")
     def patch(self, request):
-        data = self.Input(data=request.data, partial=True)
+        body = request.data
+        if isinstance(body, dict):
+            current = user_out(request.user)
+            changed = {name: ["Read-only: it cannot be changed here."] for name in READ_ONLY_USER_FIELDS
+                       if name in body and body[name] != current[name]}
+            if changed:
+                raise ValidationFailed(errors=changed)
+            body = {k: v for k, v in body.items() if k not in READ_ONLY_USER_FIELDS}
+        data = self.Input(data=body, partial=True)
         data.is_valid(raise_exception=True)
         user = services.user_update(user=request.user, **data.validated_data)
         return ok(user_out(user), message="Updated.")

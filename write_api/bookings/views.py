@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from api_conventions.errors import NotFound
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import created, ok
-from api_conventions.serializers import StrictInput
+from api_conventions.serializers import AwareDateTimeField, StrictInput, StrictUUIDField
 from write_api.bookings import services
 from write_api.bookings.models import Booking
 from write_api.eventlog.idempotency import idempotent
@@ -55,9 +55,9 @@ class BookingListApi(APIView):
             return super().to_internal_value(data)
 
     class Input(StrictInput):
-        service_id = serializers.UUIDField()
-        start_at = serializers.DateTimeField(required=False)
-        session_id = serializers.UUIDField(required=False)
+        service_id = StrictUUIDField()
+        start_at = AwareDateTimeField(required=False)
+        session_id = StrictUUIDField(required=False)
 
     def get(self, request):
         filters = self.Filters(data=request.query_params.dict())
@@ -100,7 +100,7 @@ class BookingDetailApi(APIView):
 
 
 class TimeInput(StrictInput):
-    start_at = serializers.DateTimeField()
+    start_at = AwareDateTimeField()
 
 
 class BookingScheduleApi(APIView):

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 from api_conventions.errors import NotFound
 from api_conventions.pagination import PageQuery, PageRequest, pagination_meta
 from api_conventions.responses import created, ok
-from api_conventions.serializers import StrictInput
+from api_conventions.serializers import AwareDateTimeField, StrictInput, StrictUUIDField, service_format_field
 from write_api.catalogue import services
 from write_api.catalogue.models import Service, ServiceSession
 from write_api.permissions import IsPractitioner, IsPractitionerOwner
@@ -18,7 +18,8 @@ def service_out(s: Service) -> dict:
             "description": s.description, "service_type": s.service_type, "format": s.format,
             "status": s.status, "price_cents": s.price_cents, "price": f"{s.price_cents / 100:.2f}",
             "duration_minutes": s.duration_minutes, "step_minutes": s.step_minutes, "capacity": s.capacity,
-            "validity_days": s.validity_days, "category": s.category.slug if s.category_id else None,
+            "validity_days": s.validity_days,
+            "category": {"slug": s.category.slug, "name": s.category.name} if s.category_id else None,
             "modalities": sorted(m.slug for m in s.modalities.all()),
             "children": [{"service_id": str(c.child_id), "quantity": c.quantity} for c in s.children.all()],
             "created_at": s.created_at.isoformat(), "updated_at": s.updated_at.isoformat()}
@@ -31,8 +32,18 @@ def session_out(s: ServiceSession) -> dict:
             "seats_left": max(s.capacity - taken, 0), "status": s.status}
 
 
+class CategoryField(serializers.SlugField):
+    """A category's slug, or the ``{"slug": …, "name": …}`` object both APIs answer with (so a client can send
+    back what it read)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and set(data) <= {"slug", "name"} and "slug" in data:
+            data = data["slug"]
+        return super().to_internal_value(data)
+
+
 class ChildInput(StrictInput):
-    service_id = serializers.UUIDField()
+    service_id = StrictUUIDField()
     quantity = serializers.IntegerField(min_value=1, max_value=100)
 
 
@@ -40,7 +51,7 @@ class ServiceInput(StrictInput):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     service_type = serializers.ChoiceField(choices=Service.Type.choices)
-    format = serializers.ChoiceField(choices=Service.Format.choices, required=False)
+    format = service_format_field(Service.Format.choices, required=False)
     status = serializers.ChoiceField(choices=[c for c in Service.Status.choices if c[0] != "archived"],
                                      required=False)
     price_cents = serializers.IntegerField(min_value=0, max_value=100_000_000)
@@ -48,7 +59,8 @@ class ServiceInput(StrictInput):
     step_minutes = serializers.IntegerField(min_value=5, max_value=240, required=False)
     capacity = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
     validity_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
-    category = serializers.SlugField(max_length=60, required=False, allow_null=True)
+    category = CategoryField(max_length=60, required=False, allow_null=True,
+                             help_text="A category slug (or the `{slug, name}` object the APIs answer with).")
     modalities = serializers.ListField(child=serializers.SlugField(max_length=60), max_length=20, required=False)
     children = ChildInput(many=True, required=False, max_length=50)
 
@@ -96,8 +108,8 @@ class ServiceDetailApi(APIView):
 
 
 class SessionInput(StrictInput):
-    start_at = serializers.DateTimeField()
-    end_at = serializers.DateTimeField(required=False)
+    start_at = AwareDateTimeField()
+    end_at = AwareDateTimeField(required=False)
     capacity = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
 
     def validate(self, attrs):

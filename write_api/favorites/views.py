@@ -8,8 +8,8 @@ from rest_framework.views import APIView
 
 from api_conventions.errors import ValidationFailed
 from api_conventions.pagination import PageRequest, pagination_meta
-from api_conventions.responses import created, no_content, ok
-from api_conventions.serializers import StrictInput
+from api_conventions.responses import created, deleted, ok
+from api_conventions.serializers import StrictInput, StrictUUIDField
 from write_api.favorites import selectors, services
 
 
@@ -26,7 +26,7 @@ class FavoriteListApi(APIView):
 
     class Input(StrictInput):
         type = serializers.ChoiceField(choices=services.FAVORITE_TYPES)
-        id = serializers.UUIDField()
+        id = StrictUUIDField()
 
     query_serializer = Filters
 
@@ -56,7 +56,6 @@ class FavoriteDetailApi(APIView):
     """``DELETE favorites/{type}/{id}/``: 204 whether or not it was a favourite."""
 
     permission_classes = [IsAuthenticated]
-    success_status = 204
 
     def delete(self, request, object_type: str, object_id: str):
         try:
@@ -64,4 +63,4 @@ class FavoriteDetailApi(APIView):
         except ValueError:
             raise ValidationFailed(errors={"id": ["Must be a valid UUID."]})
         services.favorite_remove(user=request.user, object_type=object_type, object_id=parsed)
-        return no_content()
+        return deleted(parsed, type=object_type, message="Removed from favourites.")

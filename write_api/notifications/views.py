@@ -5,7 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from api_conventions.pagination import PageRequest, pagination_meta
-from api_conventions.responses import no_content, ok
+from api_conventions.responses import deleted, ok
 from api_conventions.serializers import StrictInput
 from write_api.notifications import selectors, services
 from write_api.notifications.models import Notification
@@ -61,8 +61,7 @@ class NotificationReadAllApi(APIView):
 
 class NotificationDetailApi(APIView):
     permission_classes = [IsAuthenticated]
-    success_status = 204
 
     def delete(self, request, notification_id):
         services.notification_delete(user=request.user, notification_id=notification_id)
-        return no_content()
+        return deleted(notification_id, message="Notification deleted.")

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from api_conventions.deprecation import Deprecated
 from api_conventions.errors import NotFound
 from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
@@ -19,8 +20,19 @@ def practitioner_out(p: Practitioner) -> dict:
             "bio": p.bio, "timezone": p.timezone, "is_active": p.is_active,
             "buffer_minutes": p.buffer_minutes, "min_notice_minutes": p.min_notice_minutes,
             "max_advance_days": p.max_advance_days, "online_only": p.online_only, "address": p.address,
-            "latitude": p.latitude, "longitude": p.longitude,
+            "location": None if p.latitude is None or p.longitude is None else {"lat": p.latitude, "lon": p.longitude},
+            "latitude": p.latitude, "longitude": p.longitude,  # deprecated: `location`
             "modalities": sorted(m.slug for m in p.modalities.all()), "created_at": p.created_at.isoformat()}
+
+
+class LocationInput(StrictInput):
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+
+
+# ``location: {lat, lon}`` is the one shape of a place on both APIs; 1.0's flat names keep working.
+FLAT_COORDINATES = tuple(Deprecated.parameter(name, replacement="`location: {lat, lon}`", methods=("POST", "PATCH"))
+                         for name in ("latitude", "longitude"))
 
 
 class ProfileInput(StrictInput):
@@ -33,10 +45,22 @@ class ProfileInput(StrictInput):
     max_advance_days = serializers.IntegerField(min_value=1, max_value=730, required=False)
     online_only = serializers.BooleanField(required=False)
     address = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
-    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
+    location = LocationInput(required=False, allow_null=True, help_text="Null: no place (online only).")
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True,
+                                      help_text="Deprecated: `location.lat`.")
+    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True,
+                                       help_text="Deprecated: `location.lon`.")
     modalities = serializers.ListField(child=serializers.SlugField(max_length=60), max_length=20, required=False)
     is_active = serializers.BooleanField(required=False, help_text="Staff only.")
+
+    def validate(self, attrs: dict) -> dict:
+        if "location" in attrs:
+            if "latitude" in attrs or "longitude" in attrs:
+                raise serializers.ValidationError({"location": ["Give `location` alone, without the deprecated "
+                                                                "`latitude`/`longitude`."]})
+            location = attrs.pop("location")
+            attrs["latitude"], attrs["longitude"] = (location["lat"], location["lon"]) if location else (None, None)
+        return attrs
 
 
 class PractitionerCreateApi(APIView):
@@ -44,6 +68,10 @@ class PractitionerCreateApi(APIView):
 
     permission_classes = [IsAuthenticated]
     input_serializer = ProfileInput  # for the OpenAPI schema (api_conventions.schema)
+    deprecations = (*FLAT_COORDINATES, Deprecated.field("practitioner.latitude", replacement="`practitioner.location`",
+                                                        methods=("POST",)),
+                    Deprecated.field("practitioner.longitude", replacement="`practitioner.location`",
+                                     methods=("POST",)))
 
     def post(self, request):
         data = ProfileInput(data=request.data)
@@ -55,6 +83,9 @@ class PractitionerCreateApi(APIView):
 
 class PractitionerDetailApi(APIView):
     input_serializer = ProfileInput  # for the OpenAPI schema (api_conventions.schema)
+    deprecations = (*FLAT_COORDINATES,
+                    *(Deprecated.field(name, replacement="`location`", methods=("GET", "PATCH"))
+                      for name in ("latitude", "longitude")))
 
     def get_permissions(self):
         return [IsAuthenticated(), IsOwnerOrReadOnly()] if self.request.method == "PATCH" else [IsOwnerOrReadOnly()]

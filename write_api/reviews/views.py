@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from api_conventions.responses import created, no_content, ok
+from api_conventions.responses import created, deleted, ok
 from api_conventions.serializers import StrictInput
 from write_api.eventlog.idempotency import idempotent
 from write_api.reviews import services
@@ -44,7 +44,6 @@ class ReviewDetailApi(APIView):
     """``PATCH``/``DELETE reviews/{id}/``: the author within 24 hours (staff may delete any time)."""
 
     permission_classes = [IsAuthenticated]
-    success_status = {"patch": 200, "delete": 204}
 
     class Input(StrictInput):
         rating = serializers.IntegerField(min_value=1, max_value=5, required=False)
@@ -63,7 +62,7 @@ class ReviewDetailApi(APIView):
 
     def delete(self, request, review_id):
         services.review_delete(review_id=review_id, actor=request.user)
-        return no_content()
+        return deleted(review_id, message="Review deleted.")
 
 
 class ReviewReplyApi(APIView):

@@ -5,8 +5,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from api_conventions.pagination import PageRequest, pagination_meta
-from api_conventions.responses import created, no_content, ok
-from api_conventions.serializers import StrictInput
+from api_conventions.responses import created, deleted, ok
+from api_conventions.serializers import AwareDateTimeField, CalendarDateField, StrictInput
 from write_api.accounts.views import validate_zone
 from write_api.permissions import IsPractitioner
 from write_api.scheduling import services
@@ -61,7 +61,7 @@ class OverrideApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitioner]
 
     class Input(StrictInput):
-        date = serializers.DateField()
+        date = CalendarDateField()
         windows = serializers.ListField(
             child=serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=1440),
                                         min_length=2, max_length=2),
@@ -87,8 +87,8 @@ class BlockCreateApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitioner]
 
     class Input(StrictInput):
-        start_at = serializers.DateTimeField()
-        end_at = serializers.DateTimeField()
+        start_at = AwareDateTimeField()
+        end_at = AwareDateTimeField()
         reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
         def validate(self, attrs):
@@ -118,4 +118,4 @@ class BlockDetailApi(APIView):
 
     def delete(self, request, block_id):
         services.block_remove(actor=request.user, block_id=block_id)
-        return no_content()
+        return deleted(block_id, message="Block removed.")

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from api_conventions.responses import created, no_content, ok
+from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
 from write_api.eventlog.idempotency import idempotent
 from write_api.permissions import IsPractitioner
@@ -56,7 +56,6 @@ class StreamCreateApi(APIView):
 class StreamDetailApi(APIView):
     permission_classes = [IsAuthenticated]
     input_serializer = StreamInput
-    success_status = {"patch": 200, "delete": 204}
 
     def patch(self, request, stream_id):
         data = StreamInput(data=request.data, partial=True)
@@ -65,8 +64,8 @@ class StreamDetailApi(APIView):
         return ok(stream_out(stream, user=request.user), message="Stream updated.")
 
     def delete(self, request, stream_id):
-        services.stream_archive(stream_id=stream_id, actor=request.user)
-        return no_content()
+        stream = services.stream_archive(stream_id=stream_id, actor=request.user)
+        return ok(stream_out(stream, user=request.user), message="Archived.")
 
 
 class StreamLikeApi(APIView):
