@@ -58,8 +58,10 @@ def _not_built(error: duckdb.Error) -> bool:
     return ("database" in text and "does not exist" in text) or "read-only" in text or "read only" in text
 
 
-def _view(cursor: duckdb.DuckDBPyConnection, alias: str) -> View:
-    snapshot = cursor.execute(f"SELECT id FROM {alias}.current_snapshot()").fetchone()
+def _view(cursor: duckdb.DuckDBPyConnection, alias: str, snapshot_id: int | None = None) -> View:
+    """The view of ``alias`` in the cursor's open transaction (``snapshot_id``: the version it is pinned to)."""
+    if snapshot_id is None:
+        snapshot_id = int(cursor.execute(f"SELECT id FROM {alias}.current_snapshot()").fetchone()[0])
     try:
         row = cursor.execute(f"SELECT max(generation) FROM {alias}.{schema.ACTIVE}").fetchone()
     except duckdb.CatalogException as error:
@@ -69,7 +71,7 @@ def _view(cursor: duckdb.DuckDBPyConnection, alias: str) -> View:
     generation = int(row[0])
     table = f"{alias}.{schema.generation_schema(generation)}.{schema.CHECKPOINT.name}"
     position = cursor.execute(f"SELECT position FROM {table} WHERE id = 1").fetchone()
-    return View(int(snapshot[0]), generation, int(position[0]) if position else 0)
+    return View(snapshot_id, generation, int(position[0]) if position else 0)
 
 
 class LakeReader:
@@ -129,11 +131,12 @@ class LakeReader:
             raise lake.LakeUnavailable(f"the warehouse catalog cannot be reached: {error}") from error
         try:
             try:
-                alias = lake.ALIAS
+                alias, version = lake.ALIAS, None
                 if as_of_position is not None:
-                    alias = self._pin(self.version_at(cursor, as_of_position))
+                    version = self.version_at(cursor, as_of_position)
+                    alias = self._pin(version)
                 cursor.execute("BEGIN TRANSACTION")
-                view = _view(cursor, alias)
+                view = _view(cursor, alias, version)
                 cursor.execute(f"USE {alias}.{schema.generation_schema(view.generation)}")
             except duckdb.Error as error:
                 self.close()
@@ -154,9 +157,12 @@ class LakeReader:
                 stamp = orjson.loads(info)
                 if stamp["active"]:
                     stamps.append((int(snapshot_id), int(stamp["position"])))
-        latest = _view(cursor, lake.ALIAS).position
-        earliest = stamps[0][1] if stamps else None
-        if earliest is None or not earliest <= position <= latest:
+        head = _view(cursor, lake.ALIAS)
+        latest = head.position
+        if position == latest:
+            return head.snapshot_id  # pinned: a commit meanwhile must not move the answer past ``position``
+        earliest = stamps[0][1] if stamps else latest
+        if not earliest <= position <= latest:
             raise PositionOutOfRange(earliest, latest)
         return max(snapshot_id for snapshot_id, at in stamps if at <= position)
 
