@@ -17,11 +17,13 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import orjson
 import psutil
+import psycopg
 import pytest
 import redis
 from django.conf import settings
@@ -119,6 +121,11 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         # Generous for a loaded CI machine; the read still has to wait for the worker's projection.
         "MIN_POSITION_WAIT_SECONDS": "10",
     }
+    # A lake of its own: a catalog names its data directory, and this stack's DATA_DIR is new.
+    catalog = urlsplit(os.environ["WAREHOUSE_CATALOG_URL"])
+    environment["WAREHOUSE_CATALOG_URL"] = catalog._replace(path=catalog.path + "_processes").geturl()
+    with psycopg.connect(catalog._replace(path="/postgres").geturl(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{catalog.path.lstrip("/")}_processes" WITH (FORCE)')
     log = tmp_path / "supervise.log"
     with log.open("wb") as sink:
         supervisor = subprocess.Popen([sys.executable, "-m", "infra.supervise"], cwd=PROJECT_ROOT, env=environment,
@@ -172,6 +179,32 @@ def test_supervised_stack_serves_the_slice_over_http_and_stops_without_orphans(s
     assert hits[service_id]["type"] == "service"
     assert hits[service_id]["practitioner_name"] == "Grace Hopper"
     assert hits[service_id]["price_cents"] == 4200
+
+    # A booking shows in the practitioner's revenue as soon as the lake has committed it (X-Min-Position):
+    # analytics read the lake the warehouse writer process commits to, nothing is published in between.
+    status, _, body = _http("PUT", f"{stack.write_url}/api/v1/practitioner/schedule/", {"windows": [
+        {"weekday": d, "start_minute": 0, "end_minute": 1440} for d in range(7)]}, auth)
+    assert status == 200, body
+    status, _, body = _http("POST", f"{stack.write_url}/api/v1/auth/register/",
+                            {"email": f"client-{uuid.uuid4().hex[:8]}@example.com", "password": "a-strong-password-1"})
+    assert status == 201, body
+    client = {"Authorization": f"Bearer {body['data']['tokens']['access']}"}
+    status, _, body = _http("POST", f"{stack.write_url}/api/v1/credits/purchase/",
+                            {"amount_cents": 10_000, "payment_token": "tok_test_success"}, client)
+    assert status == 201, body
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+    status, headers, body = _http("POST", f"{stack.write_url}/api/v1/bookings/",
+                                  {"service_id": service_id, "start_at": start.isoformat()}, client)
+    assert status == 201, body
+    position = int(headers["X-Event-Position"])
+    today = datetime.now(UTC).date()
+    status, headers, body = _http(
+        "GET", f"{stack.read_url}/api/v1/practitioner/analytics/revenue/?start={today - timedelta(days=1)}"
+               f"&end={today + timedelta(days=1)}&timezone=UTC", headers={**auth, "X-Min-Position": str(position)})
+    if status != 200:
+        pytest.fail(f"revenue answered {status}: {body}\n{stack.output()}")
+    assert int(headers["X-Projection-Position"]) >= position
+    assert body["data"]["totals"] == {"gross_cents": 4200, "refunds_cents": 0, "net_cents": 4200}
 
     processes = stack.descendants()
     commands = [" ".join(p.cmdline()) for p in processes]
