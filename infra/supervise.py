@@ -60,9 +60,10 @@ def processes() -> list[ProcessSpec]:
                                "--concurrency", str(env("WORKER_CONCURRENCY")), "--loglevel", log_level,
                                "--without-gossip", "--without-mingle"], "workers.settings"),
         # The lake has one writer process: the warehouse queue has its own worker, concurrency 1.
+        # Solo pool: tasks run in the worker's own process (no pool child to hand each task to).
         ProcessSpec("warehouse", [*celery, "worker", "--queues", "warehouse", "--hostname", "warehouse@%h",
-                                  "--concurrency", "1", "--loglevel", log_level, "--without-gossip",
-                                  "--without-mingle"], "workers.settings"),
+                                  "--pool", "solo", "--concurrency", "1", "--loglevel", log_level,
+                                  "--without-gossip", "--without-mingle"], "workers.settings"),
         ProcessSpec("beat", [*celery, "beat", "--loglevel", log_level, "--schedule", str(schedule)],
                     "workers.settings"),
     ]

@@ -314,9 +314,10 @@ def reader_connection() -> duckdb.DuckDBPyConnection:
 def close_all() -> None:
     with _writer.lock:
         _writer.close()
-    from warehouse import reader
+    from warehouse import maintenance, reader
 
     reader.close_all()
+    maintenance.forget()
 
 
 if __name__ == "__main__":  # `python -m warehouse.lake`: the start-up check, on its own

@@ -5,7 +5,8 @@ small files are merged and files mostly deleted are rewritten; snapshots older t
 ``WAREHOUSE_HISTORY_SECONDS`` expire (time travel reaches back that far); files no snapshot references any
 more, and files a killed writer left behind, are deleted once older than :data:`FILE_GRACE_SECONDS` (a
 read that started on an expired snapshot finishes first). So under a steady write load the number of
-files stays bounded by the history kept, not by the number of commits. Safe to run twice.
+files stays bounded by the history kept, not by the number of commits. Safe to run twice; a run finding
+no commit since this process's previous run does nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,22 @@ class MaintenanceRun:
     files_before: int
     files_after: int
     seconds: float
+    skipped: bool = False  # nothing committed since this process's last run: nothing to compact
+
+
+# The lake's snapshot right after this process's last run: an idle lake is not compacted again (its
+# snapshots age meanwhile, and expire at the first run after the next commit).
+_compacted: dict[str, int] = {}
+
+
+def forget() -> None:
+    """Drop what this process remembers of the lake (its catalog may have been dropped and recreated)."""
+    _compacted.clear()
+
+
+def _current_snapshot() -> int:
+    with lake.writer() as connection:
+        return int(connection.execute(f"SELECT id FROM {lake.ALIAS}.current_snapshot()").fetchone()[0])
 
 
 def data_file_count() -> int:
@@ -38,6 +55,8 @@ def data_file_count() -> int:
 
 def compact(*, history_seconds: int | None = None, file_grace_seconds: int = FILE_GRACE_SECONDS) -> MaintenanceRun:
     started = time.perf_counter()
+    if _compacted.get(lake.catalog_url()) == _current_snapshot():
+        return MaintenanceRun(-1, -1, round(time.perf_counter() - started, 3), skipped=True)
     history = env_int("WAREHOUSE_HISTORY_SECONDS") if history_seconds is None else history_seconds
     now = datetime.now(UTC)
     before = data_file_count()
@@ -54,4 +73,6 @@ def compact(*, history_seconds: int | None = None, file_grace_seconds: int = FIL
         files_older = datetime.now(UTC) - timedelta(seconds=file_grace_seconds)
         connection.execute(f"CALL ducklake_cleanup_old_files('{alias}', older_than => $at)", {"at": files_older})
         connection.execute(f"CALL ducklake_delete_orphaned_files('{alias}', older_than => $at)", {"at": files_older})
-    return MaintenanceRun(before, data_file_count(), round(time.perf_counter() - started, 3))
+    after = data_file_count()
+    _compacted[lake.catalog_url()] = _current_snapshot()
+    return MaintenanceRun(before, after, round(time.perf_counter() - started, 3))

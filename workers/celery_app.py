@@ -41,7 +41,8 @@ app.conf.update(
                                     "options": {"expires": 50}},
         "purge-idempotency-records": {"task": "workers.tasks.purge_idempotency_records", "schedule": 3600.0,
                                       "options": {"expires": 600}},
-        "drain-warehouse": {"task": "workers.tasks.drain_warehouse", "schedule": 1.0, "options": {"expires": 5}},
+        # The warehouse is woken by drain-projections when the log moved; this is the net under that net.
+        "drain-warehouse": {"task": "workers.tasks.drain_warehouse", "schedule": 30.0, "options": {"expires": 25}},
         # Small commits merged into larger files, old snapshots expired, unreferenced files deleted.
         "maintain-warehouse": {"task": "workers.tasks.maintain_warehouse",
                                "schedule": float(env("WAREHOUSE_MAINTENANCE_SECONDS") or 60),

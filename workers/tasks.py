@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from workers import positions, registry, runtime
+from workers import event_reader, positions, registry, runtime
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
@@ -16,10 +16,18 @@ log = logging.getLogger(__name__)
 
 @app.task(name="workers.tasks.drain_all_projections")
 def drain_all_projections() -> list[dict]:
-    # Projections with a queue of their own (the warehouse) are drained by that queue's worker; a
-    # trigger after a commit is passed on to it.
-    drain_warehouse.apply_async(expires=5)
+    # Projections with a queue of their own (the warehouse) are drained by that queue's worker; a trigger
+    # is passed on to it when the log has moved past what it published (an idle tick wakes nobody).
+    if _warehouse_behind():
+        drain_warehouse.apply_async(expires=5)
     return [dataclasses.asdict(r) for r in runtime.drain_all(registry.names_on_queue(registry.DEFAULT_QUEUE))]
+
+
+def _warehouse_behind() -> bool:
+    if WAREHOUSE not in registry.projections():
+        return False
+    published = positions.client().hget(f"projection:{WAREHOUSE}", "position")
+    return published is None or int(published) < event_reader.head_position()
 
 
 @app.task(name="workers.tasks.publish_projection_status")
@@ -86,7 +94,8 @@ def _idle(projection: Any) -> WarehouseRun | None:
     if row is None:
         return None
     generation, position, head = row
-    if projection.known_checkpoint(generation) == position and head <= position:
+    if projection.known_checkpoint(generation) == position and head <= position \
+            and positions.client().exists(f"projection:{WAREHOUSE}"):
         return WarehouseRun(True, generation, position)
     return None
 
