@@ -19,7 +19,9 @@ from infra.environment import env_int
 from warehouse import lake
 
 FILE_GRACE_SECONDS = 600
-REWRITE_DELETE_THRESHOLD = 0.5
+# A file whose rows are more than this fraction deleted (upserts delete the old row) is rewritten: each
+# deleted row costs every scan a delete-file lookup. Lower rewrites more often (all of a table at 0).
+REWRITE_DELETE_THRESHOLD = 0.1
 
 
 @dataclass(frozen=True)
