@@ -28,4 +28,4 @@ VOLUME ["/data"]
 EXPOSE 8000 8001
 
 # Gunicorn takes its worker count from WEB_CONCURRENCY.
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--graceful-timeout", "8", "write_api.wsgi:application"]
+CMD ["gunicorn", "--config", "python:infra.gunicorn_conf", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--graceful-timeout", "8", "write_api.wsgi:application"]

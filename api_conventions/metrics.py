@@ -8,6 +8,8 @@ read from Redis) are added to that registry, so every worker answers with the sa
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import time
 from collections.abc import Callable
 
@@ -17,6 +19,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from api_conventions.health import read_only
+from api_conventions.middleware import envelope_response
 from infra.environment import env
 
 REQUEST_LATENCY = Histogram(
@@ -65,6 +68,23 @@ class MetricsMiddleware:
         return response
 
 
+def scrape_allowed(request: HttpRequest) -> bool:
+    """``/metrics`` answers a scraper on this machine (loopback), or one sending ``Authorization: Bearer
+    <METRICS_TOKEN>`` when that is set; nobody else (figures about traffic and lag are not public)."""
+    token = env("METRICS_TOKEN")
+    if token:
+        sent = request.headers.get("Authorization", "")
+        if hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return True
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+
+
 @read_only
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not scrape_allowed(request):
+        return envelope_response(403, "permission_denied", "Metrics are served to this machine or with "
+                                 "`Authorization: Bearer <METRICS_TOKEN>` only.")
     return HttpResponse(generate_latest(scrape_registry()), content_type=CONTENT_TYPE_LATEST)

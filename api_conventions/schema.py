@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -178,3 +179,13 @@ class EnvelopeAutoSchema(AutoSchema):
         for status in self._error_statuses():
             responses[str(status)] = {"description": _ERRORS[status], "content": self._content(error)}
         return responses
+
+
+class CheckedJWTScheme(SimpleJWTScheme):
+    """Our JWT authentication classes document themselves as simplejwt's bearer scheme."""
+
+    target_class = "api_conventions.authentication.CheckedJWTAuthentication"
+
+
+class CheckedStatelessJWTScheme(SimpleJWTScheme):
+    target_class = "api_conventions.authentication.CheckedStatelessJWTAuthentication"

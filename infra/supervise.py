@@ -5,9 +5,11 @@ process (write API, read API, projector worker, warehouse writer, beat) runs in 
 its own ``DJANGO_SETTINGS_MODULE`` (and, for the APIs, a fresh ``PROMETHEUS_MULTIPROC_DIR`` under
 ``DATA_DIR/prometheus``, so each API's ``/metrics`` sums its gunicorn workers).
 
-SIGINT/SIGTERM, or any process exiting, stops all of them: SIGTERM to each leader (which stops its
-own children gracefully), SIGKILL to whatever is left after the grace period, and a final SIGKILL
-sweep of every group so that no grandchild (gunicorn or Celery pool worker) outlives us.
+A process that exits on its own (crash, SIGKILL, OOM) is restarted while the others keep serving:
+after 1 s, then with a doubling backoff (up to 30 s) while it keeps crashing; three crashes within
+five minutes are reported loudly. SIGINT/SIGTERM stops all of them: SIGTERM to each leader (which
+stops its own children gracefully), SIGKILL to whatever is left after the grace period, and a final
+SIGKILL sweep of every group so that no grandchild (gunicorn or Celery pool worker) outlives us.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -29,6 +31,11 @@ from infra.environment import PROJECT_ROOT, data_path, env, env_bool
 PYTHON = sys.executable
 BIN = os.path.dirname(PYTHON)
 GRACE_SECONDS = 10.0
+FIRST_BACKOFF_SECONDS = 1.0  # a crashed process restarts after 1 s, then 2, 4, 8… up to MAX_BACKOFF_SECONDS
+MAX_BACKOFF_SECONDS = 30.0
+STABLE_SECONDS = 60.0  # a process that ran this long before crashing starts its backoff afresh
+CRASH_WINDOW_SECONDS = 300.0
+LOUD_CRASHES = 3  # this many crashes in the window are reported loudly
 COLOURS = ("36", "33", "32", "35", "34", "31")
 
 
@@ -45,8 +52,8 @@ def processes() -> list[ProcessSpec]:
     host = env("BIND_HOST")
     log_level = env("LOG_LEVEL") or "INFO"
     schedule = data_path("celery") / "beat-schedule"
-    gunicorn = [f"{BIN}/gunicorn", "--workers", str(env("WEB_CONCURRENCY")), "--access-logfile", "-",
-                "--graceful-timeout", "8"]
+    gunicorn = [f"{BIN}/gunicorn", "--config", "python:infra.gunicorn_conf", "--workers", str(env("WEB_CONCURRENCY")),
+                "--access-logfile", "-", "--graceful-timeout", "8"]
     # Access lines carry the request id the API put on the response (the id of its own log lines).
     gunicorn += ["--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s']
     celery = [f"{BIN}/celery", "-A", "workers.celery_app"]
@@ -54,8 +61,10 @@ def processes() -> list[ProcessSpec]:
     return [
         ProcessSpec("write-api", [*gunicorn, "--bind", f"{host}:{env('WRITE_API_PORT')}",
                                   "write_api.wsgi:application"], "write_api.settings", metrics / "write-api"),
-        ProcessSpec("read-api", [*gunicorn, "--bind", f"{host}:{env('READ_API_PORT')}",
-                                 "read_models.wsgi:application"], "read_models.settings", metrics / "read-api"),
+        # Threaded workers: a read waiting for X-Min-Position holds one thread, never a whole worker.
+        ProcessSpec("read-api", [*gunicorn, "--worker-class", "gthread", "--threads", str(env("READ_API_THREADS")),
+                                 "--bind", f"{host}:{env('READ_API_PORT')}", "read_models.wsgi:application"],
+                    "read_models.settings", metrics / "read-api"),
         ProcessSpec("worker", [*celery, "worker", "--queues", "projections,default", "--hostname", "worker@%h",
                                "--concurrency", str(env("WORKER_CONCURRENCY")), "--loglevel", log_level,
                                "--without-gossip", "--without-mingle"], "workers.settings"),
@@ -131,13 +140,36 @@ def _signal_group(pgid: int, signum: int) -> None:
         os.killpg(pgid, signum)
 
 
+@dataclass
+class Crashes:
+    """When a process last started and its recent crashes, for the restart backoff."""
+
+    started_at: float = 0.0
+    times: list[float] = field(default_factory=list)
+
+    def record(self, now: float) -> int:
+        """Count a crash at ``now``; the number in the last :data:`CRASH_WINDOW_SECONDS`."""
+        if now - self.started_at >= STABLE_SECONDS:
+            self.times.clear()  # it had run long enough: a fresh crash starts the backoff again
+        self.times = [t for t in self.times if now - t < CRASH_WINDOW_SECONDS] + [now]
+        return len(self.times)
+
+    def backoff(self) -> float:
+        return min(FIRST_BACKOFF_SECONDS * 2 ** (len(self.times) - 1), MAX_BACKOFF_SECONDS)
+
+
 class Supervisor:
+    """Starts every process, restarts one that exits with backoff while the others keep serving, and on a
+    stop request stops them all."""
+
     def __init__(self, specs: list[ProcessSpec]) -> None:
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             raise ValueError(f"process names must be unique: {names}")
         self.specs = specs
         self.children: dict[str, subprocess.Popen] = {}
+        self.crashes: dict[str, Crashes] = {s.name: Crashes() for s in specs}
+        self.restart_due: dict[str, float] = {}  # name → monotonic time of its restart
         self._out_lock = threading.Lock()
         self._pumps: list[threading.Thread] = []
         self._width = max(len("system"), *(len(s.name) for s in specs))
@@ -160,26 +192,49 @@ class Supervisor:
             self._print(name, index, line)
 
     def start(self) -> None:
-        for index, spec in enumerate(self.specs):
+        for spec in self.specs:
             if spec.metrics_dir is not None:
                 _fresh_directory(spec.metrics_dir)
-            child = subprocess.Popen(spec.argv, cwd=PROJECT_ROOT, env=_child_env(spec.settings, spec.metrics_dir),
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     text=True, errors="replace", start_new_session=True)
-            self.children[spec.name] = child
-            pump = threading.Thread(target=self._pump, args=(spec.name, index, child.stdout), daemon=True)
-            pump.start()
-            self._pumps.append(pump)
-            self.say(f"{spec.name} started (pid {child.pid})")
+            self._spawn(spec)
 
-    def wait_for_exit(self) -> str | None:
-        """Block until a child exits (its name) or a stop is requested (None)."""
+    def _spawn(self, spec: ProcessSpec) -> None:
+        index = self.specs.index(spec)
+        child = subprocess.Popen(spec.argv, cwd=PROJECT_ROOT, env=_child_env(spec.settings, spec.metrics_dir),
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 text=True, errors="replace", start_new_session=True)
+        self.children[spec.name] = child
+        self.crashes[spec.name].started_at = time.monotonic()
+        pump = threading.Thread(target=self._pump, args=(spec.name, index, child.stdout), daemon=True)
+        pump.start()
+        self._pumps.append(pump)
+        self.say(f"{spec.name} started (pid {child.pid})")
+
+    def supervise(self) -> None:
+        """Until a stop is requested: restart, after a backoff, every process that exits."""
         while StopRequest.signum is None:
-            for name, child in self.children.items():
-                if _has_exited(child):
-                    return name
+            now = time.monotonic()
+            for spec in self.specs:
+                child = self.children[spec.name]
+                if spec.name in self.restart_due:
+                    if now >= self.restart_due[spec.name]:
+                        del self.restart_due[spec.name]
+                        self._spawn(spec)
+                elif _has_exited(child):
+                    self._crashed(spec.name, child, now)
             time.sleep(0.2)
-        return None
+
+    def _crashed(self, name: str, child: subprocess.Popen, now: float) -> None:
+        _signal_group(child.pid, signal.SIGKILL)  # what is left of its group (pool workers) goes with it
+        code = child.wait()
+        crashes = self.crashes[name]
+        count = crashes.record(now)
+        delay = crashes.backoff()
+        self.restart_due[name] = now + delay
+        if count >= LOUD_CRASHES:
+            self.say(f"{'!' * 12} {name} HAS CRASHED {count} TIMES IN {CRASH_WINDOW_SECONDS:.0f}s (last exit code "
+                     f"{code}); restarting it in {delay:.0f}s — look at its log above {'!' * 12}")
+        else:
+            self.say(f"{name} exited with code {code}; restarting it in {delay:.0f}s (the others keep running)")
 
     def stop(self) -> None:
         """SIGTERM every leader, SIGKILL after the grace period, then sweep every group once more."""
@@ -225,18 +280,11 @@ def main() -> int:
     if env_bool("DEMO_DATA") and not _manage("demo_data", "--if-empty"):
         return 0
     supervisor.start()
-    exited = supervisor.wait_for_exit()
-    if exited is None:
-        supervisor.say(f"{signal.Signals(StopRequest.signum or signal.SIGTERM).name} received: stopping everything")
-    else:
-        supervisor.say(f"{exited} exited: stopping everything")
+    supervisor.supervise()
+    supervisor.say(f"{signal.Signals(StopRequest.signum or signal.SIGTERM).name} received: stopping everything")
     supervisor.stop()
     supervisor.say("all processes stopped")
-    if exited is None:
-        return 0  # a requested stop is a clean exit
-    code = supervisor.children[exited].returncode
-    supervisor.say(f"{exited} had exited with code {code}")
-    return code or 1
+    return 0
 
 
 if __name__ == "__main__":

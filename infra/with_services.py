@@ -1,7 +1,8 @@
 """Run one command with the configured or embedded servers available.
 
 ``python -m infra.with_services -- pytest -q`` starts embedded PostgreSQL/Redis when their URLs are
-unset, exports the URLs to the command, forwards SIGINT/SIGTERM to it and stops the servers after it.
+unset, exports the URLs and the secret keys (generated once into ``DATA_DIR/keys.env`` when the
+environment sets none, see ``infra.keys``) to the command, forwards SIGINT/SIGTERM to it and stops the servers after it.
 A signal that arrives while the servers are still starting stops them again before exiting.
 """
 
@@ -14,6 +15,7 @@ import sys
 
 from infra.embedded import embedded_services
 from infra.environment import data_path
+from infra.keys import ensure_keys
 
 
 class _Interrupted(BaseException):
@@ -41,7 +43,8 @@ def main(argv: list[str]) -> int:
     try:
         with embedded_services(data_path()) as exported:
             state["spawning"] = True
-            child = state["child"] = subprocess.Popen(argv, env={**os.environ, **exported})
+            child = state["child"] = subprocess.Popen(argv, env={**os.environ, **ensure_keys(data_path()),
+                                                                 **exported})
             if state["pending"] is not None:
                 child.send_signal(state["pending"])
             return child.wait()

@@ -39,6 +39,23 @@ class Projection(ABC):
     def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
         """Apply a batch, in order, durably. Idempotent per event."""
 
+    def apply_through(self, events: Sequence[RecordedEvent], generation: int, position: int | None) -> None:
+        """Apply a batch (possibly empty) that brings ``generation`` to ``position``.
+
+        A read model that keeps its own position (see :meth:`applied_position`) records ``position`` (when
+        given) in the same atomic write as the batch's data; the default just applies the events.
+        """
+        if events:
+            self.apply(events, generation)
+
+    def applied_position(self, generation: int) -> int | None:
+        """The position ``generation`` itself says it holds, or None when it keeps no position of its own.
+
+        The runtime compares it with the checkpoint in PostgreSQL: a read model behind its checkpoint
+        lost writes (a Redis restart without its data) and is replayed from its own position.
+        """
+        return None
+
     @abstractmethod
     def activate(self, generation: int) -> None:
         """Make ``generation`` the one readers use (atomically)."""

@@ -1,15 +1,32 @@
-"""What each read model has applied (published by the projectors to Redis) and read-your-writes waits."""
+"""What each read model has applied (published by the projectors to Redis) and read-your-writes waits.
+
+``X-Min-Position`` cannot be turned against the read API:
+
+* a position beyond the event log's head can never be reached, so it is refused at once (400
+  ``position_beyond_head``, the head in ``errors``) instead of holding a worker for the whole wait;
+* at most :func:`waiting_slots` requests of one process wait at the same time (a bounded wait pool);
+  one that finds the pool full answers 503 ``projection_lagging`` at once, so waiting requests never
+  occupy every thread and other requests keep being served.
+"""
 
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
 
-from api_conventions.errors import ProjectionLagging
+from api_conventions.errors import ApplicationError, ProjectionLagging
+from infra.environment import env_int
+
+
+class PositionBeyondHead(ApplicationError):
+    status_code = 400
+    code = "position_beyond_head"
+    default_message = "X-Min-Position is beyond the last committed event; send a position a write answered with."
 
 
 @dataclass(frozen=True)
@@ -27,6 +44,30 @@ def client() -> redis.Redis:
 def head() -> int:
     raw = client().get("eventlog:head")
     return int(raw) if raw else 0
+
+
+def reachable_head() -> int:
+    """The newest position any read model could reach: the published head, or a projection's position
+    when that is higher (the projectors republish the head they drained to, see ``workers.positions``)."""
+    pipe = client().pipeline(transaction=False)
+    pipe.get("eventlog:head")
+    names = [key.decode().split(":", 1)[1] for key in client().scan_iter(match="projection:*", count=100)]
+    for name in names:
+        pipe.hget(f"projection:{name}", "position")
+    raw = pipe.execute()
+    return max((int(v) for v in raw if v), default=0)
+
+
+def waiting_slots() -> int:
+    """How many requests of one API process may wait for a position at once: one fewer than its threads
+    (``READ_API_THREADS``), so one thread is always free for requests that do not wait."""
+    return max(env_int("READ_API_THREADS") - 1, 0)
+
+
+@functools.cache
+def _wait_pool() -> threading.BoundedSemaphore | None:
+    slots = waiting_slots()
+    return threading.BoundedSemaphore(slots) if slots else None
 
 
 def position_of(name: str) -> ModelPosition:
@@ -49,7 +90,29 @@ def lowest_position(names: tuple[str, ...]) -> int:
 
 
 def wait_for(names: tuple[str, ...], minimum: int, *, timeout: float | None = None) -> int:
-    """Block until every named read model applied ``minimum``; 503 ``projection_lagging`` otherwise."""
+    """Block (bounded) until every named read model applied ``minimum``.
+
+    400 ``position_beyond_head`` at once when ``minimum`` is beyond the head; 503 ``projection_lagging``
+    when the wait times out or the wait pool is full (without waiting).
+    """
+    current = lowest_position(names)
+    if current >= minimum:
+        return current
+    newest = reachable_head()
+    if minimum > newest:
+        raise PositionBeyondHead(errors={"X-Min-Position": [f"Must be at most {newest}, the last committed "
+                                                            "event's position."],
+                                         "requested_position": minimum, "head": newest})
+    pool = _wait_pool()
+    if pool is None or not pool.acquire(blocking=False):
+        raise ProjectionLagging(errors={"requested_position": minimum, "projection_position": current})
+    try:
+        return _wait(names, minimum, timeout)
+    finally:
+        pool.release()
+
+
+def _wait(names: tuple[str, ...], minimum: int, timeout: float | None) -> int:
     deadline = time.monotonic() + (settings.MIN_POSITION_WAIT_SECONDS if timeout is None else timeout)
     delay = 0.005
     while True:

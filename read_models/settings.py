@@ -31,7 +31,7 @@ TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIR
 DATABASES: dict = {}
 
 REST_FRAMEWORK = rest_framework_settings(
-    authentication="rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication"
+    authentication="api_conventions.authentication.CheckedStatelessJWTAuthentication"
 )
 SPECTACULAR_SETTINGS = spectacular_settings(
     title="Wellness marketplace — read API",

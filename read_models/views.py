@@ -7,8 +7,8 @@ from typing import ClassVar
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
+from api_conventions.authentication import CheckedStatelessJWTAuthentication
 from api_conventions.errors import ValidationFailed
 from read_models import positions
 
@@ -23,7 +23,7 @@ class ReadModelView(APIView):
     read_models: ClassVar[tuple[str, ...]] = ()
     # The token is the identity: no user table to ask (the read API has no database). Declared here, not
     # only in settings, because DRF copies its defaults onto APIView once, when first imported.
-    authentication_classes = [JWTStatelessUserAuthentication]
+    authentication_classes = [CheckedStatelessJWTAuthentication]
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)

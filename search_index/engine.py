@@ -94,9 +94,14 @@ class SearchEngine(ABC):
         """Create the (empty) indices of ``generation`` if they do not exist."""
 
     @abstractmethod
-    def write(self, generation: int, documents: Iterable[dict[str, Any]]) -> None:
+    def write(self, generation: int, documents: Iterable[dict[str, Any]], *, position: int | None = None) -> None:
         """Upsert documents (by ``id``) durably and visibly, in one commit; ``version`` is the event position
-        and a document never replaces one with a higher version."""
+        and a document never replaces one with a higher version. With ``position``, the same commit records
+        that ``generation`` holds every event up to it (see :meth:`applied_position`)."""
+
+    @abstractmethod
+    def applied_position(self, generation: int) -> int:
+        """The last position a :meth:`write` recorded with its documents (0: none, e.g. the index was lost)."""
 
     @abstractmethod
     def get(self, generation: int, kind: str, doc_id: str) -> dict[str, Any] | None: ...

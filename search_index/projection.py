@@ -1,7 +1,8 @@
 """The search projection: practitioners and services (streams later) into the configured engine.
 
-Each batch is written in one engine commit. Handlers read the current documents through
-:meth:`SearchProjection._current`, which sees this batch's pending writes first. Counters that events
+Each batch is written in one engine commit, which also records the batch's last position in the index
+(so an index that lost writes is seen as behind its checkpoint and replayed). Handlers read the current
+documents through :meth:`SearchProjection._current`, which sees this batch's pending writes first. Counters that events
 of other contexts accumulate (popularity now; ratings when reviews land) are idempotent through the
 document version: an event at or below a document's version was already applied to it, because the
 projection applies events in position order.
@@ -45,7 +46,13 @@ class SearchProjection(Projection):
     def snapshot(self, generation: int) -> list[dict[str, Any]]:
         return self.engine.all_documents(generation)
 
+    def applied_position(self, generation: int) -> int:
+        return self.engine.applied_position(generation)
+
     def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
+        self.apply_through(events, generation, None)
+
+    def apply_through(self, events: Sequence[RecordedEvent], generation: int, position: int | None) -> None:
         self._pending, self._pending_of = {}, {}
         self._generation = generation
         # Every document the batch's events name, fetched in one query (a batch of bookings touches
@@ -57,7 +64,7 @@ class SearchProjection(Projection):
                 handler = self.handler_for(event.type)
                 if handler is not None:
                     handler(event)
-            self.engine.write(generation, self._pending.values())
+            self.engine.write(generation, self._pending.values(), position=position)
         finally:
             self._pending, self._pending_of, self._stored = {}, {}, {}
 

@@ -84,10 +84,17 @@ def read_api() -> APIClient:
 
 
 def register(client: APIClient, email: str | None = None, password: str = "a-strong-password-1") -> dict:
+    """Register and log in (registration answers alike for new and taken addresses, without tokens):
+    ``{"user": …, "tokens": …}``."""
     email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
     response = client.post("/api/v1/auth/register/", {"email": email, "password": password}, format="json")
-    assert response.status_code == 201, response.content
-    return response.json()["data"]
+    assert response.status_code == 202, response.content
+    tokens = client.post("/api/v1/auth/login/", {"email": email, "password": password}, format="json")
+    assert tokens.status_code == 200, tokens.content
+    from write_api.accounts.models import User
+    from write_api.accounts.views import user_out
+
+    return {"user": user_out(User.objects.get(email=email.lower())), "tokens": tokens.json()["data"]}
 
 
 def authenticate(client: APIClient, tokens: dict) -> APIClient:

@@ -306,11 +306,38 @@ def test_auth_endpoints_have_their_own_rate(write_api, throttle_rates):
     assert_throttled(write_api.post("/api/v1/auth/token/refresh/", {"refresh": "x"}, format="json"))
 
 
-def test_throttling_lets_requests_through_when_its_cache_is_down(read_api, throttle_rates, settings):
-    throttle_rates(anon="1/min")
+def test_throttling_still_limits_when_its_cache_is_down(write_api, read_api, throttle_rates, settings):
+    """Redis down must not lift the limits (the login rate above all): the process counts in memory."""
+    from api_conventions import throttling
+
+    throttling._LOCAL_COUNTS.clear()
+    throttle_rates(anon="2/min", auth="2/min")
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": DEAD_REDIS}}
-    assert [read_api.get("/api/v1/search/").status_code for _ in range(3)] == [200, 200, 200]
+    assert [read_api.get("/api/v1/search/").status_code for _ in range(2)] == [200, 200]
+    assert_throttled(read_api.get("/api/v1/search/"))
+    wrong = {"email": "nobody@example.com", "password": "not-the-password"}
+    assert [write_api.post("/api/v1/auth/login/", wrong, format="json").status_code for _ in range(2)] == [401, 401]
+    assert_throttled(write_api.post("/api/v1/auth/login/", wrong, format="json"))
+    throttling._LOCAL_COUNTS.clear()
+
+
+def test_the_admin_login_form_is_throttled_like_the_api_login(write_api, throttle_rates):
+    from django.test import Client
+
+    from write_api.accounts.models import User
+
+    User.objects.create_superuser(email="root@example.com", password="a-strong-password-1")
+    throttle_rates(auth="2/min")
+    client = Client()
+    wrong = {"username": "root@example.com", "password": "not-the-password", "next": "/admin/"}
+    assert [client.post("/admin/login/", wrong).status_code for _ in range(2)] == [200, 200]  # the form again
+    refused = client.post("/admin/login/", {**wrong, "password": "a-strong-password-1"})
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert client.get("/admin/login/").status_code == 200  # showing the form costs no password hash
+    # Attempts through the API count against the same budget: the API login is refused too.
+    assert_throttled(write_api.post("/api/v1/auth/login/", wrong, format="json"))
 
 
 # --- pagination and filters -------------------------------------------------------------------------------
@@ -399,9 +426,9 @@ def test_write_schema_is_valid_openapi_and_documents_the_endpoints(write_api):
     assert {"title", "service_type", "price_cents"} <= set(request_schema("/api/v1/services/", "post")["properties"])
 
     register_op = paths["/api/v1/auth/register/"]["post"]
-    created = register_op["responses"]["201"]["content"]["application/json"]["schema"]
-    assert created["properties"]["data"] == {"$ref": "#/components/schemas/RegisteredOut"}
-    assert {"400", "401", "409", "413", "415", "429"} <= set(register_op["responses"])
+    accepted = register_op["responses"]["202"]["content"]["application/json"]["schema"]
+    assert accepted["properties"]["data"] == {"$ref": "#/components/schemas/RegisteredOut"}
+    assert {"400", "413", "415", "429"} <= set(register_op["responses"])
     login_responses = paths["/api/v1/auth/login/"]["post"]["responses"]
     assert login_responses["200"]["content"]["application/json"]["schema"]["properties"]["data"] == {
         "$ref": "#/components/schemas/LoginOut"}

@@ -262,3 +262,18 @@ def test_dockerfile_builds_one_unprivileged_image_whose_default_is_the_write_api
     assert '"gunicorn"' in cmd and '"write_api.wsgi:application"' in cmd
     ignored = set(Path(PROJECT_ROOT / ".dockerignore").read_text().split())
     assert {".venv", "var", ".git"} <= ignored
+
+
+def test_secrets_have_no_committed_default(raw):
+    """``${NAME:-value}`` would sign tokens with a key anyone can read here; ``${NAME:?…}`` refuses to start."""
+    for name in ("SECRET_KEY", "JWT_SIGNING_KEY"):
+        assert re.search(rf"\$\{{{name}:\?[^}}]+\}}", raw), name
+        assert not re.search(rf"\$\{{{name}:?-", raw), name
+
+
+def test_every_long_running_service_restarts_after_a_crash(services):
+    """The compose counterpart of ``infra.supervise``'s restarts: a crashed process comes back (the one-shot
+    ``migrate`` runs once; what waits for it waits for its successful completion)."""
+    for name, service in services.items():
+        expected = "no" if name == "migrate" else "unless-stopped"
+        assert service.get("restart") == expected, name

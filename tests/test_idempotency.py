@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 import time_machine
-from django.utils import timezone
+from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.concurrency import in_parallel
 from tests.conftest import authenticate
+from tests.test_projection_runtime import database_url_for_tests
 from write_api.accounts.models import User
 from write_api.accounts.tokens import token_pair_for
 from write_api.credits.models import CreditTransaction
@@ -104,27 +108,38 @@ def test_ten_parallel_identical_purchases_with_one_key_charge_once():
     assert Event.objects.filter(type="credits.purchased", aggregate_id=user.id).count() == 1
 
 
+def _held_by_another_session(user: User, key: str):
+    """A database session holding ``key``'s lock, as a request still running the command does."""
+    scope = idempotency._Scope(key=key, user_id=user.id, route=f"POST {PURCHASE}", request_hash="")
+    other = psycopg.connect(database_url_for_tests(), autocommit=True)
+    other.execute("SELECT pg_advisory_lock(%s)", [idempotency._lock_key(scope)])
+    return other
+
+
 def test_a_duplicate_waits_for_a_running_first_request_then_gives_up_with_409(monkeypatch):
     monkeypatch.setattr(idempotency, "WAIT_FOR_FIRST", 0.3)
     user = make_user()
     api = client_for(user)
     first = purchase(api, "running")
-    # The first request is still "running": its claim has no response yet.
+    # The first request is still "running": its claim has no response yet and its session holds the lock.
     IdempotencyRecord.objects.filter(key="running").update(status_code=None, response_body=None)
+    running = _held_by_another_session(user, "running")
+    request_finished = running.close
     busy = purchase(api, "running")
     assert (busy.status_code, busy.json()["code"]) == (409, "idempotency_key_in_progress")
     other_body = purchase(api, "running", {"amount_cents": 1, "payment_token": "tok_test_success"})
     assert other_body.json()["code"] == "idempotency_key_reused"
     assert first.status_code == 201
     assert CreditTransaction.objects.filter(user=user).count() == 1
+    request_finished()
 
 
-def test_an_abandoned_claim_is_taken_over_after_the_lease():
+def test_an_abandoned_claim_is_taken_over_at_once():
+    """A claim without a response whose session is gone (crash, failed transaction) belongs to nobody."""
     user = make_user()
     api = client_for(user)
-    with time_machine.travel(timezone.now() - idempotency.CLAIM_LEASE - timedelta(seconds=5)):
-        IdempotencyRecord.objects.create(key="crashed", user_id=user.id, route=f"POST {PURCHASE}",
-                                         request_hash="0" * 64, claim_token=uuid.uuid4())
+    IdempotencyRecord.objects.create(key="crashed", user_id=user.id, route=f"POST {PURCHASE}",
+                                     request_hash="0" * 64, claim_token=uuid.uuid4())
     response = purchase(api, "crashed")
     assert response.status_code == 201
     record = IdempotencyRecord.objects.get(key="crashed")
@@ -206,3 +221,44 @@ def test_unauthenticated_requests_are_refused_before_any_claim():
     response = APIClient().post(PURCHASE, BODY, format="json", HTTP_IDEMPOTENCY_KEY="anon")
     assert response.status_code == 401
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_a_claim_is_free_at_once_when_the_database_connection_dies_mid_request():
+    """PostgreSQL goes away under a running request (its backend is terminated while the command waits
+    for a row lock): the retry with the same key runs at once and charges exactly once."""
+    user = make_user()
+    client_for(user)  # the account exists
+    purchase(client_for(user), None, {"amount_cents": 100, "payment_token": "tok_test_success"})
+    blocker = psycopg.connect(database_url_for_tests())
+    blocker.execute("SELECT 1 FROM credit_account WHERE user_id = %s FOR UPDATE", [user.id])
+    blocker_pid = blocker.info.backend_pid
+    outcome: dict = {}
+
+    def first_attempt() -> None:
+        try:
+            outcome["response"] = purchase(client_for(user), "cut-off")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_attempt)
+    thread.start()
+    with psycopg.connect(database_url_for_tests(), autocommit=True) as admin:
+        deadline = time.monotonic() + 10
+        victims: list = []
+        while not victims and time.monotonic() < deadline:
+            victims = admin.execute("SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                                    [blocker_pid]).fetchall()
+            time.sleep(0.02)
+        assert victims, "the first attempt never waited for the row lock"
+        admin.execute("SELECT pg_terminate_backend(%s)", [victims[0][0]])
+    thread.join(30)
+    blocker.rollback()
+    blocker.close()
+    failed = outcome["response"]
+    assert failed.status_code >= 500, failed.content
+    failed_at = time.monotonic()
+    retry = purchase(client_for(user), "cut-off")
+    assert retry.status_code == 201, retry.content
+    assert time.monotonic() - failed_at < 10
+    assert CreditTransaction.objects.filter(user=user, amount_cents=BODY["amount_cents"]).count() == 1
+    assert purchase(client_for(user), "cut-off").content == retry.content  # and it is remembered now

@@ -63,6 +63,19 @@ def _http(method: str, url: str, body: dict | None = None, headers: dict | None 
         return error.code, error.headers, orjson.loads(error.read())
 
 
+def _signed_up(write_url: str, prefix: str = "proc") -> tuple[str, dict]:
+    """Register a fresh user over HTTP and log in: (user id, the Authorization header)."""
+    email, password = f"{prefix}-{uuid.uuid4().hex[:8]}@example.com", "a-strong-password-1"
+    status, _, body = _http("POST", f"{write_url}/api/v1/auth/register/", {"email": email, "password": password})
+    assert status == 202, body
+    status, _, body = _http("POST", f"{write_url}/api/v1/auth/login/", {"email": email, "password": password})
+    assert status == 200, body
+    auth = {"Authorization": f"Bearer {body['data']['access']}"}
+    status, _, body = _http("GET", f"{write_url}/api/v1/auth/me/", headers=auth)
+    assert status == 200, body
+    return body["data"]["id"], auth
+
+
 def _is_alive(process: psutil.Process) -> bool:
     try:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
@@ -153,10 +166,7 @@ def test_supervised_stack_serves_the_slice_over_http_and_stops_without_orphans(s
     positions = redis.Redis.from_url(settings.REDIS_URL)
     stack.wait_until("the projector worker", lambda: positions.exists("projection:search") == 1)
 
-    status, _, body = _http("POST", f"{stack.write_url}/api/v1/auth/register/",
-                            {"email": f"proc-{uuid.uuid4().hex[:8]}@example.com", "password": "a-strong-password-1"})
-    assert status == 201, body
-    auth = {"Authorization": f"Bearer {body['data']['tokens']['access']}"}
+    _, auth = _signed_up(stack.write_url)
     status, _, body = _http("POST", f"{stack.write_url}/api/v1/practitioners/",
                             {"display_name": "Grace Hopper", "title": "Qigong teacher", "timezone": "Europe/Paris"},
                             auth)

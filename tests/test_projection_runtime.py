@@ -476,10 +476,10 @@ def test_a_failing_projection_does_not_hold_up_the_others(monkeypatch):
     head = event_reader.head_position()
     broken = next(iter(projections()))
 
-    def fail(events, generation):
+    def fail(events, generation, position):
         raise ValueError("handler bug")
 
-    monkeypatch.setattr(projections()[broken], "apply", fail)
+    monkeypatch.setattr(projections()[broken], "apply_through", fail)
     with pytest.raises(ValueError, match="handler bug"):
         runtime.drain_all()
     for s in runtime.status():

@@ -6,10 +6,15 @@ default embedded engine). Engine behaviour itself is covered by ``test_search_co
 
 from __future__ import annotations
 
+import io
+import time
 from collections import Counter
 
 import pytest
+import time_machine
+from django.core.management import call_command
 
+from read_models.search import popular_queries
 from search_index.geo import Point, haversine_km
 from tests.conftest import authenticate, register
 from tests.test_search_conformance import opensearch_url  # noqa: F401 - the osmem-server fixture
@@ -153,8 +158,22 @@ def test_browsing_services_needs_no_query_and_echoes_its_filters(read_api, catal
     assert body["meta"]["facets"]["type"] == {"service": 2}
 
 
+def search_as(read_api, tokens: dict | None, q: str) -> int:
+    """One search by a signed-in user (or anonymously); the number of hits."""
+    if tokens is None:
+        read_api.credentials()
+    else:
+        authenticate(read_api, tokens)
+    try:
+        response = read_api.get("/api/v1/search/", {"q": q})
+        assert response.status_code == 200, response.content
+        return response.json()["meta"]["pagination"]["count"]
+    finally:
+        read_api.credentials()
+
+
 @database
-def test_suggestions_by_prefix_typo_and_popular_queries(read_api, catalogue):
+def test_suggestions_by_prefix_typo_and_popular_queries(write_api, read_api, catalogue):
     services = catalogue["services"]
 
     def suggest(q, **params):
@@ -171,11 +190,16 @@ def test_suggestions_by_prefix_typo_and_popular_queries(read_api, catalogue):
                                          "id": services["online"]["id"]}]
     assert suggest("   ") == []
 
-    for _ in range(2):  # searched twice (with hits): a popular query from now on
-        assert read_api.get("/api/v1/search/", {"q": "Sound  Bath"}).json()["meta"]["pagination"]["count"] == 1
-    read_api.get("/api/v1/search/", {"q": "solar panels"})  # no hits: never recorded
-    read_api.get("/api/v1/search/", {"q": "solar panels"})
-    read_api.get("/api/v1/search/", {"q": "sound healing"})  # once: not yet popular
+    first, second, third = (register(write_api)["tokens"] for _ in range(3))
+    for _ in range(5):  # one user, however often, is one user
+        assert search_as(read_api, first, "Sound  Bath") == 1
+    assert search_as(read_api, second, "sound bath") == 1
+    for tokens in (first, second, third):
+        search_as(read_api, tokens, "solar panels")  # no hits: never recorded
+    search_as(read_api, third, "sound healing")  # one user: not popular
+    assert [s["type"] for s in suggest("so")] == ["service"]  # two users so far
+    with time_machine.travel(time.time() + popular_queries.MIN_SPAN_SECONDS + 1):  # over time: a third user
+        assert search_as(read_api, third, "sound bath") == 1
     # Same match quality; searched twice beats booked never.
     assert suggest("so") == [
         {"text": "sound bath", "type": "query", "id": None},
@@ -184,6 +208,61 @@ def test_suggestions_by_prefix_typo_and_popular_queries(read_api, catalogue):
     assert suggest("so", limit="1") == [{"text": "sound bath", "type": "query", "id": None}]
     assert suggest("sound bath r") == [
         {"text": "Sound bath relaxation", "type": "service", "id": services["sound"]["id"]}]
+
+
+@database
+def test_one_client_repeating_a_query_100_times_changes_no_one_elses_suggestions(write_api, read_api, catalogue):
+    """Neither one account nor one anonymous client (one IP) can put a query in everyone's suggestions."""
+    attacker, victim = register(write_api)["tokens"], register(write_api)["tokens"]
+
+    def suggestions_of_victim(q: str) -> list:
+        authenticate(read_api, victim)
+        try:
+            return read_api.get("/api/v1/search/suggestions/", {"q": q}).json()["data"]
+        finally:
+            read_api.credentials()
+
+    before = {q: suggestions_of_victim(q) for q in ("yo", "med", "so")}
+    for _ in range(100):
+        assert search_as(read_api, attacker, "yoga") >= 1
+        search_as(read_api, None, "yoga")
+        search_as(read_api, attacker, "meditaton")  # a typo that still finds something (fuzzy)
+    with time_machine.travel(time.time() + popular_queries.MIN_SPAN_SECONDS + 1):
+        for _ in range(100):
+            search_as(read_api, attacker, "yoga")
+            search_as(read_api, None, "sound bath")
+    assert {q: suggestions_of_victim(q) for q in before} == before
+    assert popular_queries.shown() == []
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("Sound  Bath", "sound bath"), ("Tai-chi for beginners", "tai-chi for beginners".replace("-", " ")),
+    ("café crème", "cafe creme"), ("yoga AND", None), ("NOT yoga", None), ('"yoga"', None), ("yog*", None),
+    ("title:yoga", None), ("http://spam.example", None), ("me@spam.example", None), ("yoga and", None),
+    ("the yoga", None), ("12345", None), ("a b c d e f", None), ("x" * 21, None), ("y", None),
+    ("<script>", None),
+])
+def test_operators_and_junk_are_never_suggestible(q, expected):
+    assert popular_queries.suggestible(q) == expected
+
+
+@database
+def test_staff_remove_a_shown_query_for_good(write_api, read_api, catalogue):
+    users = [register(write_api)["tokens"] for _ in range(popular_queries.MIN_USERS)]
+    search_as(read_api, users[0], "sound bath")
+    with time_machine.travel(time.time() + popular_queries.MIN_SPAN_SECONDS + 1):
+        for tokens in users[1:]:
+            search_as(read_api, tokens, "sound bath")
+    assert [(p.text, p.count) for p in popular_queries.shown()] == [("sound bath", 3)]
+    out = io.StringIO()
+    call_command("suggestions", "list", stdout=out)
+    assert out.getvalue().split() == ["3", "sound", "bath"]
+    call_command("suggestions", "remove", "Sound Bath", stdout=out)
+    assert popular_queries.shown() == []
+    assert "sound bath" not in [s["text"] for s in read_api.get("/api/v1/search/suggestions/", {"q": "so"}).json()[
+        "data"]]
+    search_as(read_api, register(write_api)["tokens"], "sound bath")  # more searches do not bring it back
+    assert popular_queries.shown() == []
 
 
 @database

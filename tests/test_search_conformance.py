@@ -73,7 +73,7 @@ def _new_engine(name: str, request: pytest.FixtureRequest, root) -> SearchEngine
 def _drop(engine: SearchEngine) -> None:
     if isinstance(engine, TantivyEngine):
         return
-    for generation, kind in itertools.product(range(1, 4), KINDS):
+    for generation, kind in itertools.product(range(1, 4), (*KINDS, "position")):
         engine._delete_index(index_name(engine.prefix, kind, generation))  # type: ignore[attr-defined]
 
 
@@ -220,7 +220,9 @@ def load(engine: SearchEngine, events: list[RecordedEvent], generation: int = 1,
     projection = SearchProjection(engine)
     projection.prepare(generation)
     for start in range(0, len(events), batch):
-        projection.apply(events[start:start + batch], generation)
+        # As the runtime does: each commit records its position too (a hidden document every query must skip).
+        chunk = events[start:start + batch]
+        projection.apply_through(chunk, generation, chunk[-1].position)
     projection.activate(generation)
 
 
@@ -231,6 +233,16 @@ def loaded(request, tmp_path_factory):
     load(engine, data.events().events)
     yield engine, data
     _drop(engine)
+
+
+def test_the_index_records_the_position_of_its_last_commit_and_hides_it(loaded):
+    engine, data = loaded
+    log = data.events()
+    assert engine.applied_position(1) == log.position
+    assert engine.applied_position(99) == 0  # a generation that holds nothing (say a lost index)
+    assert "@position" not in {d["id"] for d in engine.all_documents(1)}
+    assert {d["kind"] for d in engine.all_documents(1)} <= set(KINDS)
+    assert all(hit.kind in KINDS for hit in everything(engine))
 
 
 def ids(result) -> list[str]:

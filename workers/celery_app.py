@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
 
+from infra import outage_logging
 from infra.environment import env
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workers.settings")
@@ -53,3 +54,11 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks(["workers"])
+
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _one_line_per_outage(logger, *args, **kwargs) -> None:  # noqa: ANN001 - Celery's signal signature
+    """A PostgreSQL or Redis outage logs one line per process, not a traceback per task (see the filter)."""
+    outage_logging.install(logger)

@@ -10,6 +10,9 @@
   state is switched first and readers second; every drain re-points readers at the database's
   active generation, so a crash between the two steps heals on the next drain. The old generation
   is discarded after a grace period, so reads that started on it just before the switch finish.
+* **Self-healing.** A read model that records its own position with its data (the Redis stores and
+  the search index) is compared with the checkpoint on every drain; one that is behind lost writes
+  and is replayed from where it really is, with no operator.
 * **Verify** replays into a scratch generation without blocking the drain, and only pauses it for
   the final catch-up and the comparison.
 """
@@ -141,9 +144,8 @@ def _replay_batches(projection: Projection, generation: int, start: int, *, up_t
         scan_to = min(head, position + size * SCAN_FACTOR)
         events = event_reader.events_after(position, limit=size, up_to=scan_to, types=types)
         reached = events[-1].position if len(events) == size else scan_to
-        if events:
-            with _apply_lock(projection.name):
-                projection.apply(events, generation)
+        with _apply_lock(projection.name):
+            projection.apply_through(events, generation, reached)
         position = reached
         save(position)
         if progress is not None:
@@ -168,6 +170,16 @@ def drain(name: str) -> DrainResult:
             return DrainResult(name, ran=False, position=-1, applied_to=-1)
         state = _state(projection)
         generation, start = state.active_generation, state.active_position
+        stored = projection.applied_position(generation)
+        if stored is not None and stored < start:
+            # The store lost writes its checkpoint counts (say Redis restarted without them): replay it
+            # from the position it still holds, and point readers at it again (that key may be lost too).
+            log.error("projection %s: its store holds position %s but the checkpoint is %s; replaying from %s",
+                        name, stored, start, stored)
+            if stored == 0:
+                projection.prepare(generation)  # nothing of it is left: recreate it empty (indices, mappings)
+            start = stored
+            _activated.pop(name, None)
         if _activated.get(name) != generation:
             # Readers follow the database's choice (heals a crash between a rebuild's two switch steps).
             _activate(projection, generation)
@@ -335,6 +347,20 @@ class ProjectionStatus:
     building_generation: int | None
     building_position: int | None
     last_error: str
+    store_position: int | None  # what the read model itself records holding; None: it keeps no position
+
+    @property
+    def store_behind(self) -> bool:
+        """The store lost writes its checkpoint counts (the next drain replays them)."""
+        return self.store_position is not None and self.store_position < self.position
+
+    @property
+    def health(self) -> str:
+        if self.store_behind:
+            return f"unhealthy: store at {self.store_position}, checkpoint at {self.position}"
+        if self.last_error:
+            return "error: " + self.last_error
+        return "ok" if self.lag_events == 0 else "catching up"
 
 
 def status() -> list[ProjectionStatus]:
@@ -350,5 +376,14 @@ def status() -> list[ProjectionStatus]:
                 lag_seconds = max((timezone.now() - oldest).total_seconds(), 0.0)
         out.append(ProjectionStatus(name, state.active_generation, state.active_position, head, lag_events,
                                     round(lag_seconds, 3), state.last_applied_at, state.building_generation,
-                                    state.building_position, state.last_error))
+                                    state.building_position, state.last_error,
+                                    _store_position(projection, state.active_generation)))
     return out
+
+
+def _store_position(projection: Projection, generation: int) -> int | None:
+    try:
+        return projection.applied_position(generation)
+    except Exception as exc:  # noqa: BLE001 - status reports an unreachable store, it does not fail on it
+        log.warning("projection %s: cannot read its store's position: %s", projection.name, exc)
+        return -1

@@ -32,7 +32,7 @@ def _warehouse_behind() -> bool:
 
 @app.task(name="workers.tasks.publish_projection_status")
 def publish_projection_status() -> None:
-    rows = [dataclasses.asdict(s) for s in runtime.status()]
+    rows = [{**dataclasses.asdict(s), "health": s.health} for s in runtime.status()]
     positions.client().set(positions.STATUS_KEY, orjson.dumps(rows, default=str))
 
 

@@ -7,12 +7,16 @@ appends its events like any other write.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
 
 from api_conventions.errors import ApplicationError
+from api_conventions.middleware import envelope_response
+from api_conventions.throttling import ScopedThrottle
 from write_api.bookings.models import Booking
 from write_api.bookings.services import booking_cancel
 from write_api.catalogue.models import Service
@@ -113,3 +117,21 @@ class StreamAdmin(CommandOnlyAdmin):
     @admin.action(description="Archive (moderation)")
     def archive(self, request, queryset) -> None:
         self.run_command(request, queryset, lambda s: stream_archive(stream_id=s.id, actor=request.user), "Archived")
+
+
+class _LoginScope:
+    throttle_scope = "auth"
+
+
+def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    """``/admin/login/``: password attempts share the API login's limit (``THROTTLE_AUTH`` per client IP),
+    so the admin form is no cheaper way to guess passwords or to burn the server's CPU on hashes."""
+    if request.method == "POST":
+        throttle = ScopedThrottle()
+        if not throttle.allow_request(request, _LoginScope()):
+            response = envelope_response(429, "throttled", "Too many login attempts; retry later.")
+            wait = throttle.wait()
+            if wait:
+                response["Retry-After"] = str(math.ceil(wait))
+            return response
+    return admin.site.login(request, extra_context)

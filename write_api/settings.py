@@ -73,7 +73,7 @@ except RuntimeError:
 DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60, conn_health_checks=True)}
 
 REST_FRAMEWORK = rest_framework_settings(
-    authentication="rest_framework_simplejwt.authentication.JWTAuthentication"
+    authentication="api_conventions.authentication.CheckedJWTAuthentication"
 )
 SPECTACULAR_SETTINGS = spectacular_settings(
     title="Wellness marketplace — write API",

@@ -59,6 +59,7 @@ api_v1 = [
 
 urlpatterns = [
     *api_urlpatterns(api_v1=api_v1, readiness_checks=CHECKS),
+    path("admin/login/", write_api.admin.admin_login),
     path("admin/", admin.site.urls),
 ]
 

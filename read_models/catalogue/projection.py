@@ -5,13 +5,12 @@ It feeds service detail, time slots and the practitioner profile on the read API
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from kernel.events import RecordedEvent
-from kernel.projection import Projection
-from read_models.catalogue import store
+from read_models.catalogue import store as catalogue_store
+from read_models.store_projection import StoreProjection
 
 GROUP_TYPES = ("workshop", "course")
 CONTAINER_TYPES = ("package", "bundle")
@@ -21,36 +20,17 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-class CatalogueProjection(Projection):
+class CatalogueProjection(StoreProjection):
     name = "catalogue"
     description = "Service detail, practitioner profiles, schedules, sessions and busy time (Redis)."
+    store = catalogue_store.STORE
+    batch: catalogue_store.Batch | None
 
-    def __init__(self) -> None:
-        self.batch: store.Batch | None = None
-
-    def prepare(self, generation: int) -> None:
-        store.discard(generation)
-
-    def activate(self, generation: int) -> None:
-        store.activate(generation)
-
-    def discard(self, generation: int) -> None:
-        store.discard(generation)
-
-    def snapshot(self, generation: int) -> dict[str, Any]:
-        return store.snapshot(generation)
-
-    def apply(self, events: Sequence[RecordedEvent], generation: int) -> None:
-        self.batch = store.Batch(generation)
-        for event in events:
-            handler = self.handler_for(event.type)
-            if handler is not None:
-                handler(event)
-        self.batch.commit()
-        self.batch = None
+    def new_batch(self, generation: int) -> catalogue_store.Batch:
+        return catalogue_store.Batch(self.store.prefix(generation))
 
     @property
-    def b(self) -> store.Batch:
+    def b(self) -> catalogue_store.Batch:
         assert self.batch is not None
         return self.batch
 

@@ -1,4 +1,4 @@
-"""The catalogue read model in Redis: key layout, generations, and batched idempotent writes.
+"""The catalogue read model's key layout, over the shared :class:`~read_models.generation_store.GenerationStore`.
 
 Keys of generation ``g`` (all under ``rm:catalogue:g<g>:``):
 
@@ -10,71 +10,42 @@ Keys of generation ``g`` (all under ``rm:catalogue:g<g>:``):
 * ``busy:<practitioner id>`` — sorted set ``<kind>:<id>`` by start, ``busyiv:<practitioner id>`` — hash of
   ``<kind>:<id>`` → ``start|end`` (epoch seconds): confirmed 1:1 bookings and scheduled group sessions;
 * ``blocks:<practitioner id>`` / ``blockiv:<practitioner id>`` — the same for schedule blocks.
-
-Every write is idempotent (SET, SADD, SREM, ZADD, HSET, DEL), so replaying a batch changes nothing.
-A batch is written in one MULTI/EXEC, and ``rm:catalogue:active`` names the generation readers use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
-from read_models import redis_batch
-from read_models.redis_batch import client
+from read_models import generation_store
+from read_models.generation_store import GenerationStore, client
 
-ACTIVE_KEY = "rm:catalogue:active"
+STORE = GenerationStore("catalogue")
 LONGEST_BUSY_SECONDS = 24 * 3600  # no booking or session lasts longer; bounds interval look-ups
 
-
-def prefix(generation: int) -> str:
-    return f"rm:catalogue:g{generation}:"
-
-
-def active_generation() -> int | None:
-    raw = client().get(ACTIVE_KEY)
-    return int(raw) if raw else None
+prefix = STORE.prefix
+active_generation = STORE.active_generation
+read_doc = STORE.doc
+read_docs = STORE.docs
+read_members = STORE.members
 
 
-class Batch(redis_batch.Batch):
-    """A batch of generation ``generation``, plus the interval tables of busy time and blocks."""
+def _table(kind_key: str) -> str:
+    owner = kind_key.split(":", 1)[1]
+    return ("busyiv:" if kind_key.startswith("busy:") else "blockiv:") + owner
 
-    def __init__(self, generation: int) -> None:
-        super().__init__(prefix(generation))
+
+class Batch(generation_store.Batch):
+    """A catalogue batch: the store's writes plus the interval tables of busy time and blocks."""
 
     def interval(self, kind_key: str, member: str, start: float, end: float) -> None:
-        owner = kind_key.split(":", 1)[1]
-        table = ("busyiv:" if kind_key.startswith("busy:") else "blockiv:") + owner
-        self._ops.append(("zadd", (self.p + kind_key, {member: start})))
-        self._ops.append(("hset", (self.p + table, member, f"{start}|{end}")))
+        self.zadd(kind_key, member, start)
+        self.hset(_table(kind_key), member, f"{start}|{end}")
 
     def drop_interval(self, kind_key: str, member: str) -> None:
-        owner = kind_key.split(":", 1)[1]
-        table = ("busyiv:" if kind_key.startswith("busy:") else "blockiv:") + owner
-        self._ops.append(("zrem", (self.p + kind_key, member)))
-        self._ops.append(("hdel", (self.p + table, member)))
-
-
-# --- reads (read API) -------------------------------------------------------------------------------
-
-
-def read_doc(generation: int, key: str) -> Any:
-    raw = client().get(prefix(generation) + key)
-    return orjson.loads(raw) if raw else None
-
-
-def read_docs(generation: int, keys: Iterable[str]) -> list[Any]:
-    keys = list(keys)
-    if not keys:
-        return []
-    raws = client().mget([prefix(generation) + k for k in keys])
-    return [orjson.loads(r) if r else None for r in raws]
-
-
-def read_members(generation: int, key: str) -> set[str]:
-    return {m.decode() for m in client().smembers(prefix(generation) + key)}
+        self.zrem(kind_key, member)
+        self.hdel(_table(kind_key), member)
 
 
 def read_intervals(generation: int, kind: str, owner: str, start: float, end: float) -> list[tuple[float, float]]:
@@ -111,34 +82,3 @@ def read_sessions(generation: int, service_id: str, start: float, end: float) ->
             doc["seats_taken"] = int(raw[i + 1])
             out.append(doc)
     return out
-
-
-# --- generations -----------------------------------------------------------------------------------
-
-
-def activate(generation: int) -> None:
-    client().set(ACTIVE_KEY, generation)
-
-
-def discard(generation: int) -> None:
-    keys = list(client().scan_iter(match=prefix(generation) + "*", count=1000))
-    for i in range(0, len(keys), 500):
-        client().delete(*keys[i:i + 500])
-
-
-def snapshot(generation: int) -> dict[str, Any]:
-    """Every key of the generation with a canonical value (for verify and replay tests)."""
-    p = prefix(generation)
-    out: dict[str, Any] = {}
-    for key in sorted(client().scan_iter(match=p + "*", count=1000)):
-        name = key.decode()[len(p):]
-        kind = client().type(key).decode()
-        if kind == "string":
-            out[name] = orjson.loads(client().get(key))
-        elif kind == "set":
-            out[name] = sorted(m.decode() for m in client().smembers(key))
-        elif kind == "zset":
-            out[name] = [(m.decode(), s) for m, s in client().zrange(key, 0, -1, withscores=True)]
-        elif kind == "hash":
-            out[name] = {k.decode(): v.decode() for k, v in sorted(client().hgetall(key).items())}
-    return {k: v for k, v in out.items() if v not in ([], {})}

@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from kernel.events import RecordedEvent
-from read_models.engagement.projection_base import StoreProjection
-from read_models.engagement.store import GenerationStore
+from read_models.generation_store import GenerationStore
+from read_models.store_projection import StoreProjection
 
 STORE = GenerationStore("streams")
 

@@ -16,8 +16,8 @@ from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import ok
 from api_conventions.serializers import StrictInput, StrictUUIDField
 from read_models.engagement.reviews_projection import STORE as REVIEWS
-from read_models.engagement.store import GenerationStore
 from read_models.engagement.streams_projection import STORE as STREAMS
+from read_models.generation_store import GenerationStore
 from read_models.views import ReadModelView
 
 

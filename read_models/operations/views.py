@@ -30,6 +30,10 @@ class ProjectionOut(serializers.Serializer):
     lag_seconds = serializers.FloatField(help_text="Age of the oldest event not yet applied; 0 when caught up.")
     seconds_since_update = serializers.FloatField()
     last_error = serializers.CharField(allow_blank=True)
+    store_position = serializers.IntegerField(allow_null=True, help_text=(
+        "The position the read model itself records holding (null: it keeps none); below `position` means "
+        "it lost data, and the workers are replaying it."))
+    health = serializers.CharField(help_text="`ok`, `catching up`, `error: …` or `unhealthy: …` (store behind).")
 
 
 class ProjectionsApi(ReadModelView):
@@ -42,14 +46,22 @@ class ProjectionsApi(ReadModelView):
         now = time.time()
         published = positions.client().get("projections:status")
         detail = {row["name"]: row for row in orjson.loads(published)} if published else {}
+        published_positions = positions.all_projections()
+        # A projection whose published position is gone (Redis lost it) is still listed, from the status the
+        # workers publish, so staff see the loss rather than nothing.
+        for name in detail.keys() - published_positions.keys():
+            published_positions[name] = positions.ModelPosition(int(detail[name].get("generation") or 0),
+                                                                int(detail[name].get("position") or 0), 0.0)
         rows = []
-        for name, state in sorted(positions.all_projections().items()):
+        for name, state in sorted(published_positions.items()):
             lag_events = max(head - state.position, 0)
             rows.append({"name": name, "generation": state.generation, "position": state.position, "head": head,
                          "lag_events": lag_events,
                          "lag_seconds": detail.get(name, {}).get("lag_seconds", 0.0) if lag_events else 0.0,
                          "seconds_since_update": round(max(now - state.updated_at, 0.0), 3),
-                         "last_error": detail.get(name, {}).get("last_error", "")})
+                         "last_error": detail.get(name, {}).get("last_error", ""),
+                         "store_position": detail.get(name, {}).get("store_position"),
+                         "health": detail.get(name, {}).get("health", "ok" if not lag_events else "catching up")})
         # This view answers from every projection: its position is the lowest of them.
         request.projection_position = min((row["position"] for row in rows), default=head)
         return ok(rows)

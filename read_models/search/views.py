@@ -102,7 +102,8 @@ class SearchApi(SearchReadView):
         parsed = parse(request.query_params)
         result = search_page(parsed)
         if parsed.request.q and result.total and parsed.page.page == 1:
-            popular_queries.record(parsed.request.q)
+            user = request.user
+            popular_queries.record(parsed.request.q, user_id=str(user.id) if user.is_authenticated else None)
         return search_response(request, parsed, result)
 
 

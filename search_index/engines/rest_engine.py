@@ -79,17 +79,29 @@ class RestSearchEngine(SearchEngine):
     def _ping(self) -> None: ...
 
     # --- write side ------------------------------------------------------------------------------------
+    def _position_index(self, generation: int) -> str:
+        """The generation's own position lives in an index of its own (no alias: readers never see it)."""
+        return index_name(self.prefix, "position", generation)
+
     def prepare(self, generation: int) -> None:
         for kind in KINDS:
             self._create_index(index_name(self.prefix, kind, generation), index_body(self.prefix, kind, generation))
+        self._create_index(self._position_index(generation),
+                           {"settings": {"number_of_shards": 1}, "mappings": {"properties": {"position": {
+                               "type": "long"}}}})
 
-    def write(self, generation: int, documents: Iterable[dict[str, Any]]) -> None:
+    def write(self, generation: int, documents: Iterable[dict[str, Any]], *, position: int | None = None) -> None:
         operations: list[dict[str, Any]] = []
         for doc in documents:
             operations.append({"index": {"_index": index_name(self.prefix, doc["kind"], generation),
                                          "_id": doc["id"], "version": int(doc["version"]),
                                          "version_type": "external_gte"}})
             operations.append(doc)
+        if position is not None:
+            # In the same refreshed bulk request as the documents, after them.
+            operations.append({"index": {"_index": self._position_index(generation), "_id": "position",
+                                         "version": position, "version_type": "external_gte"}})
+            operations.append({"position": position})
         if not operations:
             return
         response = self._bulk(operations)
@@ -102,6 +114,10 @@ class RestSearchEngine(SearchEngine):
 
     def get(self, generation: int, kind: str, doc_id: str) -> dict[str, Any] | None:
         return self._get(index_name(self.prefix, kind, generation), doc_id)
+
+    def applied_position(self, generation: int) -> int:
+        found = self._get(self._position_index(generation), "position")
+        return int(found["position"]) if found else 0
 
     def _scan(self, indices: list[str], query: dict[str, Any]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -152,6 +168,7 @@ class RestSearchEngine(SearchEngine):
             raise ValueError("refusing to discard the active generation")
         for kind in KINDS:
             self._delete_index(index_name(self.prefix, kind, generation))
+        self._delete_index(self._position_index(generation))
 
     # --- read side -------------------------------------------------------------------------------------
     def _read(self, kinds: tuple[str, ...], body: dict[str, Any]) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from search_index.geo import Point, bounding_box, haversine_km
 from search_index.query_plan import WordClause, matches_nothing, sort_keys, suggest_plan, word_clauses
 
 _WRITER_HEAP = 50_000_000
+POSITION_ID = "@position"  # the id of the hidden document holding the generation's own position
 _KEYWORD_FIELDS = ("id", "practitioner_id")
 _FACET_FIELDS = ("kind", "service_type", "format", "category", "modalities")
 _STORED_TEXT = ("title", "description")
@@ -212,8 +213,11 @@ class TantivyEngine(SearchEngine):
             shutil.rmtree(path)
         self._open(generation)
 
-    def write(self, generation: int, documents: Iterable[dict[str, Any]]) -> None:
+    def write(self, generation: int, documents: Iterable[dict[str, Any]], *, position: int | None = None) -> None:
         docs = list(documents)
+        if position is not None:
+            # The position is a hidden document (never visible, no kind readers ask for) in the same commit.
+            docs.append({"id": POSITION_ID, "kind": "position", "version": position, "visible": False})
         if not docs:
             return
         index = self._open(generation)
@@ -292,7 +296,15 @@ class TantivyEngine(SearchEngine):
         return [d for d in self._all(self._open(generation), query) if d["kind"] != "practitioner"]
 
     def all_documents(self, generation: int) -> list[dict[str, Any]]:
-        return sorted(self._all(self._open(generation), Query.all_query()), key=lambda d: d["id"])
+        docs = self._all(self._open(generation), Query.all_query())
+        return sorted((d for d in docs if d["id"] != POSITION_ID), key=lambda d: d["id"])
+
+    def applied_position(self, generation: int) -> int:
+        path = self._dir(generation)
+        if not path.exists() or not tantivy.Index.exists(str(path)):
+            return 0
+        found = self._all(self._open(generation), Query.term_query(self.schema, "id", POSITION_ID))
+        return int(found[0]["version"]) if found else 0
 
     def activate(self, generation: int) -> None:
         pointer = self._pointer()

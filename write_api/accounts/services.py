@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from api_conventions.errors import Conflict, NotAuthenticated
+from api_conventions.errors import NotAuthenticated
 from kernel.events import UserRegistered
 from write_api.accounts.models import User
 from write_api.accounts.tokens import token_pair_for
@@ -17,18 +18,19 @@ from write_api.eventlog.services import event_append
 
 @transaction.atomic(durable=True)
 def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "",
-                  timezone: str = "UTC") -> User:
+                  timezone: str = "UTC") -> User | None:
+    """Create the account; None when the address already has one (which the caller must not reveal: it
+    answers alike either way, and this function spends the same password-hashing time either way)."""
     email = email.lower()
     if User.objects.filter(email=email).exists():
-        raise Conflict("An account with this email already exists.", code="email_taken",
-                       errors={"email": ["An account with this email already exists."]})
+        make_password(password)  # the same work as a registration: the time taken must not tell either
+        return None
     try:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password, first_name=first_name,
                                             last_name=last_name, timezone=timezone)
     except IntegrityError:
-        raise Conflict("An account with this email already exists.", code="email_taken",
-                       errors={"email": ["An account with this email already exists."]})
+        return None  # registered by a concurrent request a moment ago
     event_append(
         [UserRegistered(user_id=user.id, email=user.email, first_name=first_name, last_name=last_name)],
         actor_id=user.id,

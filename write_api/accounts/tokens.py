@@ -1,4 +1,5 @@
-"""JWTs carrying the claims the read API needs to authorise without a database round trip."""
+"""JWTs carrying the claims the read API needs to authorise without a database round trip — and nothing
+more: no e-mail address or other personal data (a token is readable by anyone who holds it)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ def practitioner_id_of(user: User) -> str | None:
 
 def token_pair_for(user: User) -> dict[str, str]:
     refresh = RefreshToken.for_user(user)
-    refresh["email"] = user.email
     refresh["is_staff"] = user.is_staff
     refresh["practitioner_id"] = practitioner_id_of(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}

@@ -11,12 +11,13 @@ from rest_framework.views import APIView
 
 from api_conventions.deprecation import Deprecated
 from api_conventions.errors import ValidationFailed
-from api_conventions.responses import created, ok
+from api_conventions.responses import ok
 from api_conventions.serializers import StrictInput
 from api_conventions.throttling import ScopedThrottle
 from write_api.accounts import services
 from write_api.accounts.models import User
 from write_api.accounts.tokens import practitioner_id_of, token_pair_for
+from write_api.eventlog.services import reset_appended_position
 
 TIMEZONES = frozenset(available_timezones())
 
@@ -52,12 +53,16 @@ class TokenPairOut(serializers.Serializer):
 
 
 class RegisteredOut(serializers.Serializer):
+    email = serializers.EmailField(help_text="The address, normalised; log in with it for tokens.")
+
+
+class SignedInOut(serializers.Serializer):
     user = UserOut()
     tokens = TokenPairOut()
 
 
-class LoginOut(RegisteredOut):
-    """The same shape as registering; ``access``/``refresh`` at the top are the deprecated 1.0 shape."""
+class LoginOut(SignedInOut):
+    """The user and ``tokens``; ``access``/``refresh`` at the top are the deprecated 1.0 shape."""
 
     access = serializers.CharField(help_text="Deprecated: `tokens.access`.")
     refresh = serializers.CharField(help_text="Deprecated: `tokens.refresh`.")
@@ -69,8 +74,8 @@ class RefreshedOut(serializers.Serializer):
     refresh = serializers.CharField(help_text="Deprecated: `tokens.refresh`.")
 
 
-# Tokens sit in ``data.tokens`` on every answer that issues them (register, login, refresh, becoming a
-# practitioner); login and refresh answered them at the top of ``data`` in 1.0.
+# Tokens sit in ``data.tokens`` on every answer that issues them (login, refresh, becoming a practitioner);
+# login and refresh answered them at the top of ``data`` in 1.0.
 TOKENS_AT_THE_TOP = (Deprecated.field("access", replacement="`tokens.access`", methods=("POST",)),
                      Deprecated.field("refresh", replacement="`tokens.refresh`", methods=("POST",)))
 
@@ -90,6 +95,7 @@ class AuthThrottled(APIView):
 
 class RegisterApi(AuthThrottled):
     output_serializer = RegisteredOut
+    success_status = 202
 
     class Input(StrictInput):
         email = serializers.EmailField(max_length=254)
@@ -107,12 +113,18 @@ class RegisterApi(AuthThrottled):
                 raise serializers.ValidationError({"password": list(exc.messages)})
             return attrs
 
-    @extend_schema(summary="Create an account", description="Answers with the user and a token pair.")
+    @extend_schema(summary="Create an account", description=(
+        "Always 202 with the same answer and the same work, whether or not the address already had an account: "
+        "registration must not tell anyone which addresses are registered. Then log in (`POST auth/login/`) "
+        "for a token pair; an address that was taken keeps its own password."))
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_register(**data.validated_data)
-        return created({"user": user_out(user), "tokens": token_pair_for(user)}, message="Registered.")
+        services.user_register(**data.validated_data)
+        reset_appended_position()  # no X-Event-Position: the headers must not tell either
+        return ok({"email": data.validated_data["email"].lower()}, status=202,
+                  message="Registered: log in to get your tokens. (If this address already had an account, "
+                          "nothing changed.)")
 
 
 class LoginApi(AuthThrottled):
@@ -124,8 +136,8 @@ class LoginApi(AuthThrottled):
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
-    @extend_schema(summary="Obtain a token pair", description="Answers like registering: the user and "
-                   "`tokens`. Wrong email or password: 401 `invalid_credentials`.")
+    @extend_schema(summary="Obtain a token pair", description="Answers with the user and `tokens`. Wrong "
+                   "email or password: 401 `invalid_credentials`.")
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,7 +1,8 @@
 """Commands of the booking context: book, schedule, reschedule, cancel, complete.
 
-Concurrency: every command that can take a practitioner's time locks the practitioner's row
-(``SELECT … FOR UPDATE``) before checking availability, so overlapping requests for one
+Concurrency: every command locks the practitioner's row (``SELECT … FOR UPDATE``) first — before its
+booking, sessions or credit account, the one lock order of ``write_api.eventlog.services`` — and
+before checking availability, so overlapping requests for one
 practitioner are serialised in the database and the second sees the first's booking. Group
 sessions lock their session rows (in id order) before counting seats. Money moves through the
 credit ledger inside the same transaction, so a failed booking never charges and a refund is
@@ -33,8 +34,9 @@ from write_api.bookings.models import Booking, Seat
 from write_api.catalogue.models import Service, ServiceSession
 from write_api.catalogue.services import session_state
 from write_api.credits.services import credits_refund, credits_spend
+from write_api.eventlog.command_retry import retrying
 from write_api.eventlog.services import event_append
-from write_api.practitioners.models import Practitioner
+from write_api.practitioners.services import practitioner_lock
 
 
 def booking_state(b: Booking) -> dict[str, Any]:
@@ -48,10 +50,6 @@ def booking_state(b: Booking) -> dict[str, Any]:
 
 def _reference(booking: Booking) -> dict[str, str]:
     return {"type": "booking", "id": str(booking.id)}
-
-
-def _lock_practitioner(practitioner_id: Any) -> Practitioner:
-    return Practitioner.objects.select_for_update().get(id=practitioner_id)
 
 
 def _bookable_service(service_id: Any, client: User) -> Service:
@@ -73,6 +71,7 @@ def _charge(client: User, booking: Booking, amount_cents: int, events: list[Any]
         booking.save(update_fields=["charged_cents"])
 
 
+@retrying
 @transaction.atomic(durable=True)
 def booking_create(*, client: User, service_id: Any, start_at: datetime | None = None,
                    session_id: Any = None) -> Booking:
@@ -96,7 +95,7 @@ def booking_create(*, client: User, service_id: Any, start_at: datetime | None =
 
 
 def _book_session(client: User, service: Service, start_at: datetime, now: datetime) -> Booking:
-    practitioner = _lock_practitioner(service.practitioner_id)
+    practitioner = practitioner_lock(service.practitioner_id)
     end_at = start_at + timedelta(minutes=service.duration_minutes)
     assert_bookable(practitioner, service, start_at, now=now)
     booking = Booking.objects.create(client=client, practitioner=practitioner, service=service,
@@ -109,6 +108,7 @@ def _book_session(client: User, service: Service, start_at: datetime, now: datet
 
 
 def _book_group(client: User, service: Service, session_ids: list[Any], now: datetime) -> Booking:
+    practitioner_lock(service.practitioner_id)
     sessions = list(ServiceSession.objects.select_for_update().filter(id__in=session_ids, service=service)
                     .order_by("id"))
     if len(sessions) != len(set(map(str, session_ids))):
@@ -152,6 +152,7 @@ def _shares(total_cents: int, weights: list[int]) -> list[int]:
 
 
 def _book_container(client: User, service: Service, now: datetime) -> Booking:
+    practitioner_lock(service.practitioner_id)
     children = list(service.children.select_related("child").order_by("child_id"))
     if not children:
         raise Conflict("This package has no contents.", code="service_unavailable")
@@ -176,11 +177,13 @@ def _book_container(client: User, service: Service, now: datetime) -> Booking:
 
 
 def _locked_booking(booking_id: Any) -> Booking:
-    booking = (Booking.objects.select_for_update(of=("self",)).select_related("service", "practitioner")
-               .filter(id=booking_id).first())
-    if booking is None:
+    """The booking, locked after its practitioner (the one lock order, see ``write_api.eventlog.services``)."""
+    practitioner_id = Booking.objects.filter(id=booking_id).values_list("practitioner_id", flat=True).first()
+    if practitioner_id is None:
         raise NotFound("Booking not found.")
-    return booking
+    practitioner_lock(practitioner_id)
+    return (Booking.objects.select_for_update(of=("self",)).select_related("service", "practitioner")
+            .get(id=booking_id))
 
 
 def _role(booking: Booking, actor: User) -> str:
@@ -193,6 +196,7 @@ def _role(booking: Booking, actor: User) -> str:
     raise NotFound("Booking not found.")
 
 
+@retrying
 @transaction.atomic(durable=True)
 def booking_schedule(*, booking_id: Any, actor: User, start_at: datetime) -> Booking:
     booking = _locked_booking(booking_id)
@@ -203,7 +207,7 @@ def booking_schedule(*, booking_id: Any, actor: User, start_at: datetime) -> Boo
     now = timezone.now()
     if booking.valid_until and start_at >= booking.valid_until:
         raise Conflict("The package expires before that time.", code="package_expired")
-    practitioner = _lock_practitioner(booking.practitioner_id)
+    practitioner = practitioner_lock(booking.practitioner_id)
     assert_bookable(practitioner, booking.service, start_at, now=now)
     booking.start_at, booking.end_at = start_at, start_at + timedelta(minutes=booking.service.duration_minutes)
     booking.status = Booking.Status.CONFIRMED
@@ -212,6 +216,7 @@ def booking_schedule(*, booking_id: Any, actor: User, start_at: datetime) -> Boo
     return booking
 
 
+@retrying
 @transaction.atomic(durable=True)
 def booking_reschedule(*, booking_id: Any, actor: User, start_at: datetime) -> Booking:
     booking = _locked_booking(booking_id)
@@ -224,7 +229,7 @@ def booking_reschedule(*, booking_id: Any, actor: User, start_at: datetime) -> B
                        code="reschedule_window_closed")
     if booking.valid_until and start_at >= booking.valid_until:
         raise Conflict("The package expires before that time.", code="package_expired")
-    practitioner = _lock_practitioner(booking.practitioner_id)
+    practitioner = practitioner_lock(booking.practitioner_id)
     assert_bookable(practitioner, booking.service, start_at, now=now, exclude_booking_id=booking.id)
     previous = (booking.start_at, booking.end_at)
     booking.start_at, booking.end_at = start_at, start_at + (booking.end_at - booking.start_at)
@@ -262,6 +267,7 @@ def _cancel_one(booking: Booking, role: str, reason: str, now: datetime, events:
                                    reason=reason))
 
 
+@retrying
 @transaction.atomic(durable=True)
 def booking_cancel(*, booking_id: Any, actor: User, reason: str = "") -> Booking:
     booking = _locked_booking(booking_id)
@@ -287,6 +293,7 @@ def booking_cancel(*, booking_id: Any, actor: User, reason: str = "") -> Booking
     return booking
 
 
+@retrying
 @transaction.atomic(durable=True)
 def booking_complete(*, booking_id: Any, actor: User | None, now: datetime | None = None) -> Booking:
     """Complete by the practitioner (once the session started) or by the system (``actor`` None)."""
@@ -325,10 +332,15 @@ def bookings_autocomplete(*, now: datetime | None = None, limit: int = 500) -> i
     return done
 
 
+@retrying
 @transaction.atomic(durable=True)
 def session_cancel(*, service_id: Any, session_id: Any, actor: User) -> ServiceSession:
     """A practitioner cancels a group session: workshop seats are cancelled and refunded in full;
     course enrolments keep going and get that session's share back."""
+    practitioner_id = Service.objects.filter(id=service_id).values_list("practitioner_id", flat=True).first()
+    if practitioner_id is None:
+        raise NotFound("Session not found.")
+    practitioner_lock(practitioner_id)  # first, as every command (write_api.eventlog.services)
     session = (ServiceSession.objects.select_for_update(of=("self",)).select_related("service__practitioner")
                .filter(id=session_id, service_id=service_id).first())
     if session is None:

@@ -12,8 +12,10 @@ from api_conventions.errors import Conflict, NotFound, PermissionDenied, Validat
 from kernel.events import ServiceCreated, ServiceSessionScheduled, ServiceUpdated
 from write_api.accounts.models import User
 from write_api.catalogue.models import Category, Modality, Service, ServiceChild, ServiceSession
+from write_api.eventlog.command_retry import retrying
 from write_api.eventlog.services import event_append
 from write_api.practitioners.models import Practitioner
+from write_api.practitioners.services import practitioner_lock
 
 EDITABLE_FIELDS = ("title", "description", "format", "status", "price_cents", "duration_minutes", "step_minutes",
                    "capacity", "validity_days")
@@ -35,7 +37,7 @@ def _practitioner_of(actor: User) -> Practitioner:
     practitioner = Practitioner.objects.filter(user=actor).first()
     if practitioner is None:
         raise PermissionDenied("Become a practitioner before creating services.", code="not_a_practitioner")
-    return practitioner
+    return practitioner_lock(practitioner.id)
 
 
 def _category(slug: str | None) -> Category | None:
@@ -88,6 +90,7 @@ def _set_children(service: Service, children: list[dict[str, Any]]) -> None:
          for c in children])
 
 
+@retrying
 @transaction.atomic(durable=True)
 def service_create(*, actor: User, title: str, service_type: str, price_cents: int, description: str = "",
                    format: str = Service.Format.ONLINE, status: str = Service.Status.ACTIVE,
@@ -106,17 +109,21 @@ def service_create(*, actor: User, title: str, service_type: str, price_cents: i
 
 
 def _owned_service(service_id: Any, actor: User, *, lock: bool = True) -> Service:
+    """The service ``actor`` may change; with ``lock``, its practitioner's row and then its own are locked
+    (in the one lock order, see ``write_api.eventlog.services``)."""
     query = Service.objects.select_related("practitioner", "category")
-    if lock:
-        query = query.select_for_update(of=("self",))
     service = query.filter(id=service_id).first()
     if service is None:
         raise NotFound("Service not found.")
     if service.practitioner.user_id != actor.id and not actor.is_staff:
         raise PermissionDenied("Only the owning practitioner can change this service.")
+    if lock:
+        practitioner_lock(service.practitioner_id)
+        service = query.select_for_update(of=("self",)).get(id=service.id)
     return service
 
 
+@retrying
 @transaction.atomic(durable=True)
 def service_update(*, service_id: Any, actor: User, changes: dict[str, Any]) -> Service:
     service = _owned_service(service_id, actor)
@@ -163,6 +170,7 @@ def _check_session_fits(service: Service, start_at: datetime, end_at: datetime, 
         raise Conflict("The practitioner is busy at that time.", code="slot_unavailable")
 
 
+@retrying
 @transaction.atomic(durable=True)
 def session_create(*, service_id: Any, actor: User, start_at: datetime, end_at: datetime | None = None,
                    capacity: int | None = None) -> ServiceSession:
@@ -171,7 +179,6 @@ def session_create(*, service_id: Any, actor: User, start_at: datetime, end_at: 
         raise Conflict("Only workshops and courses have scheduled sessions.", code="not_a_scheduled_service")
     if service.status == Service.Status.ARCHIVED:
         raise Conflict("An archived service cannot change.", code="service_archived")
-    Practitioner.objects.select_for_update().filter(id=service.practitioner_id).first()
     end_at = end_at or start_at + timedelta(minutes=service.duration_minutes)
     _check_session_fits(service, start_at, end_at)
     session = ServiceSession.objects.create(service=service, start_at=start_at, end_at=end_at,
@@ -180,12 +187,12 @@ def session_create(*, service_id: Any, actor: User, start_at: datetime, end_at: 
     return session
 
 
+@retrying
 @transaction.atomic(durable=True)
 def session_update(*, service_id: Any, session_id: Any, actor: User, changes: dict[str, Any]) -> ServiceSession:
     from write_api.bookings.models import Seat
 
     service = _owned_service(service_id, actor)
-    Practitioner.objects.select_for_update().filter(id=service.practitioner_id).first()
     session = ServiceSession.objects.select_for_update().filter(id=session_id, service=service).first()
     if session is None:
         raise NotFound("Session not found.")

@@ -119,7 +119,8 @@ class SessionInput(StrictInput):
 
 
 class SessionListApi(APIView):
-    """``POST`` schedules a session of a workshop/course (owner); ``GET`` lists them (anyone)."""
+    """``POST`` schedules a session of a workshop/course (owner); ``GET`` lists them: anyone for an active
+    service of an active practitioner, only its owner (or staff) otherwise."""
 
     input_serializer = SessionInput  # for the OpenAPI schema (api_conventions.schema)
     query_serializer = PageQuery
@@ -128,7 +129,12 @@ class SessionListApi(APIView):
         return [IsAuthenticated()] if self.request.method == "POST" else []
 
     def get(self, request, service_id):
-        if not Service.objects.filter(id=service_id).exists():
+        service = Service.objects.select_related("practitioner").filter(id=service_id).first()
+        user = request.user
+        public = (service is not None and service.status == Service.Status.ACTIVE and service.practitioner.is_active)
+        mine = service is not None and user.is_authenticated and (service.practitioner.user_id == user.id
+                                                                   or user.is_staff)
+        if not (public or mine):  # a draft's, inactive or archived service's sessions are its owner's business
             raise NotFound("Service not found.")
         page = PageRequest.from_query(request.query_params)
         sessions = ServiceSession.objects.filter(service_id=service_id).order_by("start_at")

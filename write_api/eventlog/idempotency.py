@@ -6,10 +6,11 @@ Put :func:`idempotent` on a view's ``post``. With the header absent the view run
   is a different record. Only authenticated requests are deduplicated (an anonymous caller has no scope).
 - **Fingerprint.** SHA-256 of the parsed JSON body (keys sorted, so formatting and key order do not
   matter) and the query string. The same key with another fingerprint is 409 ``idempotency_key_reused``.
-- **Claim before running.** An ``INSERT … ON CONFLICT`` in its own short transaction claims the key
-  (the unique constraint decides the winner), then the command runs, then the response is stored. A
-  concurrent duplicate waits up to :data:`WAIT_FOR_FIRST` seconds for the stored response and
-  replays it, else answers 409 ``idempotency_key_in_progress``; it never runs the command.
+- **Claim before running.** The request takes a PostgreSQL session advisory lock on its scope, then an
+  ``INSERT … ON CONFLICT`` in its own short transaction records the claim, then the command runs, then
+  the response is stored and the lock released. A concurrent duplicate (the lock is taken) waits up to
+  :data:`WAIT_FOR_FIRST` seconds for the stored response and replays it, else answers 409
+  ``idempotency_key_in_progress``; it never runs the command.
 - **Replay** returns the original status, envelope and ``X-Event-Position``, plus ``Idempotent-Replayed:
   true``.
 - **What is remembered.** Outcomes the command itself reached: 2xx, 402 (payment declined) and 409
@@ -17,8 +18,10 @@ Put :func:`idempotent` on a view's ``post``. With the header absent the view run
   key gets the same answer; send a new key to try again. Everything else releases the key so a retry
   runs afresh: 400 (nothing ran: the input was refused), 401/403/404, 413, 429, 5xx and crashes
   (the transaction rolled back; the failure may be transient).
-- **Abandoned claims.** A claim whose process died (no response after :data:`CLAIM_LEASE`, longer
-  than any request may run) is taken over by the next request with that key.
+- **Abandoned claims.** The lock lives exactly as long as the claiming request's database session: a
+  request whose transaction failed, whose process died or whose PostgreSQL went away (restart, broken
+  connection) holds it no more, so the next request with that key finds an unfinished claim nobody
+  holds and takes it over at once — no lease to wait out.
 - **Expiry.** Records live :data:`RETENTION` (24 h) from their claim; an expired key is claimed afresh
   and :func:`idempotency_records_purge` (for a beat job) deletes old rows.
 """
@@ -55,7 +58,6 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 RETENTION = timedelta(hours=24)
-CLAIM_LEASE = timedelta(minutes=2)
 WAIT_FOR_FIRST = 5.0  # seconds a concurrent duplicate waits for the first request's response
 REMEMBERED_ERROR_STATUSES = frozenset({402, 409})
 
@@ -69,6 +71,7 @@ PARAMETER = OpenApiParameter(
                 "another body is 409 `idempotency_key_reused`; while the first is still running, 409 "
                 "`idempotency_key_in_progress`. Kept 24 hours.")
 
+# Run while holding the scope's lock: an unfinished record then belongs to nobody (abandoned).
 _CLAIM = """
 INSERT INTO idempotency_record (key, user_id, route, request_hash, created_at, claim_token)
 VALUES (%(key)s, %(user_id)s, %(route)s, %(request_hash)s, %(now)s, %(token)s)
@@ -76,7 +79,7 @@ ON CONFLICT (key, user_id, route) DO UPDATE
    SET request_hash = EXCLUDED.request_hash, created_at = EXCLUDED.created_at, claim_token = EXCLUDED.claim_token,
        status_code = NULL, response_body = NULL, event_position = NULL, completed_at = NULL
  WHERE idempotency_record.created_at < %(expired_before)s
-    OR (idempotency_record.status_code IS NULL AND idempotency_record.created_at < %(abandoned_before)s)
+    OR idempotency_record.status_code IS NULL
 RETURNING id
 """
 
@@ -121,7 +124,10 @@ def idempotent(handler: Handler) -> Handler:
         claim = _claim_or_wait(scope)
         if isinstance(claim, Response):
             return claim
-        return _run(claim, lambda: handler(view, request, *args, **kwargs), view)
+        try:
+            return _run(claim, lambda: handler(view, request, *args, **kwargs), view)
+        finally:
+            _unlock(scope)
 
     return extend_schema(parameters=[PARAMETER])(wrapper)
 
@@ -161,30 +167,66 @@ def _fingerprint(request: Request) -> str:
 
 
 def _claim_or_wait(scope: _Scope) -> _Claim | Response:
+    """Our claim (holding the scope's lock), the stored response to replay, or 409 after waiting."""
     deadline = time.monotonic() + WAIT_FOR_FIRST
     pause = 0.02
     while True:
-        claim = _try_claim(scope)
-        if claim is not None:
-            return claim
-        record = IdempotencyRecord.objects.filter(key=scope.key, user_id=scope.user_id, route=scope.route).first()
-        if record is not None:
-            if record.request_hash != scope.request_hash:
-                raise IdempotencyKeyReused()
-            if record.status_code is not None:
-                return _replay(record)
-        # else: released between our INSERT and SELECT (the first request failed); claim again
+        if _try_lock(scope):
+            try:
+                claim = _try_claim(scope)
+                if claim is not None:
+                    return claim
+                answer = _stored_answer(scope)
+            except BaseException:
+                _unlock(scope)
+                raise
+            _unlock(scope)
+            if answer is not None:
+                return answer
+        else:
+            answer = _stored_answer(scope)  # the request holding the lock may have answered already
+            if answer is not None:
+                return answer
         if time.monotonic() >= deadline:
             raise IdempotencyKeyInProgress()
         time.sleep(pause)
         pause = min(pause * 2, 0.25)
 
 
+def _stored_answer(scope: _Scope) -> Response | None:
+    record = IdempotencyRecord.objects.filter(key=scope.key, user_id=scope.user_id, route=scope.route).first()
+    if record is None:
+        return None
+    if record.request_hash != scope.request_hash:
+        raise IdempotencyKeyReused()
+    return _replay(record) if record.status_code is not None else None
+
+
+def _lock_key(scope: _Scope) -> int:
+    digest = hashlib.sha256(f"idempotency|{scope.user_id}|{scope.route}|{scope.key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _try_lock(scope: _Scope) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_lock_key(scope)])
+        return bool(cursor.fetchone()[0])
+
+
+def _unlock(scope: _Scope) -> None:
+    """Release the scope's lock; a session that died (PostgreSQL restarted) released it already."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(scope)])
+    except DatabaseError:
+        log.warning("could not release the idempotency lock (its session is gone, and the lock with it)")
+
+
 def _try_claim(scope: _Scope) -> _Claim | None:
     now = timezone.now()
     token = uuid.uuid4()
     params = {"key": scope.key, "user_id": scope.user_id, "route": scope.route, "request_hash": scope.request_hash,
-              "now": now, "token": token, "expired_before": now - RETENTION, "abandoned_before": now - CLAIM_LEASE}
+              "now": now, "token": token, "expired_before": now - RETENTION}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_CLAIM, params)
         row = cursor.fetchone()
@@ -215,7 +257,7 @@ def _complete(claim: _Claim, response: Response) -> None:
         IdempotencyRecord.objects.filter(id=claim.record_id, claim_token=claim.token).update(
             status_code=response.status_code, response_body=body, event_position=position,
             completed_at=timezone.now())
-    except DatabaseError:  # the command has committed: answer it; the claim lapses after CLAIM_LEASE
+    except DatabaseError:  # the command has committed: answer it; an unfinished claim is taken over later
         log.warning("could not store the idempotent response of record %s", claim.record_id, exc_info=True)
 
 

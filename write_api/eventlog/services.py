@@ -1,4 +1,19 @@
-"""Appending to the event log, as the last step of a command's transaction."""
+"""Appending to the event log, as the last step of a command's transaction.
+
+**The lock order.** Every command takes its row locks in this one order, so no two commands can wait
+for each other in a cycle (a deadlock):
+
+1. the practitioner's row (``practitioner_lock``) — first in every command that changes a
+   practitioner's services, sessions or bookings, before any availability check;
+2. the command's own aggregate rows: the service, then its sessions in id order, then bookings (a
+   booking is looked up unlocked, its practitioner locked, then the booking), then seats;
+3. the client's credit account (``credits``), when money moves;
+4. ``event_log_head``, taken by :func:`event_append` as the command's last statement and held until
+   commit (this is what makes positions visible in order).
+
+Commands are wrapped in ``command_retry.retrying``, so a conflict PostgreSQL still reports (a lock
+taken implicitly, e.g. by a foreign key check) is retried transparently a bounded number of times.
+"""
 
 from __future__ import annotations
 

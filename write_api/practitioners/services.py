@@ -17,6 +17,12 @@ PROFILE_FIELDS = ("display_name", "title", "bio", "timezone", "buffer_minutes", 
                   "max_advance_days", "online_only", "address", "latitude", "longitude")
 
 
+def practitioner_lock(practitioner_id: Any) -> Practitioner:
+    """Lock the practitioner's row until the transaction ends: the first lock of every command that changes
+    a practitioner's services, sessions or bookings (the lock order: ``write_api.eventlog.services``)."""
+    return Practitioner.objects.select_for_update().get(id=practitioner_id)
+
+
 def profile_state(p: Practitioner) -> dict[str, Any]:
     return {"practitioner_id": p.id, "user_id": p.user_id, "display_name": p.display_name, "title": p.title,
             "bio": p.bio, "timezone": p.timezone, "is_active": p.is_active, "online_only": p.online_only,

@@ -58,16 +58,20 @@ class Command(BaseCommand):
 
     def _status(self, console: Console) -> None:
         table = Table(title="Projections")
-        for column in ("name", "generation", "position", "head", "lag (events)", "lag (s)", "last applied",
-                       "rebuilding", "health"):
+        for column in ("name", "generation", "position", "store at", "head", "lag (events)", "lag (s)",
+                       "last applied", "rebuilding", "health"):
             table.add_column(column)
-        for s in runtime.status():
+        rows = runtime.status()
+        for s in rows:
             building = f"g{s.building_generation} at {s.building_position}" if s.building_generation else "-"
-            health = "error: " + s.last_error if s.last_error else ("ok" if s.lag_events == 0 else "catching up")
-            table.add_row(s.name, str(s.generation), str(s.position), str(s.head), str(s.lag_events),
-                          f"{s.lag_seconds:.3f}", s.last_applied_at.isoformat() if s.last_applied_at else "-",
-                          building, health)
+            table.add_row(s.name, str(s.generation), str(s.position),
+                          "-" if s.store_position is None else str(s.store_position), str(s.head),
+                          str(s.lag_events), f"{s.lag_seconds:.3f}",
+                          s.last_applied_at.isoformat() if s.last_applied_at else "-", building, s.health)
         console.print(table)
+        unhealthy = [s.name for s in rows if s.store_behind]
+        if unhealthy:
+            raise CommandError(f"store behind its checkpoint (the next drain replays it): {', '.join(unhealthy)}")
 
     def _progress(self, console: Console) -> Progress:
         return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
