@@ -76,6 +76,15 @@ def _signed_up(write_url: str, prefix: str = "proc") -> tuple[str, dict]:
     return body["data"]["id"], auth
 
 
+def fresh_lake_catalog() -> str:
+    """A warehouse catalog database of the stack's own, empty (a catalog names its data directory, and a
+    stack's DATA_DIR is new): the suite's catalog URL with ``_processes`` appended, dropped first."""
+    catalog = urlsplit(os.environ["WAREHOUSE_CATALOG_URL"])
+    with psycopg.connect(catalog._replace(path="/postgres").geturl(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{catalog.path.lstrip("/")}_processes" WITH (FORCE)')
+    return catalog._replace(path=catalog.path + "_processes").geturl()
+
+
 def _is_alive(process: psutil.Process) -> bool:
     try:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
@@ -134,11 +143,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         # Generous for a loaded CI machine; the read still has to wait for the worker's projection.
         "MIN_POSITION_WAIT_SECONDS": "10",
     }
-    # A lake of its own: a catalog names its data directory, and this stack's DATA_DIR is new.
-    catalog = urlsplit(os.environ["WAREHOUSE_CATALOG_URL"])
-    environment["WAREHOUSE_CATALOG_URL"] = catalog._replace(path=catalog.path + "_processes").geturl()
-    with psycopg.connect(catalog._replace(path="/postgres").geturl(), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{catalog.path.lstrip("/")}_processes" WITH (FORCE)')
+    environment["WAREHOUSE_CATALOG_URL"] = fresh_lake_catalog()
     log = tmp_path / "supervise.log"
     with log.open("wb") as sink:
         supervisor = subprocess.Popen([sys.executable, "-m", "infra.supervise"], cwd=PROJECT_ROOT, env=environment,
@@ -195,10 +200,7 @@ def test_supervised_stack_serves_the_slice_over_http_and_stops_without_orphans(s
     status, _, body = _http("PUT", f"{stack.write_url}/api/v1/practitioner/schedule/", {"windows": [
         {"weekday": d, "start_minute": 0, "end_minute": 1440} for d in range(7)]}, auth)
     assert status == 200, body
-    status, _, body = _http("POST", f"{stack.write_url}/api/v1/auth/register/",
-                            {"email": f"client-{uuid.uuid4().hex[:8]}@example.com", "password": "a-strong-password-1"})
-    assert status == 201, body
-    client = {"Authorization": f"Bearer {body['data']['tokens']['access']}"}
+    _, client = _signed_up(stack.write_url, "client")
     status, _, body = _http("POST", f"{stack.write_url}/api/v1/credits/purchase/",
                             {"amount_cents": 10_000, "payment_token": "tok_test_success"}, client)
     assert status == 201, body
