@@ -17,7 +17,7 @@ from warehouse import lake, reader
 from warehouse.projection import WarehouseProjection
 from workers.tasks import warehouse_catch_up
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_lake")]  # an empty lake
 
 # The write API's views take DRF's default authentication when first imported. Were that first import to
 # happen inside a read-API request of the test client (which overrides REST_FRAMEWORK while it runs), the
@@ -27,11 +27,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 URLS = ("/api/v1/practitioner/analytics/revenue/", "/api/v1/practitioner/analytics/clients/",
         "/api/v1/practitioner/analytics/bookings/trends/")
 REVENUE = URLS[0]
-
-
-@pytest.fixture(autouse=True)
-def fresh_warehouse(fresh_lake) -> None:
-    """Every test starts with an empty lake (``fresh_lake``)."""
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ from write_api.practitioners.services import practitioner_register
 from write_api.scheduling.services import schedule_replace
 from write_api.streams.services import stream_publish, stream_unlock
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_lake")]  # an empty lake
 
 START = datetime(2025, 2, 3, 8, 0, tzinfo=UTC)
 DAYS = 75  # to mid-April: past the DST changes of March and early April
@@ -64,11 +64,6 @@ PARAMETER_SETS: tuple[dict[str, str], ...] = (
 )
 # 2025 DST changes (UTC) of the zones below, where the generator also acts around local midnight.
 DST_DAYS = (date(2025, 3, 9), date(2025, 3, 30), date(2025, 4, 6))
-
-
-@pytest.fixture(autouse=True)
-def fresh_warehouse(fresh_lake) -> None:
-    """Every test starts with an empty lake (``fresh_lake``)."""
 
 
 # --- a market, made through the real commands ----------------------------------------------------------

@@ -37,14 +37,9 @@ from workers.registry import projection as projection_named
 from write_api.eventlog.models import ProjectionState
 from write_api.practitioners.models import Practitioner
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_lake")]  # an empty lake
 
 WAIT = 60.0
-
-
-@pytest.fixture(autouse=True)
-def fresh_warehouse(fresh_lake) -> None:
-    """Every test starts with an empty lake (``fresh_lake``)."""
 
 
 def all_events() -> list[RecordedEvent]:
