@@ -328,4 +328,5 @@ def test_maintenance_runs_on_the_writers_queue_and_waits_out_a_rebuild_elsewhere
         key = runtime._lock_key("rebuild:warehouse")
         assert other.execute("SELECT pg_try_advisory_lock(%s, %s)", [runtime._LOCK_NAMESPACE, key]).fetchone()[0]
         assert maintain_warehouse() == {"skipped": "a rebuild or verify of the warehouse is running"}
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [runtime._LOCK_NAMESPACE, key])  # the rebuild ends
     assert "files_after" in maintain_warehouse()
