@@ -52,9 +52,12 @@ def render(results_dir: Path, report: Path, charts_dir: Path) -> None:
         "keeps the others; do not edit by hand. How the figures are made: `bench/README.md`.",
         "",
         "Every figure is the **median of the runs** shown for its scale. Latencies are client-side, end to end "
-        "(HTTP through gunicorn for the APIs). Baselines answer the same questions straight from PostgreSQL "
-        "at request time, **in-process** (psycopg, one connection per concurrent client, no HTTP or framework), "
-        "so the speed-up shown is conservative for the APIs. *p50 speed-up* = baseline p50 ÷ API p50 "
+        "(HTTP through gunicorn for the APIs). `django_orm` is the conventional alternative: a Django + DRF app "
+        "(`bench/django_orm/`) answering the same requests from the write tables with the ORM, over HTTP under "
+        "the read API's gunicorn settings. The `pg_*` baselines answer the same questions straight from "
+        "PostgreSQL at request time, **in-process** (psycopg, one connection per concurrent client, no HTTP or "
+        "framework), so their speed-ups are conservative for the APIs; those marked *naive* use no index. "
+        "*p50 / p95 speed-up* = baseline ÷ API latency, *throughput ×* = API ÷ baseline requests per second "
         "(above 1×: the API is faster).",
         "",
         "The load generator, both APIs, the projector worker, PostgreSQL and Redis share the same machine, "
@@ -66,7 +69,36 @@ def render(results_dir: Path, report: Path, charts_dir: Path) -> None:
                        key=lambda n: (ORDER.index(n) if n in ORDER else 99, n)):
         doc = next((d for d in documents if d["scale"]["name"] == name), None)
         lines += _scale_section(doc, report.parent, charts_dir) if doc else kept[name]
+    idle = results_dir / "idle" / "idle.json"
+    lines += _idle_section(orjson.loads(idle.read_bytes())) if idle.exists() else _kept_idle(report)
     report.write_text("\n".join(lines).rstrip() + "\n")
+
+
+IDLE_HEADING = "## Idle `make run`"
+
+
+def _idle_section(doc: dict[str, Any]) -> list[str]:
+    """``python -m bench.idle``: the whole stack's CPU with nothing to do."""
+    out = [IDLE_HEADING, "",
+           f"Measured {doc['measured_at']} by `python -m bench.idle`: the `make run` stack (embedded PostgreSQL "
+           f"and Redis, demo data, both APIs, worker, warehouse writer, beat; {doc['processes']} processes), "
+           f"{doc['settle_seconds']:g}s after every projection caught up, over {doc['seconds']:g}s with no "
+           f"requests (load average at start {' '.join(str(x) for x in doc['load_average_at_start'])}).", "",
+           f"**{doc['cpu_percent_of_one_core']:.2f} % of one core in all**; console lines in the window: "
+           f"**{doc['console_lines']}**.", "",
+           "| Process | % of one core |", "|---|---|"]
+    out += [f"| {label} | {share:.2f} |" for label, share in doc["by_process"].items()]
+    return out + [""]
+
+
+def _kept_idle(report: Path) -> list[str]:
+    if not report.exists():
+        return []
+    text = report.read_text()
+    if IDLE_HEADING not in text:
+        return []
+    section = text[text.index(IDLE_HEADING):].split("\n## ", 1)[0]
+    return [*section.rstrip().splitlines(), ""]
 
 
 def _kept_sections(report: Path, rendered: set[str]) -> dict[str, list[str]]:
@@ -123,10 +155,11 @@ def _scale_section(doc: dict[str, Any], base: Path, charts_dir: Path) -> list[st
     scenarios = {s["name"]: s for s in doc["scenarios"]}
     http = [s for s in doc["scenarios"] if s["name"] not in SPECIAL]
     if http:
-        out += ["### Read endpoints against PostgreSQL at request time", "",
+        out += ["### Read endpoints against the conventional Django app and PostgreSQL at request time", "",
                 "| Scenario | Endpoint | API p50 / p95 / p99 ms | API req/s (answered) | Errors | Baseline | "
-                "Baseline p50 / p95 / p99 ms | Baseline req/s (answered) | Errors | p50 speed-up |",
-                "|---|---|---|---|---|---|---|---|---|---|"]
+                "Baseline p50 / p95 / p99 ms | Baseline req/s (answered) | Errors | p50 speed-up | p95 speed-up | "
+                "throughput × |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for s in http:
             api = s["api"]
             api_cells = ("not available" if s["status"] == "unavailable" else
@@ -139,7 +172,9 @@ def _scale_section(doc: dict[str, Any], base: Path, charts_dir: Path) -> list[st
                            f"{api.get('errors', '–') if first else ''} | `{base_name}` | "
                            f"{_ms(b.get('p50_ms'))} / {_ms(b.get('p95_ms'))} / {_ms(b.get('p99_ms'))} | "
                            f"{_answered(b)} | {b.get('errors', '–')} | "
-                           f"{_ratio(s['ratios'][base_name]['p50_speedup'])} |")
+                           f"{_ratio(s['ratios'][base_name]['p50_speedup'])} | "
+                           f"{_ratio(s['ratios'][base_name]['p95_speedup'])} | "
+                           f"{_ratio(s['ratios'][base_name]['throughput_ratio'])} |")
                 first = False
         out += [""]
         described: dict[str, list[str]] = {}  # one line per distinct baseline text (analytics shares one)

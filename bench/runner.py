@@ -88,6 +88,7 @@ def main(argv: list[str]) -> int:
     from django.db import connection
 
     from bench.dataset import Manifest
+    from bench.django_orm import schema as orm_schema
     from bench.load import load_dataset
     from bench.machine import machine
     from bench.report import render
@@ -177,10 +178,17 @@ def main(argv: list[str]) -> int:
         save()
     online = [s for s in selected if not s.offline]
     if online:
+        orm = any(getattr(s, "orm", None) for s in online)
+        if orm:
+            prepared = time.perf_counter()
+            host["pg_trgm"] = orm_schema.prepare(database_url())
+            _say(f"django_orm baseline: search vectors and indexes ready in {time.perf_counter() - prepared:.1f}s "
+                 f"(pg_trgm {'used' if host['pg_trgm'] else 'not available'})")
         with running_stack(database_url=database_url(), redis_url=redis_url(), data_dir=data_dir,
-                           log=data_dir / "bench-stack.log") as stack:
-            ctx.write_url, ctx.read_url = stack.write_url, stack.read_url
-            _say(f"stack up: write {stack.write_url}, read {stack.read_url}")
+                           log=data_dir / "bench-stack.log", orm=orm) as stack:
+            ctx.write_url, ctx.read_url, ctx.orm_url = stack.write_url, stack.read_url, stack.orm_url
+            _say(f"stack up: write {stack.write_url}, read {stack.read_url}"
+                 + (f", django_orm {stack.orm_url}" if orm else ""))
             for scenario in online:
                 results.append(_run(scenario, ctx))
                 save()

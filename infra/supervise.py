@@ -61,7 +61,8 @@ def processes() -> list[ProcessSpec]:
     return [
         ProcessSpec("write-api", [*gunicorn, "--bind", f"{host}:{env('WRITE_API_PORT')}",
                                   "write_api.wsgi:application"], "write_api.settings", metrics / "write-api"),
-        # Threaded workers: a read waiting for X-Min-Position holds one thread, never a whole worker.
+        # Threads: a read waiting for X-Min-Position (or on Redis, the search engine) holds one thread, never a
+        # whole process (bench/README.md, "Worker model").
         ProcessSpec("read-api", [*gunicorn, "--worker-class", "gthread", "--threads", str(env("READ_API_THREADS")),
                                  "--bind", f"{host}:{env('READ_API_PORT')}", "read_models.wsgi:application"],
                     "read_models.settings", metrics / "read-api"),

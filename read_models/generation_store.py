@@ -22,6 +22,8 @@ import orjson
 import redis
 from django.conf import settings
 
+from read_models import timing
+
 
 @functools.cache
 def client() -> redis.Redis:
@@ -112,6 +114,7 @@ class GenerationStore:
         return f"rm:{self.namespace}:g{generation}:"
 
     # --- generations ---------------------------------------------------------------------------------
+    @timing.fetch
     def active_generation(self) -> int | None:
         raw = client().get(self.active_key)
         return int(raw) if raw else None
@@ -152,10 +155,12 @@ class GenerationStore:
         return Batch(self.prefix(generation))
 
     # --- reads (read API) ----------------------------------------------------------------------------
+    @timing.fetch
     def doc(self, generation: int, key: str) -> Any:
         raw = client().get(self.prefix(generation) + key)
         return orjson.loads(raw) if raw else None
 
+    @timing.fetch
     def docs(self, generation: int, keys: Iterable[str]) -> list[Any]:
         keys = list(keys)
         if not keys:
@@ -163,14 +168,17 @@ class GenerationStore:
         raws = client().mget([self.prefix(generation) + k for k in keys])
         return [orjson.loads(r) if r else None for r in raws]
 
+    @timing.fetch
     def members(self, generation: int, key: str) -> set[str]:
         return {m.decode() for m in client().smembers(self.prefix(generation) + key)}
 
+    @timing.fetch
     def is_member(self, generation: int, key: str, members: list[str]) -> list[bool]:
         if not members:
             return []
         return [bool(x) for x in client().smismember(self.prefix(generation) + key, members)]
 
+    @timing.fetch
     def newest_first(self, generation: int, keys: list[str], offset: int, limit: int) -> tuple[list[str], int]:
         """A page of members of the intersection of sorted sets ``keys`` (highest score first), and the total."""
         p = self.prefix(generation)

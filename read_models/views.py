@@ -1,7 +1,8 @@
-"""The base of every read-API view: positions in, positions out."""
+"""The base of every read-API view: positions in, positions out, and the request's ``Server-Timing``."""
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from rest_framework.request import Request
@@ -10,14 +11,16 @@ from rest_framework.views import APIView
 
 from api_conventions.authentication import CheckedStatelessJWTAuthentication
 from api_conventions.errors import ValidationFailed
-from read_models import positions
+from read_models import positions, timing
 
 
 class ReadModelView(APIView):
     """Declares the read models it answers from.
 
     ``X-Min-Position: N`` makes the request wait (bounded) until each of them applied event N;
-    every response says, in ``X-Projection-Position``, the lowest position among them.
+    every response says, in ``X-Projection-Position``, the lowest position among them, read before the
+    answer is (so the answer reflects at least that position), and in ``Server-Timing`` where its time went
+    (:mod:`read_models.timing`).
     """
 
     read_models: ClassVar[tuple[str, ...]] = ()
@@ -25,10 +28,23 @@ class ReadModelView(APIView):
     # only in settings, because DRF copies its defaults onto APIView once, when first imported.
     authentication_classes = [CheckedStatelessJWTAuthentication]
 
+    def dispatch(self, request, *args, **kwargs):
+        token = timing.start()
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            timing.stop(token)
+
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         raw = request.headers.get("X-Min-Position")
         if raw is None:
+            if self.read_models:
+                try:
+                    with timing.fetching():
+                        request.projection_position = positions.lowest_position(self.read_models)
+                except Exception:  # noqa: BLE001 - the header must not turn an answer into an error
+                    request.projection_position = None
             return
         try:
             minimum = int(raw) if raw.strip().isascii() else -1
@@ -36,16 +52,21 @@ class ReadModelView(APIView):
                 raise ValueError
         except ValueError:
             raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]})
-        request.projection_position = positions.wait_for(self.read_models, minimum)
+        with timing.fetching():
+            request.projection_position = positions.wait_for(self.read_models, minimum)
 
     def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         position = getattr(request, "projection_position", None)
-        if position is None and self.read_models:
-            try:
-                position = positions.lowest_position(self.read_models)
-            except Exception:  # noqa: BLE001 - the header must not turn an answer into an error
-                position = None
         if position is not None:
             response["X-Projection-Position"] = str(position)
+        clock = timing.current()
+        if clock is not None and hasattr(response, "add_post_render_callback"):
+            answered = time.perf_counter()
+
+            def add_server_timing(rendered: Response) -> None:
+                # Django renders after the response middleware that may still edit the answer; time it there.
+                rendered["Server-Timing"] = timing.header(clock, answered, time.perf_counter())
+
+            response.add_post_render_callback(add_server_timing)
         return response

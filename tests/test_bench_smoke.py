@@ -63,6 +63,9 @@ def test_smoke_bench_runs_every_scenario_and_writes_sane_results(tmp_path: Path)
     assert document["dataset"]["events"] > 1_000
     assert document["dataset"]["rows"]["booking"] > 500
 
+    # The conventional Django app answers every read scenario over HTTP; search also has the indexed SQL.
+    assert all("django_orm" in scenarios[name]["baselines"] for name in HTTP_SCENARIOS)
+    assert {"pg_fulltext_gin", "pg_fulltext", "pg_ilike"} <= set(scenarios["search"]["baselines"])
     for name in HTTP_SCENARIOS:
         scenario = scenarios[name]
         for baseline, figures in scenario["baselines"].items():

@@ -735,6 +735,31 @@ def test_a_crash_between_the_two_switch_steps_heals_on_the_next_drain(monkeypatc
     assert_same("catalogue", projection.snapshot(1), projection.snapshot(2))
 
 
+def test_the_safety_net_wakes_only_projections_that_need_it(monkeypatch):
+    from workers import tasks
+
+    run_history(random.Random(5), practitioners=1, clients=False)
+    assert set(runtime.needing_drain(projections())) == set(projections())  # never drained
+    runtime.drain_all()
+    assert runtime.needing_drain(projections()) == []
+
+    def no_drain(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("an idle check must not drain (nor touch a read model)")
+
+    monkeypatch.setattr(runtime, "drain", no_drain)
+    assert tasks.catch_up_projections() == []
+    monkeypatch.undo()
+
+    run_history(random.Random(6), practitioners=1, clients=False)  # events a lost trigger did not announce
+    assert set(runtime.needing_drain(projections())) == set(projections())
+    runtime.drain_all()
+    positions.client().delete("projection:catalogue")  # readers lost the published position
+    assert runtime.needing_drain(projections()) == ["catalogue"]
+    shared = [n for n in projections() if getattr(projections()[n], "queue", "projections") == "projections"]
+    assert "catalogue" in shared and tasks.catch_up_projections() == ["catalogue"]
+    assert runtime.needing_drain(projections()) == []
+
+
 # --- (e) lag --------------------------------------------------------------------------------------
 
 

@@ -76,6 +76,26 @@ def test_block_and_days_parameter(read_api, write_api, one_to_one):
     assert len([s for s in got if s.startswith("2026-03-04")]) == 9
 
 
+def test_a_repeated_question_follows_the_clock_and_the_calendar(read_api, write_api, one_to_one):
+    """The computed slots are memoised on their inputs; the clock rules still apply to every request."""
+    write_api.patch(f"/api/v1/practitioners/{one_to_one['practitioner_id']}/", {"min_notice_minutes": 60},
+                    format="json")
+    runtime.drain_all()
+    url = f"/api/v1/services/{one_to_one['id']}/time-slots/?date=2026-03-02"
+    assert starts(read_api.get(url))[0] == "2026-03-02T09:00:00+00:00"  # now 08:00 + 60 minutes' notice
+    with time_machine.travel(NOW + timedelta(minutes=10), tick=False):
+        assert starts(read_api.get(url))[0] == "2026-03-02T09:15:00+00:00"  # 09:00 is now too soon
+    with time_machine.travel(NOW + timedelta(minutes=50), tick=False):
+        assert starts(read_api.get(url))[0] == "2026-03-02T10:00:00+00:00"
+    block = write_api.post("/api/v1/practitioner/schedule/block/",
+                           {"start_at": "2026-03-02T09:00:00Z", "end_at": "2026-03-02T10:00:00Z"}, format="json")
+    runtime.drain_all()
+    after = read_api.get(url, HTTP_X_MIN_POSITION=block["X-Event-Position"])
+    assert starts(after)[0] == "2026-03-02T10:00:00+00:00"  # the calendar changed: another memo entry
+    timing = after["Server-Timing"]
+    assert [part.split(";")[0] for part in timing.split(", ")] == ["fetch", "compute", "render"]
+
+
 @pytest.mark.parametrize("query, field", [
     ("date=2026-13-01", "date"),
     ("date=yesterday", "date"),

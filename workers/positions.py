@@ -21,6 +21,16 @@ def client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
+def published(names: list[str]) -> dict[str, tuple[int, int]]:
+    """``{name: (generation, position)}`` as published (names never published are absent)."""
+    pipe = client().pipeline(transaction=False)
+    for name in names:
+        pipe.hmget(f"projection:{name}", "generation", "position")
+    return {name: (int(generation), int(position))
+            for name, (generation, position) in zip(names, pipe.execute(), strict=True)
+            if generation is not None and position is not None}
+
+
 def publish(name: str, *, generation: int, position: int) -> None:
     client().hset(f"projection:{name}", mapping={"generation": generation, "position": position,
                                                  "updated_at": time.time()})

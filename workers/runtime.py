@@ -222,6 +222,23 @@ def drain_all(names: Iterable[str] | None = None) -> list[DrainResult]:
     return results
 
 
+def needing_drain(names: Iterable[str]) -> list[str]:
+    """Those of ``names`` a drain would change anything for: never drained, behind the log's head, or whose
+    published position (what readers and ``X-Min-Position`` go by) differs from the checkpoint.
+
+    Two small queries and one Redis round trip, touching no read model: beat's safety net runs it every
+    second and an idle system stops here.
+    """
+    names = list(names)
+    head = event_reader.head_position()
+    states = {s.name: s for s in ProjectionState.objects.filter(name__in=names).only("name", "active_generation",
+                                                                                   "active_position")}
+    published = positions.published(names)
+    return [name for name in names
+            if (state := states.get(name)) is None or state.active_position < head
+            or published.get(name) != (state.active_generation, state.active_position)]
+
+
 @dataclass(frozen=True)
 class RebuildResult:
     name: str

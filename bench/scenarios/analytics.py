@@ -104,6 +104,7 @@ class AnalyticsScenario(HttpVsSql):
     """One endpoint for one :class:`Case` (``analytics_<endpoint>_<case>``)."""
 
     baseline = "the same aggregates over the booking table in PostgreSQL, per request"
+    orm = "ORM aggregates (Trunc, Sum, Count) behind the plan's 5-minute cache; JWTAuthentication loads the user"
 
     def __init__(self, endpoint: str, case: Case) -> None:
         self.key, self.case = endpoint, case

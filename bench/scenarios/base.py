@@ -3,8 +3,10 @@
 :class:`HttpVsSql` covers the common case: the API answers a stream of requests; each baseline answers
 the same kind of question directly from PostgreSQL at request time, with the same concurrency. Both are
 measured ``runs`` times, interleaved (API run 1, baselines run 1, API run 2…), after one warm-up pass;
-the reported figures are medians over the runs. An endpoint missing from the API's OpenAPI schema is
-reported as not available (its baselines are still measured).
+the reported figures are medians over the runs. A scenario with an :attr:`HttpVsSql.orm` description is
+also measured against ``django_orm`` (:mod:`bench.django_orm`): the same requests, over HTTP, answered by a
+conventional Django + DRF app under the read API's gunicorn settings. An endpoint missing from the API's
+OpenAPI schema is reported as not available (its baselines are still measured).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Context:
     seed: int
     write_url: str = ""
     read_url: str = ""
+    orm_url: str = ""  # the conventional Django + DRF baseline (bench.django_orm), when it runs
     _schemas: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     _tokens: dict[str, str] = field(default_factory=dict)
 
@@ -136,8 +139,14 @@ class Scenario:
         raise NotImplementedError
 
 
+ORM_BASELINE = "django_orm"
+
+
 class HttpVsSql(Scenario):
-    """An API endpoint against one or more SQL baselines answering the same questions."""
+    """An API endpoint against one or more SQL baselines answering the same questions, and against the
+    conventional Django app when :attr:`orm` describes how it answers them."""
+
+    orm: ClassVar[str | None] = None
 
     def requests(self, ctx: Context, rng: random.Random) -> Iterator[HttpRequest]:
         raise NotImplementedError
@@ -153,11 +162,18 @@ class HttpVsSql(Scenario):
             result.status, result.note = "unavailable", missing
         baselines = self.baselines(ctx)
         result.baseline_descriptions = {name: description for name, (description, _) in baselines.items()}
+        orm = self.orm is not None and bool(ctx.orm_url)
+        if orm:
+            result.baseline_descriptions = {ORM_BASELINE: f"{self.orm} (over HTTP, the read API's gunicorn "
+                                                          "settings)", **result.baseline_descriptions}
         base = ctx.read_url if self.api == "read" else ctx.write_url
         n, c, budget = ctx.requests_per_run, ctx.concurrency, ctx.scale.run_seconds
         warm = max(c * 2, 8)
         if not missing:
             drive_http(base, self.requests(ctx, ctx.rng(f"{self.name}:warm")), total=warm, concurrency=c,
+                       seconds=budget)
+        if orm:
+            drive_http(ctx.orm_url, self.requests(ctx, ctx.rng(f"{self.name}:orm:warm")), total=warm, concurrency=c,
                        seconds=budget)
         for name, (_, jobs) in baselines.items():
             drive_sql(ctx.database_url, jobs(ctx.rng(f"{self.name}:{name}:warm")), total=warm, concurrency=c,
@@ -167,6 +183,10 @@ class HttpVsSql(Scenario):
                 measured = drive_http(base, self.requests(ctx, ctx.rng(f"{self.name}:{run}")), total=n, concurrency=c,
                                       seconds=budget)
                 result.api_runs.append(measured.summary())
+            if orm:
+                measured = drive_http(ctx.orm_url, self.requests(ctx, ctx.rng(f"{self.name}:{run}")), total=n,
+                                      concurrency=c, seconds=budget)
+                result.baseline_runs.setdefault(ORM_BASELINE, []).append(measured.summary())
             for name, (_, jobs) in baselines.items():
                 measured = drive_sql(ctx.database_url, jobs(ctx.rng(f"{self.name}:{name}:{run}")), total=n,
                                      concurrency=c, seconds=budget)

@@ -74,6 +74,8 @@ class BrowseScenario(HttpVsSql):
     title = "Catalogue browse with filters and distance"
     endpoint = "GET /api/v1/services/"
     baseline = "the same filters in SQL with a haversine distance per row, first page, total and facets"
+    orm = ("ListAPIView: filters on indexed columns, bounding box + haversine annotation, ordering, "
+           "PageNumberPagination, facets; ModelSerializer")
 
     def requests(self, ctx: Context, rng: random.Random) -> Iterator[HttpRequest]:
         return forever(lambda: HttpRequest("GET", "/api/v1/services/?" + urlencode(browse_params(ctx, rng))))

@@ -40,6 +40,7 @@ class ServiceDetailScenario(HttpVsSql):
     title = "Service detail"
     endpoint = "GET /api/v1/services/{service_id}/"
     baseline = "five queries assembling the same document from the write tables"
+    orm = "RetrieveAPIView: select_related + prefetch_related (sessions with seats, containers), nested serializers"
 
     def requests(self, ctx: Context, rng: random.Random) -> Iterator[HttpRequest]:
         ids = ctx.manifest["public_service_ids"]

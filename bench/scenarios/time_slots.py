@@ -73,6 +73,7 @@ class TimeSlotsScenario(HttpVsSql):
     title = "Time slots: 31 days of the practitioner with the most future bookings"
     endpoint = "GET /api/v1/services/{service_id}/time-slots/"
     baseline = "kernel.availability.free_slots fed by SQL per request (the write side's inputs)"
+    orm = "inputs loaded through the ORM per request, then the same kernel.availability.free_slots"
     heavy = True
 
     def requests(self, ctx: Context, rng: random.Random) -> Iterator[HttpRequest]:

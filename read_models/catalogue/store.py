@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from read_models import generation_store
+from read_models import generation_store, timing
 from read_models.generation_store import GenerationStore, client
 
 STORE = GenerationStore("catalogue")
@@ -48,6 +48,7 @@ class Batch(generation_store.Batch):
         self.hdel(_table(kind_key), member)
 
 
+@timing.fetch
 def read_intervals(generation: int, kind: str, owner: str, start: float, end: float) -> list[tuple[float, float]]:
     """Intervals of ``kind`` (``busy`` or ``blocks``) overlapping [start, end)."""
     p = prefix(generation)
@@ -65,6 +66,7 @@ def read_intervals(generation: int, kind: str, owner: str, start: float, end: fl
     return sorted(out)
 
 
+@timing.fetch
 def read_sessions(generation: int, service_id: str, start: float, end: float) -> list[dict[str, Any]]:
     p = prefix(generation)
     ids = [m.decode() for m in client().zrangebyscore(p + f"service:{service_id}:sessions", start, f"({end}")]

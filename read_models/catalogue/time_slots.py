@@ -7,8 +7,10 @@ projection (``X-Projection-Position``); send ``X-Min-Position`` to include your 
 
 from __future__ import annotations
 
+import functools
 import time
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rest_framework import serializers
@@ -23,6 +25,8 @@ from read_models.catalogue.views import active_generation, session_out, visible_
 from read_models.views import ReadModelView
 
 _MARGIN = 2 * 86400
+_UNLIMITED_DAYS = 200 * 366  # past any range a query can ask (dates end at 2100)
+MEMO_SIZE = 256  # computed answers kept per process (a 31-day answer is ~1,500 slots)
 
 
 class TimeSlotQuery(serializers.Serializer):
@@ -47,19 +51,60 @@ def _utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 
-def _inputs(generation: int, practitioner: dict[str, Any], start: datetime, end: datetime) -> dict[str, Any]:
+def _inputs(generation: int, practitioner: dict[str, Any], start: datetime, end: datetime) -> SlotInputs:
+    """What the slots of [start, end) depend on besides the clock, as one hashable value."""
     pid = practitioner["id"]
     low, high = start.timestamp() - _MARGIN, end.timestamp() + _MARGIN
-    return {
-        "weekly": [availability.WeeklyWindow(w["weekday"], w["start_minute"], w["end_minute"])
-                   for w in practitioner.get("windows", [])],
-        "overrides": [availability.DateOverride(date=date.fromisoformat(d), windows=tuple(tuple(w) for w in ws))
-                      for d, ws in (practitioner.get("overrides") or {}).items()],
-        "busy": [availability.Interval(_utc(s), _utc(e))
-                 for s, e in store.read_intervals(generation, "busy", pid, low, high)],
-        "blocks": [availability.Interval(_utc(s), _utc(e))
-                   for s, e in store.read_intervals(generation, "blocks", pid, low, high)],
-    }
+    return SlotInputs(
+        weekly=tuple((w["weekday"], w["start_minute"], w["end_minute"]) for w in practitioner.get("windows", [])),
+        overrides=tuple(sorted((d, tuple(tuple(w) for w in ws))
+                               for d, ws in (practitioner.get("overrides") or {}).items())),
+        busy=tuple(store.read_intervals(generation, "busy", pid, low, high)),
+        blocks=tuple(store.read_intervals(generation, "blocks", pid, low, high)),
+    )
+
+
+@dataclass(frozen=True)
+class SlotInputs:
+    weekly: tuple[tuple[int, int, int], ...]
+    overrides: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
+    busy: tuple[tuple[float, float], ...]  # epoch seconds
+    blocks: tuple[tuple[float, float], ...]
+
+
+@functools.lru_cache(maxsize=MEMO_SIZE)
+def _slots_before_clock_rules(rules: availability.Rules, duration: int, inputs: SlotInputs, start: datetime,
+                              end: datetime, display_zone: str) -> tuple[tuple[datetime, dict[str, Any]], ...]:
+    """The presented slots of [start, end) with minimum notice and maximum advance lifted.
+
+    Those two rules are the only ones that depend on the clock, and each rejects a start on its own
+    (:func:`kernel.availability.free_slots` checks them independently of windows, busy time and blocks),
+    so the answer at any moment is this list filtered to ``now + notice <= start <= now + advance``.
+    Memoised on everything it depends on (the read model's inputs included), so a repeated question
+    costs a filter, and any change to the practitioner's calendar is a different key.
+    """
+    unlimited = replace(rules, min_notice_minutes=0, max_advance_days=_UNLIMITED_DAYS)
+    slots = availability.free_slots(
+        rules=unlimited, duration_minutes=duration, range_start_utc=start, range_end_utc=end, now_utc=start,
+        weekly=[availability.WeeklyWindow(*w) for w in inputs.weekly],
+        overrides=[availability.DateOverride(date=date.fromisoformat(d), windows=ws) for d, ws in inputs.overrides],
+        busy=[availability.Interval(_utc(s), _utc(e)) for s, e in inputs.busy],
+        blocks=[availability.Interval(_utc(s), _utc(e)) for s, e in inputs.blocks])
+    presented = availability.present_slots(slots, practitioner_zone=rules.zone_info,
+                                           display_zone=parse_zone(display_zone))
+    return tuple((slot.start, shown) for slot, shown in zip(slots, presented, strict=True))
+
+
+def free_presented_slots(rules: availability.Rules, duration: int, inputs: SlotInputs, start: datetime,
+                         end: datetime, display_zone: str, now: datetime) -> list[dict[str, Any]]:
+    """What ``present_slots(free_slots(...))`` answers at ``now``, from the memo."""
+    earliest = now + timedelta(minutes=rules.min_notice_minutes)
+    try:
+        latest = now + timedelta(days=rules.max_advance_days)
+    except OverflowError:
+        latest = datetime.max.replace(tzinfo=UTC)
+    return [shown for slot_start, shown in _slots_before_clock_rules(rules, duration, inputs, start, end, display_zone)
+            if earliest <= slot_start <= latest]
 
 
 class TimeSlotsApi(ReadModelView):
@@ -94,11 +139,9 @@ class TimeSlotsApi(ReadModelView):
                                    min_notice_minutes=practitioner.get("min_notice_minutes", 1440),
                                    max_advance_days=practitioner.get("max_advance_days", 60),
                                    step_minutes=service.get("step_minutes", 15))
-        slots = availability.free_slots(rules=rules, duration_minutes=service["duration_minutes"],
-                                        range_start_utc=start, range_end_utc=end, now_utc=datetime.now(UTC),
-                                        **_inputs(generation, practitioner, start, end))
-        return ok(availability.present_slots(slots, practitioner_zone=practitioner_zone, display_zone=display_zone),
-                  meta=meta)
+        slots = free_presented_slots(rules, service["duration_minutes"], _inputs(generation, practitioner, start, end),
+                                     start, end, display_zone.key, datetime.now(UTC))
+        return ok(slots, meta=meta)
 
 
 def _local(session: dict[str, Any], practitioner_zone: Any, display_zone: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from read_models import positions
+from read_models import positions, timing
 from search_index.text import STOPWORDS, normalised_query
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,7 @@ def suggestible(q: str) -> str | None:
     return text
 
 
+@timing.fetch
 def record(q: str, *, user_id: str | None) -> None:
     """Count one search with results for ``q`` by ``user_id`` (None: anonymous, never counted); never fails
     the search that calls it."""
@@ -135,6 +136,7 @@ def shown() -> list[PopularQuery]:
     return sorted(found, key=lambda p: (-p.count, p.text))
 
 
+@timing.fetch
 def starting_with(prefix: str, limit: int) -> list[PopularQuery]:
     """The most searched shown queries starting with ``prefix`` (normalised), most searched first."""
     text = normalised_query(prefix)

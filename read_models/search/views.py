@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 from api_conventions.errors import NotFound, ServiceUnavailable
 from api_conventions.pagination import PageQuery, pagination_meta
 from api_conventions.responses import ok
+from read_models import timing
 from read_models.search import popular_queries
 from read_models.search.cards import card
 from read_models.search.params import (
@@ -69,6 +70,7 @@ def engine() -> SearchEngine:
     return configured_engine()
 
 
+@timing.fetch
 def run_search(request: SearchRequest) -> SearchResult:
     try:
         return engine().search(request)
@@ -137,7 +139,8 @@ class SuggestionsApi(SearchReadView):
         if not q.strip():
             return ok([], meta={"filters_applied": {"q": q, "limit": limit}})
         try:
-            found = engine().suggest(SuggestRequest(q=q, limit=limit * SUGGESTION_CANDIDATES))
+            with timing.fetching():
+                found = engine().suggest(SuggestRequest(q=q, limit=limit * SUGGESTION_CANDIDATES))
         except SearchUnavailable as exc:
             raise ServiceUnavailable("Search is unavailable; retry shortly.", code="search_unavailable") from exc
         distinct = {normalised_query(s.text): s for s in reversed(found)}  # the best of identical titles
@@ -156,7 +159,8 @@ class PractitionerProfileApi(SearchReadView):
 
     def get(self, request, practitioner_id):
         try:
-            doc = engine().fetch("practitioner", str(practitioner_id))
+            with timing.fetching():
+                doc = engine().fetch("practitioner", str(practitioner_id))
         except SearchUnavailable as exc:
             raise ServiceUnavailable("Search is unavailable; retry shortly.", code="search_unavailable") from exc
         if doc is None or not doc.get("visible"):

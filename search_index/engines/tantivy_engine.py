@@ -51,6 +51,8 @@ _SNIPPET_CHARS = 150
 _SUGGEST_CANDIDATES = 50
 _RETRIES = 3
 _MAX_TIED_CANDIDATES = 2_000
+_FIRST_FETCH_STEPS = 2  # ×4 steps the first search skips (see _first_fetch)
+_REGEX_CACHE_SIZE = 4_096
 _FAST_SORT_FIELDS = {"price_cents": "price_cents", "rating": "rating", "review_count": "review_count",
                      "popularity": "popularity", "created_at": "created_ts", "id": "doc_key"}
 
@@ -164,6 +166,17 @@ def _order_keys(doc: dict[str, Any]) -> dict[str, int]:
     }
 
 
+def _first_fetch(wanted: int) -> int:
+    """The first candidate count: ``wanted + 1`` grown :data:`_FIRST_FETCH_STEPS` ×4 steps, but never past the
+    last size the growth would try (the first more than ``_MAX_TIED_CANDIDATES`` beyond ``wanted``)."""
+    fetch = wanted + 1
+    for _ in range(_FIRST_FETCH_STEPS):
+        if wanted == 0 or fetch - wanted > _MAX_TIED_CANDIDATES:
+            break
+        fetch *= 4
+    return fetch
+
+
 class TantivyEngine(SearchEngine):
     name = "tantivy"
 
@@ -174,6 +187,18 @@ class TantivyEngine(SearchEngine):
         self._writers: dict[int, tantivy.Index] = {}
         self._readers: dict[int, tantivy.Index] = {}
         self._lock = threading.Lock()
+        self._regexes: dict[tuple[str, str], Query] = {}
+
+    def _regex(self, field_name: str, pattern: str) -> Query:
+        """A regex query, compiled once per field and pattern (compiling costs ~0.4 ms; queries are immutable).
+        Typed prefixes repeat, so the cache stays small; it is cleared past :data:`_REGEX_CACHE_SIZE`."""
+        key = (field_name, pattern)
+        query = self._regexes.get(key)
+        if query is None:
+            if len(self._regexes) >= _REGEX_CACHE_SIZE:
+                self._regexes = {}
+            query = self._regexes[key] = Query.regex_query(self.schema, field_name, pattern)
+        return query
 
     # --- layout ---------------------------------------------------------------------------------
     def _dir(self, generation: int) -> Path:
@@ -373,7 +398,7 @@ class TantivyEngine(SearchEngine):
             should.append((Occur.Should, Query.disjunction_max_query(fuzzy)))
         if clause.prefix:
             pattern = _regex_escape(clause.prefix) + ".*"
-            should.append((Occur.Should, Query.regex_query(self.schema, "title_words", pattern)))
+            should.append((Occur.Should, self._regex("title_words", pattern)))
         return Query.boolean_query(should) if should else Query.empty_query()
 
     def _filters(self, request: SearchRequest) -> list[tuple[Occur, Query]]:
@@ -425,16 +450,25 @@ class TantivyEngine(SearchEngine):
         by the ordering's primary key, then exactly by every key; facets by aggregation.
 
         With more than :data:`_MAX_TIED_CANDIDATES` hits sharing the primary key at the page end (identical
-        texts scoring identically), those keep tantivy's order (by segment and document) instead."""
+        texts scoring identically), those keep tantivy's order (by segment and document) instead.
+
+        Candidates grow ``wanted + 1``, ×4, ×4… up to the first size more than ``_MAX_TIED_CANDIDATES`` past
+        the page end. Whether the ties settle depends only on that last size (the primary keys are sorted),
+        so the first search starts :data:`_FIRST_FETCH_STEPS` steps in: at 100k services nearly every
+        relevance page ends inside a tie, and each search scans every match (measured: 2.9 scans per search,
+        now 1.04). Only the first counts the matches."""
         native = _native_order(request)
         wanted = request.offset + request.limit
-        fetch, settled = wanted + 1, True
+        fetch, settled = _first_fetch(wanted), True
+        count: int | None = None
         while True:
             if native is None:
-                found = searcher.search(query, limit=fetch, count=True)
+                found = searcher.search(query, limit=fetch, count=count is None)
             else:
-                found = searcher.search(query, limit=fetch, count=True, order_by_field=native.field,
+                found = searcher.search(query, limit=fetch, count=count is None, order_by_field=native.field,
                                         order=tantivy.Order.Asc)
+            if count is None:
+                count = int(found.count or 0)
             hits = found.hits
             if len(hits) < fetch or wanted == 0:
                 break
@@ -452,7 +486,7 @@ class TantivyEngine(SearchEngine):
         order = (self._order(searcher, request, list(range(len(hits))), addresses, scores, [None] * len(hits))
                  if settled else list(range(len(hits))))
         facets = self._facets(searcher, query) if request.facets else {}
-        return self._page(searcher, request, order, addresses, scores, int(found.count or 0), facets)
+        return self._page(searcher, request, order, addresses, scores, count or 0, facets)
 
     def _search_all_hits(self, searcher: tantivy.Searcher, query: Query, request: SearchRequest) -> SearchResult:
         """Every hit in Python: a distance filter needs the exact great-circle check after the bounding box
@@ -565,13 +599,13 @@ class TantivyEngine(SearchEngine):
         filters = [(Occur.Must, self._term("visible", 1))]
         if set(request.kinds) != set(KINDS):
             filters.append((Occur.Must, Query.term_set_query(self.schema, "kind", list(request.kinds))))
-        prefix_words = [(Occur.Must, Query.regex_query(self.schema, "title_words", _regex_escape(w) + ".*"))
+        prefix_words = [(Occur.Must, self._regex("title_words", _regex_escape(w) + ".*"))
                         for w in plan.words]
         fuzzy_words = [(Occur.Must, Query.fuzzy_term_query(self.schema, "title_words", w, 1, True, True) if fuzzy
-                        else Query.regex_query(self.schema, "title_words", _regex_escape(w) + ".*"))
+                        else self._regex("title_words", _regex_escape(w) + ".*"))
                        for w, fuzzy in zip(plan.words, plan.fuzzy, strict=True)]
         tiers = (
-            (3, Query.regex_query(self.schema, "title_sort", _regex_escape(plan.phrase) + ".*")),
+            (3, self._regex("title_sort", _regex_escape(plan.phrase) + ".*")),
             (2, Query.boolean_query(prefix_words)),
             (1, Query.boolean_query(fuzzy_words)),
         )
