@@ -5,10 +5,16 @@ schema class reads the conventions the views follow instead:
 
 - request body: ``input_serializers[<method>]``, else ``input_serializer``, else a nested ``Input``;
 - query parameters: ``query_serializer`` (a serializer class, or a tuple of them);
-- success response: the envelope, ``data`` described by ``output_serializers[<method>]`` or
-  ``output_serializer`` (a ``many=True`` instance for lists) when declared, else any JSON; status
-  ``success_status`` (a code, or a dict by method), else 201 for POST and 200 otherwise;
-- error responses: the error envelope for each status the operation can produce.
+- success response: the envelope, ``data`` described by ``payload`` (a ``TypedDict`` of the
+  context's ``payloads.py``, ``list[...]`` of one for lists, or a dict of them by method; see
+  :mod:`api_conventions.payloads`), else ``output_serializers[<method>]`` / ``output_serializer``,
+  with the example recorded for it (``api_conventions.payloads.example``);
+  status ``success_status`` (a code, a tuple of codes the operation may answer — the first is the
+  usual one — or a dict of those by method), else 201 for POST and 200 otherwise; 204 has no body;
+- error responses: the error envelope for each status the operation can produce (and those of
+  ``other_errors``, ``{status: description}``, e.g. a payment's 402); a 409 lists the
+  codes in ``conflicts`` (a tuple, or a dict by method), plus the ``idempotency_key_*`` ones for
+  ``@idempotent`` methods, as an enum of ``code``.
 
 ``@extend_schema(request=..., responses=Serializer, parameters=...)`` still overrides each part; a
 response given as a plain serializer is wrapped in the envelope, a ``{status: ...}`` dict is used
@@ -18,6 +24,7 @@ as is.
 from __future__ import annotations
 
 import re
+import typing
 from typing import Any
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
@@ -28,6 +35,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 from api_conventions.pagination import PageQuery
+from api_conventions.payloads import example_of, payload_schema
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
@@ -54,7 +62,7 @@ _ERRORS: dict[int, str] = {
     400: "`validation_error` (per-field `errors`) or `malformed_request`.",
     401: "`not_authenticated`: missing, invalid or expired token.",
     403: "`permission_denied`.",
-    404: "`not_found`.",
+    404: "`not_found`: what the path (or an id in the body) names does not exist, or is not the caller's.",
     409: "A business conflict, with a specific `code`.",
     413: "`payload_too_large`.",
     415: "`unsupported_media_type`: the body must be `application/json`.",
@@ -102,20 +110,40 @@ class EnvelopeAutoSchema(AutoSchema):
             query = getattr(self.view, "query_serializer", None)
             queries = query if isinstance(query, tuple | list) else (query,)
             output = _by_method(self.view, "output_serializers", "output_serializer", self.method)
-            if PageQuery in queries or isinstance(output, serializers.ListSerializer):
+            if PageQuery in queries or isinstance(output, serializers.ListSerializer) or (
+                    typing.get_origin(self._payload()) is list):
                 return True
         return super()._is_list_view(serializer)
 
     def _reads_projections(self) -> bool:
         return hasattr(self.view, "read_models")
 
-    def _success_status(self) -> int:
+    def _success_statuses(self) -> tuple[int, ...]:
         declared = getattr(self.view, "success_status", None)
         if isinstance(declared, dict):
             declared = declared.get(self.method.lower())
-        return declared or (201 if self.method == "POST" else 200)
+        declared = declared or (201 if self.method == "POST" else 200)
+        return declared if isinstance(declared, tuple) else (declared,)
+
+    def _payload(self) -> Any:
+        payload = getattr(self.view, "payload", None)
+        if isinstance(payload, dict):
+            payload = payload.get(self.method.lower())
+        return payload
+
+    def _conflicts(self) -> list[str]:
+        declared = getattr(self.view, "conflicts", None) or ()
+        if isinstance(declared, dict):
+            declared = declared.get(self.method.lower(), ())
+        handler = getattr(self.view, self.method.lower(), None)
+        idempotent = getattr(handler, "idempotent", False)
+        idempotency = ("idempotency_key_reused", "idempotency_key_in_progress") if idempotent else ()
+        return sorted({*declared, *idempotency})
 
     def _data_schema(self, output: Any) -> dict[str, Any]:
+        payload = self._payload()
+        if payload is not None:
+            return payload_schema(payload, self.registry)
         if output is None:
             return {"description": "The operation's result (an object, or a list for list endpoints)."}
         if isinstance(output, serializers.ListSerializer):
@@ -131,20 +159,28 @@ class EnvelopeAutoSchema(AutoSchema):
             "status": {"type": "string", "enum": ["success"]}, "data": self._data_schema(output),
             "message": {"type": "string"}, "errors": {"type": "object"}, "meta": meta}}
 
+    def _example(self, output: Any) -> Any:
+        payload = self._payload()
+        if payload is not None:
+            return example_of(payload)
+        if isinstance(output, serializers.ListSerializer):
+            return example_of(list[type(output.child)])  # type: ignore[misc]
+        return example_of(type(output)) if output is not None else None
+
     def _content(self, schema: dict[str, Any]) -> dict[str, Any]:
         return {media_type: {"schema": schema} for media_type in self.map_renderers("media_type")}
 
     def _error_statuses(self) -> list[int]:
         has_body = self.method in BODY_METHODS
         statuses = [401, 429]
-        if has_body or getattr(self.view, "query_serializer", None) or self._reads_projections():
+        if has_body or "{" in self.path or getattr(self.view, "query_serializer", None) or self._reads_projections():
             statuses.append(400)
         if any(not isinstance(p, AllowAny) for p in self.view.get_permissions()):
             statuses.append(403)
-        if "{" in self.path:
+        if "{" in self.path or has_body:
             statuses.append(404)
-        if has_body or self.method == "DELETE":
-            statuses += [] if self._reads_projections() else [409]
+        if self._conflicts():
+            statuses.append(409)
         if has_body:
             statuses += [413, 415]
         if self._reads_projections():
@@ -169,15 +205,31 @@ class EnvelopeAutoSchema(AutoSchema):
             self.view, "output_serializers", "output_serializer", self.method)
         if isinstance(output, type):
             output = output()
-        success: dict[str, Any] = {"description": "Success, in the envelope.",
-                                   "content": self._content(self._envelope_schema(output))}
-        headers = self._success_headers()
-        if headers:
-            success["headers"] = headers
-        responses = {str(self._success_status()): success}
+        responses: dict[str, Any] = {}
+        for status in self._success_statuses():
+            success: dict[str, Any] = {"description": "Success, in the envelope." if status != 204 else "Done."}
+            if status != 204:
+                success["content"] = self._content(self._envelope_schema(output))
+                sample = self._example(output)
+                if sample is not None:
+                    for media in success["content"].values():
+                        media["example"] = {"status": "success", "data": sample, "message": "OK", "errors": {},
+                                            "meta": {}}
+            headers = self._success_headers()
+            if headers:
+                success["headers"] = headers
+            responses[str(status)] = success
         error = self.resolve_serializer(ErrorEnvelope, "response").ref
         for status in self._error_statuses():
             responses[str(status)] = {"description": _ERRORS[status], "content": self._content(error)}
+        for status, description in (getattr(self.view, "other_errors", None) or {}).items():
+            responses[str(status)] = {"description": description, "content": self._content(error)}
+        conflicts = self._conflicts()
+        if conflicts:
+            responses["409"] = {
+                "description": "A business conflict; `code` is one of: " + ", ".join(f"`{c}`" for c in conflicts) + ".",
+                "content": self._content({"allOf": [error, {"type": "object", "properties": {
+                    "code": {"type": "string", "enum": conflicts}}}]})}
         return responses
 
 

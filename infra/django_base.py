@@ -91,8 +91,9 @@ def spectacular_settings(*, title: str, description: str) -> dict:
         "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
         "SCHEMA_PATH_PREFIX": r"/api/v1",  # operations are tagged by the segment after it: auth, services...
-        "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                                 "api_conventions.deprecation.mark_in_schema"],
+        # Enums stay inline where declared: hoisting them into components named after the field collides
+        # (a service's `status` is not a booking's) and warned on every schema fetch.
+        "POSTPROCESSING_HOOKS": ["api_conventions.deprecation.mark_in_schema"],
     }
 
 

@@ -6,6 +6,9 @@
 * a course: cancellable by the client only until 14 days after its first session starts, refunding the
   sessions that have not started yet (the course price split over its sessions, to the cent);
 * reschedule is allowed while a cancellation would still refund (for the client: ≥ 24 h before start).
+
+Every decision names its rule in ``refund_reason`` (one of ``REFUND_REASONS``), which a booking keeps
+and shows, so a client refunded 0 learns why.
 """
 
 from __future__ import annotations
@@ -21,12 +24,24 @@ CLIENT = "client"
 PRACTITIONER = "practitioner"
 SYSTEM = "system"
 
+# Why a cancellation refunded what it did (``RefundDecision.refund_reason``, ``booking.refund_reason``).
+CANCELLED_BY_PRACTITIONER = "cancelled_by_practitioner"
+CANCELLED_BY_SYSTEM = "cancelled_by_system"
+UNSCHEDULED = "unscheduled"
+INSIDE_CANCELLATION_WINDOW = "inside_cancellation_window"
+OUTSIDE_CANCELLATION_WINDOW = "outside_cancellation_window"
+UNDELIVERED_COURSE_SESSIONS = "undelivered_course_sessions"
+PER_SESSION = "refunded_per_session"
+REFUND_REASONS = (CANCELLED_BY_PRACTITIONER, CANCELLED_BY_SYSTEM, UNSCHEDULED, INSIDE_CANCELLATION_WINDOW,
+                  OUTSIDE_CANCELLATION_WINDOW, UNDELIVERED_COURSE_SESSIONS, PER_SESSION)
+
 
 @dataclass(frozen=True)
 class RefundDecision:
     allowed: bool
     refund_cents: int
     reason: str = ""
+    refund_reason: str = ""
 
 
 def split_evenly(total_cents: int, parts: int) -> list[int]:
@@ -38,13 +53,20 @@ def split_evenly(total_cents: int, parts: int) -> list[int]:
 
 def single_refund(*, value_cents: int, start_at: datetime | None, cancelled_by: str, now: datetime) -> RefundDecision:
     """A 1:1 session, a workshop seat or a package/bundle child (``start_at`` None = unscheduled)."""
-    if cancelled_by in (PRACTITIONER, SYSTEM) or start_at is None:
-        return RefundDecision(True, value_cents)
+    if cancelled_by in (PRACTITIONER, SYSTEM):
+        return RefundDecision(True, value_cents, refund_reason=_by(cancelled_by))
+    if start_at is None:
+        return RefundDecision(True, value_cents, refund_reason=UNSCHEDULED)
     if start_at <= now:
         return RefundDecision(False, 0, "The session has already started.")
     if start_at - now >= FULL_REFUND_NOTICE:
-        return RefundDecision(True, value_cents)
-    return RefundDecision(True, 0, "Cancelled less than 24 hours before the start: no refund.")
+        return RefundDecision(True, value_cents, refund_reason=INSIDE_CANCELLATION_WINDOW)
+    return RefundDecision(True, 0, "Cancelled less than 24 hours before the start: no refund.",
+                          refund_reason=OUTSIDE_CANCELLATION_WINDOW)
+
+
+def _by(cancelled_by: str) -> str:
+    return CANCELLED_BY_PRACTITIONER if cancelled_by == PRACTITIONER else CANCELLED_BY_SYSTEM
 
 
 def course_refund(*, value_cents: int, session_starts: Sequence[datetime], cancelled_by: str,
@@ -53,12 +75,12 @@ def course_refund(*, value_cents: int, session_starts: Sequence[datetime], cance
     shares = split_evenly(value_cents, len(starts))
     undelivered = sum(share for share, start in zip(shares, starts, strict=True) if start > now)
     if cancelled_by in (PRACTITIONER, SYSTEM):
-        return RefundDecision(True, undelivered)
+        return RefundDecision(True, undelivered, refund_reason=_by(cancelled_by))
     if not starts:
-        return RefundDecision(True, value_cents)
+        return RefundDecision(True, value_cents, refund_reason=UNSCHEDULED)
     if now >= starts[0] + COURSE_CANCELLATION_WINDOW:
         return RefundDecision(False, 0, "A course can be cancelled only within 14 days of its first session.")
-    return RefundDecision(True, undelivered)
+    return RefundDecision(True, undelivered, refund_reason=UNDELIVERED_COURSE_SESSIONS)
 
 
 def may_reschedule(*, start_at: datetime | None, actor: str, now: datetime) -> bool:

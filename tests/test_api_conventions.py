@@ -427,7 +427,7 @@ def test_write_schema_is_valid_openapi_and_documents_the_endpoints(write_api):
 
     register_op = paths["/api/v1/auth/register/"]["post"]
     accepted = register_op["responses"]["202"]["content"]["application/json"]["schema"]
-    assert accepted["properties"]["data"] == {"$ref": "#/components/schemas/RegisteredOut"}
+    assert accepted["properties"]["data"] == {"$ref": "#/components/schemas/RegistrationPayload"}
     assert {"400", "413", "415", "429"} <= set(register_op["responses"])
     login_responses = paths["/api/v1/auth/login/"]["post"]["responses"]
     assert login_responses["200"]["content"]["application/json"]["schema"]["properties"]["data"] == {

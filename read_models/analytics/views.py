@@ -28,6 +28,7 @@ from api_conventions.errors import ProjectionLagging, ServiceUnavailable, Valida
 from api_conventions.responses import ok
 from read_models.analytics import cache
 from read_models.analytics.params import AnalyticsQuery, as_of_position, parse
+from read_models.analytics.payloads import ClientsReport, RevenueReport, TrendsReport
 from read_models.analytics.reports import REPORTS
 from read_models.views import ReadModelView
 from warehouse.lake import LakeUnavailable
@@ -159,6 +160,7 @@ _PARAMETERS = [
 
 class RevenueApi(AnalyticsView):
     report = "revenue"
+    payload = RevenueReport
 
     @extend_schema(summary="Revenue: gross, refunds and net per period and service type (own practitioner)",
                    parameters=_PARAMETERS)
@@ -168,6 +170,7 @@ class RevenueApi(AnalyticsView):
 
 class ClientsApi(AnalyticsView):
     report = "clients"
+    payload = ClientsReport
 
     @extend_schema(summary="Clients: unique, new vs returning, repeat rate, retention cohorts, top clients",
                    parameters=_PARAMETERS)
@@ -177,6 +180,7 @@ class ClientsApi(AnalyticsView):
 
 class BookingTrendsApi(AnalyticsView):
     report = "trends"
+    payload = TrendsReport
 
     @extend_schema(summary="Booking trends: bookings and cancellations per period, heat map, lead times, "
                            "most booked services", parameters=_PARAMETERS)

@@ -21,6 +21,7 @@ from api_conventions.serializers import CalendarDateField
 from kernel import availability
 from kernel.timezones import MAX_QUERY_DAYS, UnknownTimeZone, local_days_range, parse_zone
 from read_models.catalogue import store
+from read_models.catalogue.payloads import TimeSlot
 from read_models.catalogue.views import active_generation, session_out, visible_service
 from read_models.views import ReadModelView
 
@@ -108,7 +109,13 @@ def free_presented_slots(rules: availability.Rules, duration: int, inputs: SlotI
 
 
 class TimeSlotsApi(ReadModelView):
+    """Free 1:1 slots of a session service, or the scheduled sessions with seats left of a workshop or course,
+    over ``days`` local days from ``date`` in ``timezone`` (default: the practitioner's)."""
+
     read_models = ("catalogue",)
+    query_serializer = TimeSlotQuery
+    payload = list[TimeSlot]
+    conflicts = ("not_schedulable",)
 
     def get(self, request, service_id):
         query = TimeSlotQuery(data=request.query_params)

@@ -9,6 +9,7 @@ from api_conventions.deprecation import Deprecated
 from api_conventions.errors import NotFound, ServiceUnavailable
 from api_conventions.responses import ok
 from read_models.catalogue import store
+from read_models.catalogue.payloads import PractitionerBrief, RatingSummary, ServiceDetail, UpcomingSession
 from read_models.views import ReadModelView
 
 UPCOMING_SESSIONS = 20
@@ -39,7 +40,7 @@ def visible_service(request: Any, generation: int, service_id: str) -> tuple[dic
     return service, practitioner
 
 
-def practitioner_brief(p: dict) -> dict:
+def practitioner_brief(p: dict) -> PractitionerBrief:
     return {"id": p["id"], "display_name": p.get("display_name"), "title": p.get("title"),
             "timezone": p.get("timezone"), "online_only": p.get("online_only", True),
             "address": p.get("address") or None, "location": location_out(p),
@@ -47,12 +48,12 @@ def practitioner_brief(p: dict) -> dict:
             "modalities": p.get("modalities", [])}
 
 
-def session_out(s: dict) -> dict:
+def session_out(s: dict) -> UpcomingSession:
     return {"id": s["id"], "start_at": s["start_at"], "end_at": s["end_at"], "capacity": s["capacity"],
             "seats_taken": s["seats_taken"], "seats_left": max(s["capacity"] - s["seats_taken"], 0)}
 
 
-def reviews_summary(service: dict) -> dict:
+def reviews_summary(service: dict) -> RatingSummary:
     summary = service.get("reviews") or {}
     return {"average": summary.get("average"), "count": summary.get("count", 0),
             "distribution": summary.get("distribution", {str(i): 0 for i in range(1, 6)})}
@@ -79,6 +80,7 @@ class ServiceDetailApi(ReadModelView):
     ``bundles`` containing it, ``includes`` (a package's or bundle's own contents)."""
 
     read_models = ("catalogue",)
+    payload = ServiceDetail
     deprecations = (
         Deprecated.field("reviews", replacement="`reviews_summary`"),
         Deprecated.field("included_in", replacement="`packages` and `bundles`"),
@@ -101,7 +103,7 @@ class ServiceDetailApi(ReadModelView):
         children = service.get("children", [])
         contents = store.read_docs(generation, [f"service:{c['service_id']}" for c in children])
         summary = reviews_summary(service)
-        data = {
+        data: ServiceDetail = {
             "id": service["id"], "title": service["title"], "description": service["description"],
             "service_type": service["service_type"], "format": service["format"], "status": service["status"],
             "price_cents": service["price_cents"], "price": _price(service["price_cents"]),

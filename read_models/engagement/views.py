@@ -11,10 +11,11 @@ from typing import Any
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
-from api_conventions.errors import NotFound, ServiceUnavailable
+from api_conventions.errors import NotAuthenticated, NotFound, ServiceUnavailable
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import ok
 from api_conventions.serializers import StrictInput, StrictUUIDField
+from read_models.engagement.payloads import PublishedReview, StreamCard
 from read_models.engagement.reviews_projection import STORE as REVIEWS
 from read_models.engagement.streams_projection import STORE as STREAMS
 from read_models.generation_store import GenerationStore
@@ -40,6 +41,7 @@ class ReviewListApi(ReadModelView):
     """``GET reviews/?practitioner=&service=``: published reviews, newest first, with the rating summary."""
 
     read_models = ("reviews",)
+    payload = list[PublishedReview]
 
     class Filters(PagedFilters):
         practitioner = StrictUUIDField(required=False)
@@ -88,7 +90,7 @@ def _user_flags(generation: int, caller: Caller, ids: list[str]) -> dict[str, li
 
 
 def stream_out(doc: dict[str, Any], practitioner: dict[str, Any] | None, caller: Caller, *, unlocked: bool,
-               liked: bool, saved: bool) -> dict[str, Any]:
+               liked: bool, saved: bool) -> StreamCard:
     visible = doc["access"] == "free" or caller.owns(doc) or unlocked
     authenticated = caller.user_id is not None
     return {"id": doc["id"], "practitioner": {"id": doc["practitioner_id"],
@@ -103,7 +105,7 @@ def stream_out(doc: dict[str, Any], practitioner: dict[str, Any] | None, caller:
             "created_at": doc["created_at"], "updated_at": doc["updated_at"]}
 
 
-def _render(generation: int, caller: Caller, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _render(generation: int, caller: Caller, docs: list[dict[str, Any]]) -> list[StreamCard]:
     ids = [d["id"] for d in docs]
     flags = _user_flags(generation, caller, ids)
     practitioners = {p["id"]: p for p in STREAMS.docs(generation, {f"practitioner:{d['practitioner_id']}"
@@ -112,16 +114,24 @@ def _render(generation: int, caller: Caller, docs: list[dict[str, Any]]) -> list
                        liked=flags["likes"][i], saved=flags["saves"][i]) for i, d in enumerate(docs)]
 
 
+_CALLER_SETS = {"saved": "saves", "unlocked": "unlocks"}
+
+
 class StreamListApi(ReadModelView):
     """``GET streams/``: published streams of active practitioners, newest first, as the caller may see them."""
 
     read_models = ("streams",)
+    payload = list[StreamCard]
 
     class Filters(PagedFilters):
         practitioner = StrictUUIDField(required=False)
         tag = serializers.CharField(max_length=50, required=False)
         modality = serializers.SlugField(max_length=60, required=False)
         access = serializers.ChoiceField(choices=["free", "premium"], required=False)
+        saved = serializers.BooleanField(required=False, help_text="`true`: only the streams the caller saved "
+                                                                   "(authentication required).")
+        unlocked = serializers.BooleanField(required=False, help_text="`true`: only the premium streams the "
+                                                                      "caller unlocked (authentication required).")
 
     query_serializer = Filters
 
@@ -130,19 +140,28 @@ class StreamListApi(ReadModelView):
         filters = self.Filters(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         page = PageRequest.from_query(request.query_params)
-        applied = {k: str(v) for k, v in filters.validated_data.items() if k not in ("page", "page_size")}
+        mine = {name: True for name in ("saved", "unlocked") if filters.validated_data.get(name)}
+        applied = {k: str(v) for k, v in filters.validated_data.items()
+                   if k not in ("page", "page_size", "saved", "unlocked")}
         if "tag" in applied:
             applied["tag"] = " ".join(applied["tag"].strip().lower().split())
+        caller = Caller(request)
+        if mine and caller.user_id is None:
+            raise NotAuthenticated("Sign in to list your saved or unlocked streams.")
         generation = active_generation(STREAMS)
         keys = [f"streams:{name}:{value}" for name, value in sorted(applied.items())] or ["streams:all"]
+        # The caller's sets intersect the time-ordered listing (a plain set scores 1, the listing keeps its time).
+        keys += [f"{_CALLER_SETS[name]}:{caller.user_id}" for name in mine]
         ids, total = STREAMS.newest_first(generation, keys, page.offset, page.page_size)
         docs = [d for d in STREAMS.docs(generation, [f"stream:{i}" for i in ids]) if d is not None]
-        items = _render(generation, Caller(request), docs)
-        return ok(items, meta={"pagination": pagination_meta(request, page, total), "filters_applied": applied})
+        items = _render(generation, caller, docs)
+        return ok(items, meta={"pagination": pagination_meta(request, page, total),
+                               "filters_applied": {**applied, **mine}})
 
 
 class StreamDetailApi(ReadModelView):
     read_models = ("streams",)
+    payload = StreamCard
 
     def get(self, request, stream_id):
         generation = active_generation(STREAMS)

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 
+from api_conventions.payloads import example
 from api_conventions.responses import ok
 from read_models import positions
 from read_models.views import ReadModelView
@@ -34,6 +35,11 @@ class ProjectionOut(serializers.Serializer):
         "The position the read model itself records holding (null: it keeps none); below `position` means "
         "it lost data, and the workers are replaying it."))
     health = serializers.CharField(help_text="`ok`, `catching up`, `error: …` or `unhealthy: …` (store behind).")
+
+
+example(ProjectionOut, {"name": "search", "generation": 3, "position": 48210, "head": 48212, "lag_events": 2,
+                        "lag_seconds": 0.4, "seconds_since_update": 0.2, "last_error": "", "store_position": 48210,
+                        "health": "ok"})
 
 
 class ProjectionsApi(ReadModelView):

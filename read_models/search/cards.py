@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from read_models.search.payloads import SearchCard
 from search_index.engine import SearchHit
 from search_index.geo import Point, haversine_km
 
@@ -22,10 +23,10 @@ def distance_km(doc: dict[str, Any], near: Point | None) -> float | None:
     return round(haversine_km(near, Point(location["lat"], location["lon"])), 3)
 
 
-def card(hit: SearchHit, near: Point | None = None) -> dict[str, Any]:
+def card(hit: SearchHit, near: Point | None = None) -> SearchCard:
     doc = hit.document
     plain = html.escape((doc.get("description") or "")[:SNIPPET_CHARS])
-    out: dict[str, Any] = {
+    out: SearchCard = {
         "type": hit.kind, "id": hit.id, "title": doc["title"],
         "snippet": hit.highlights.get("description", plain),
         "highlights": hit.highlights,

@@ -29,6 +29,7 @@ from read_models.search.params import (
     check_window,
     parse,
 )
+from read_models.search.payloads import PractitionerProfile, SearchCard, Suggestion
 from read_models.views import ReadModelView
 from search_index.engine import (
     SearchEngine,
@@ -99,6 +100,7 @@ class SearchApi(SearchReadView):
     """Unified search over services, practitioners and streams, with facets and highlighted snippets."""
 
     query_serializer = (SearchParams, PageQuery)  # documents the query parameters (api_conventions.schema)
+    payload = list[SearchCard]
 
     def get(self, request):
         parsed = parse(request.query_params)
@@ -113,6 +115,7 @@ class ServiceBrowseApi(SearchReadView):
     """Active services of active practitioners, filtered and ordered like search (``q`` optional)."""
 
     query_serializer = (FilterParams, PageQuery)  # documents the query parameters (api_conventions.schema)
+    payload = list[SearchCard]
 
     def get(self, request):
         parsed = parse(request.query_params, kinds=("service",))
@@ -131,6 +134,7 @@ class SuggestionsApi(SearchReadView):
     appears twice (of identical titles, the best ranked stands for all)."""
 
     query_serializer = SuggestionParams  # documents the query parameters (api_conventions.schema)
+    payload = list[Suggestion]
 
     def get(self, request):
         params = SuggestionParams(data=request.query_params)
@@ -157,6 +161,8 @@ class SuggestionsApi(SearchReadView):
 class PractitionerProfileApi(SearchReadView):
     """An active practitioner's public profile with their active services (from the search read model)."""
 
+    payload = PractitionerProfile
+
     def get(self, request, practitioner_id):
         try:
             with timing.fetching():
@@ -167,7 +173,7 @@ class PractitionerProfileApi(SearchReadView):
             raise NotFound("Practitioner not found.")
         services = run_search(SearchRequest(kinds=("service",), ordering="newest", limit=PROFILE_SERVICES,
                                             filters=SearchFilters(practitioner_id=doc["id"])))
-        data = {
+        data: PractitionerProfile = {
             "id": doc["id"], "display_name": doc["title"], "title": doc.get("headline", ""),
             "bio": doc.get("bio", ""), "timezone": doc.get("timezone"), "online_only": doc.get("online_only", True),
             "address": doc.get("address") or None, "location": doc.get("location"),

@@ -11,11 +11,13 @@ from rest_framework.views import APIView
 
 from api_conventions.deprecation import Deprecated
 from api_conventions.errors import ValidationFailed
+from api_conventions.payloads import example
 from api_conventions.responses import ok
 from api_conventions.serializers import StrictInput
 from api_conventions.throttling import ScopedThrottle
 from write_api.accounts import services
 from write_api.accounts.models import User
+from write_api.accounts.payloads import RegistrationPayload
 from write_api.accounts.tokens import practitioner_id_of, token_pair_for
 from write_api.eventlog.services import reset_appended_position
 
@@ -80,6 +82,16 @@ TOKENS_AT_THE_TOP = (Deprecated.field("access", replacement="`tokens.access`", m
                      Deprecated.field("refresh", replacement="`tokens.refresh`", methods=("POST",)))
 
 
+_USER = {"id": "1e2f3a4b-5c6d-4e7f-8a9b-0c1d2e3f4a5b", "email": "casey@example.com", "first_name": "Casey",
+         "last_name": "Client", "timezone": "Europe/Berlin", "is_staff": False, "practitioner_id": None,
+         "date_joined": "2026-03-01T18:00:00+00:00"}
+_TOKENS = {"access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…", "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…"}
+example(UserOut, _USER)
+example(TokenPairOut, _TOKENS)
+example(LoginOut, {"user": _USER, "tokens": _TOKENS, **_TOKENS})
+example(RefreshedOut, {"tokens": _TOKENS, **_TOKENS})
+
+
 def with_tokens(data: dict, pair: dict[str, str]) -> dict:
     return {**data, "tokens": pair, **pair}
 
@@ -94,7 +106,7 @@ class AuthThrottled(APIView):
 
 
 class RegisterApi(AuthThrottled):
-    output_serializer = RegisteredOut
+    payload = RegistrationPayload
     success_status = 202
 
     class Input(StrictInput):

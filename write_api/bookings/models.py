@@ -41,6 +41,8 @@ class Booking(models.Model):
     cancelled_by = models.CharField(max_length=16, choices=Actor.choices, blank=True, default="")
     cancellation_reason = models.CharField(max_length=500, blank=True, default="")
     refund_cents = models.PositiveIntegerField(default=0)
+    refund_reason = models.CharField(max_length=40, blank=True, default="",
+                                     help_text="The refund rule a cancellation applied (kernel.refund_policy).")
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.CharField(max_length=16, choices=Actor.choices, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -258,6 +258,7 @@ def _cancel_one(booking: Booking, role: str, reason: str, now: datetime, events:
     booking.cancelled_at, booking.cancelled_by = now, role
     booking.cancellation_reason = reason
     booking.refund_cents += decision.refund_cents
+    booking.refund_reason = decision.refund_reason
     booking.save()
     Seat.objects.filter(booking=booking, active=True).update(active=False)
     if decision.refund_cents:
@@ -285,6 +286,7 @@ def booking_cancel(*, booking_id: Any, actor: User, reason: str = "") -> Booking
                 _cancel_one(child, role, reason, now, events)
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at, booking.cancelled_by, booking.cancellation_reason = now, role, reason
+        booking.refund_reason = refund_policy.PER_SESSION
         booking.save()
         events.append(BookingCancelled(**booking_state(booking), cancelled_by=role, refund_cents=0, reason=reason))
     else:

@@ -10,10 +10,11 @@ from api_conventions.responses import created, ok
 from api_conventions.serializers import AwareDateTimeField, StrictInput, StrictUUIDField, service_format_field
 from write_api.catalogue import services
 from write_api.catalogue.models import Service, ServiceSession
+from write_api.catalogue.payloads import ServicePayload, SessionPayload
 from write_api.permissions import IsPractitioner, IsPractitionerOwner
 
 
-def service_out(s: Service) -> dict:
+def service_out(s: Service) -> ServicePayload:
     return {"id": str(s.id), "practitioner_id": str(s.practitioner_id), "title": s.title,
             "description": s.description, "service_type": s.service_type, "format": s.format,
             "status": s.status, "price_cents": s.price_cents, "price": f"{s.price_cents / 100:.2f}",
@@ -25,7 +26,7 @@ def service_out(s: Service) -> dict:
             "created_at": s.created_at.isoformat(), "updated_at": s.updated_at.isoformat()}
 
 
-def session_out(s: ServiceSession) -> dict:
+def session_out(s: ServiceSession) -> SessionPayload:
     taken = s.seats.filter(active=True).count()
     return {"id": str(s.id), "service_id": str(s.service_id), "start_at": s.start_at.isoformat(),
             "end_at": s.end_at.isoformat(), "capacity": s.capacity, "seats_taken": taken,
@@ -66,8 +67,32 @@ class ServiceInput(StrictInput):
 
 
 class ServiceCreateApi(APIView):
+    """``POST`` creates a service; ``GET`` lists the caller's own services in every status (drafts included)."""
+
     permission_classes = [IsAuthenticated, IsPractitioner]
     input_serializer = ServiceInput  # for the OpenAPI schema (api_conventions.schema)
+    payload = {"get": list[ServicePayload], "post": ServicePayload}
+    conflicts = {"post": ("not_a_practitioner",)}
+
+    class Filters(StrictInput):
+        status = serializers.ChoiceField(choices=Service.Status.choices, required=False)
+        service_type = serializers.ChoiceField(choices=Service.Type.choices, required=False)
+        page = serializers.IntegerField(required=False)
+        page_size = serializers.IntegerField(required=False)
+
+    query_serializer = Filters
+
+    def get(self, request):
+        filters = self.Filters(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        page = PageRequest.from_query(request.query_params)
+        applied = {k: v for k, v in filters.validated_data.items() if k in ("status", "service_type")}
+        query = (Service.objects.filter(practitioner=request.user.practitioner, **applied)
+                 .select_related("category").prefetch_related("modalities", "children")
+                 .order_by("-created_at", "id"))
+        count = query.count()
+        items = [service_out(s) for s in query[page.offset:page.offset + page.page_size]]
+        return ok(items, meta={"pagination": pagination_meta(request, page, count), "filters_applied": applied})
 
     def post(self, request):
         data = ServiceInput(data=request.data)
@@ -92,6 +117,8 @@ def owned_service(view: APIView, request, service_id) -> Service:
 class ServiceDetailApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitionerOwner]
     input_serializer = ServiceUpdateInput  # for the OpenAPI schema (api_conventions.schema)
+    payload = ServicePayload
+    conflicts = {"patch": ("service_archived",)}
 
     def patch(self, request, service_id):
         owned_service(self, request, service_id)
@@ -124,6 +151,8 @@ class SessionListApi(APIView):
 
     input_serializer = SessionInput  # for the OpenAPI schema (api_conventions.schema)
     query_serializer = PageQuery
+    payload = {"get": list[SessionPayload], "post": SessionPayload}
+    conflicts = {"post": ("not_a_scheduled_service", "service_archived", "slot_unavailable")}
 
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "POST" else []
@@ -152,6 +181,9 @@ class SessionListApi(APIView):
 class SessionDetailApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitionerOwner]
     input_serializer = SessionInput  # for the OpenAPI schema (api_conventions.schema)
+    payload = SessionPayload
+    conflicts = {"patch": ("capacity_below_taken", "session_cancelled", "session_has_bookings", "slot_unavailable"),
+                 "delete": ("session_cancelled",)}
 
     def patch(self, request, service_id, session_id):
         owned_service(self, request, service_id)

@@ -9,6 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from api_conventions.pagination import PageQuery, PageRequest, pagination_meta
+from api_conventions.payloads import example
 from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
 from write_api.credits import selectors, services
@@ -63,6 +64,17 @@ class PurchaseOut(serializers.Serializer):
     balance_cents = serializers.IntegerField()
 
 
+_PURCHASE = {"id": "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d", "kind": "purchase", "amount_cents": 5000, "amount": "50.00",
+             "balance_after_cents": 9500, "reference": {"type": "payment", "id": "ch_test_1"},
+             "description": "Credits bought", "created_at": "2026-03-02T09:00:00+00:00"}
+example(TransactionOut, _PURCHASE)
+example(BalanceOut, {"balance_cents": 9500, "balance": "95.00", "updated_at": "2026-03-02T09:00:00+00:00"})
+example(PurchaseOut, {"transaction": _PURCHASE, "balance_cents": 9500})
+
+PAYMENT_ERRORS = {402: "`payment_declined`: the payment provider declined; nothing was charged.",
+                  503: "`payment_provider_unavailable`: nothing was charged; retry shortly."}
+
+
 class BalanceApi(APIView):
     permission_classes = [IsAuthenticated]
     output_serializer = BalanceOut
@@ -100,6 +112,7 @@ class TransactionListApi(APIView):
 class PurchaseApi(APIView):
     permission_classes = [IsAuthenticated]
     output_serializer = PurchaseOut
+    other_errors = PAYMENT_ERRORS
 
     class Input(StrictInput):
         amount_cents = CentsField(min_value=1, max_value=services.MAX_PURCHASE_CENTS)

@@ -129,6 +129,7 @@ def idempotent(handler: Handler) -> Handler:
         finally:
             _unlock(scope)
 
+    wrapper.idempotent = True  # type: ignore[attr-defined]  # its 409 code, in the OpenAPI schema
     return extend_schema(parameters=[PARAMETER])(wrapper)
 
 

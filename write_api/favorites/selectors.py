@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from write_api.accounts.models import User
 from write_api.catalogue.models import Service
 from write_api.favorites.models import Favorite
+from write_api.favorites.payloads import FavoriteIdsPayload, FavoritePayload
 from write_api.favorites.services import FAVORITE_MODELS, favorite_content_type
 from write_api.practitioners.models import Practitioner
 from write_api.streams.models import Stream
@@ -20,6 +21,15 @@ def favorites_of(*, user: User, object_type: str | None = None) -> QuerySet[Favo
     if object_type is not None:
         query = query.filter(content_type=favorite_content_type(object_type))
     return query.order_by("-created_at", "id")
+
+
+def favorite_ids_of(*, user: User) -> FavoriteIdsPayload:
+    """The caller's favourite ids per type (every type present, newest first), in one query."""
+    type_of = {favorite_content_type(name).id: name for name in FAVORITE_MODELS}
+    ids: dict[str, list[str]] = {name: [] for name in FAVORITE_MODELS}
+    for content_type_id, object_id in favorites_of(user=user).values_list("content_type_id", "object_id"):
+        ids[type_of[content_type_id]].append(str(object_id))
+    return FavoriteIdsPayload(practitioner=ids["practitioner"], service=ids["service"], stream=ids["stream"])
 
 
 def _practitioner_brief(p: Practitioner) -> dict[str, Any]:
@@ -45,7 +55,7 @@ _BRIEFS = {
 }
 
 
-def favorites_with_briefs(favorites: list[Favorite]) -> list[dict[str, Any]]:
+def favorites_with_briefs(favorites: list[Favorite]) -> list[FavoritePayload]:
     """One query per object type, whatever the page size."""
     type_of = {favorite_content_type(name).id: name for name in FAVORITE_MODELS}
     wanted: dict[str, set[Any]] = defaultdict(set)

@@ -10,14 +10,17 @@ from api_conventions.errors import ValidationFailed
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import created, deleted, ok
 from api_conventions.serializers import StrictInput, StrictUUIDField
+from api_conventions.shared_payloads import Deleted
 from write_api.favorites import selectors, services
+from write_api.favorites.payloads import FavoriteIdsPayload, FavoritePayload
 
 
 class FavoriteListApi(APIView):
     """``GET`` the caller's favourites (``?type=``), ``POST`` ``{type, id}`` to add one (201, or 200 if present)."""
 
     permission_classes = [IsAuthenticated]
-    success_status = {"get": 200, "post": 201}
+    success_status = {"get": 200, "post": (201, 200)}
+    payload = {"get": list[FavoritePayload], "post": FavoritePayload}
 
     class Filters(StrictInput):
         type = serializers.ChoiceField(choices=services.FAVORITE_TYPES, required=False)
@@ -52,10 +55,25 @@ class FavoriteListApi(APIView):
         return ok(item, message="Already a favourite.")
 
 
-class FavoriteDetailApi(APIView):
-    """``DELETE favorites/{type}/{id}/``: 204 whether or not it was a favourite."""
+class FavoriteIdsApi(APIView):
+    """``GET favorites/ids/``: every id the caller favourited, by type, in one small answer.
+
+    What a screen of cards calls once to draw its hearts (``is_favorite``) without a call per card; the
+    read API's cards stay the same for every caller (and cacheable).
+    """
 
     permission_classes = [IsAuthenticated]
+    payload = FavoriteIdsPayload
+
+    def get(self, request):
+        return ok(selectors.favorite_ids_of(user=request.user))
+
+
+class FavoriteDetailApi(APIView):
+    """``DELETE favorites/{type}/{id}/``: 200 whether or not it was a favourite."""
+
+    permission_classes = [IsAuthenticated]
+    payload = Deleted
 
     def delete(self, request, object_type: str, object_id: str):
         try:

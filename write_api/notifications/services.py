@@ -1,4 +1,4 @@
-"""Commands of notifications: deliver (workers), mark read, mark all read, delete.
+"""Commands of notifications: deliver (workers), mark read or unread, mark all read, delete.
 
 Unread counter discipline: every command that changes a user's unread set takes that user's
 ``NotificationCounter`` row lock *first*, then changes notification rows and adjusts the counter
@@ -95,6 +95,18 @@ def notification_mark_read(*, user: User, notification_id: Any) -> Notification:
         changed = Notification.objects.filter(id=notification.id, is_read=False).update(is_read=True, read_at=now)
         _adjust_counter(user, -changed)
         notification.is_read, notification.read_at = True, now
+    return notification
+
+
+@transaction.atomic(durable=True)
+def notification_mark_unread(*, user: User, notification_id: Any) -> Notification:
+    """Undo a read: the notification counts as unread again (once, however often it is asked)."""
+    _lock_counter(user)
+    notification = _live(user, notification_id)
+    if notification.is_read:
+        changed = Notification.objects.filter(id=notification.id, is_read=True).update(is_read=False, read_at=None)
+        _adjust_counter(user, changed)
+        notification.is_read, notification.read_at = False, None
     return notification
 
 

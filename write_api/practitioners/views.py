@@ -13,9 +13,10 @@ from write_api.accounts.views import validate_zone
 from write_api.permissions import IsOwnerOrReadOnly
 from write_api.practitioners import services
 from write_api.practitioners.models import Practitioner
+from write_api.practitioners.payloads import BecamePractitionerPayload, PractitionerPayload
 
 
-def practitioner_out(p: Practitioner) -> dict:
+def practitioner_out(p: Practitioner) -> PractitionerPayload:
     return {"id": str(p.id), "user_id": str(p.user_id), "display_name": p.display_name, "title": p.title,
             "bio": p.bio, "timezone": p.timezone, "is_active": p.is_active,
             "buffer_minutes": p.buffer_minutes, "min_notice_minutes": p.min_notice_minutes,
@@ -68,6 +69,8 @@ class PractitionerCreateApi(APIView):
 
     permission_classes = [IsAuthenticated]
     input_serializer = ProfileInput  # for the OpenAPI schema (api_conventions.schema)
+    payload = BecamePractitionerPayload
+    conflicts = ("already_practitioner",)
     deprecations = (*FLAT_COORDINATES, Deprecated.field("practitioner.latitude", replacement="`practitioner.location`",
                                                         methods=("POST",)),
                     Deprecated.field("practitioner.longitude", replacement="`practitioner.location`",
@@ -83,6 +86,7 @@ class PractitionerCreateApi(APIView):
 
 class PractitionerDetailApi(APIView):
     input_serializer = ProfileInput  # for the OpenAPI schema (api_conventions.schema)
+    payload = PractitionerPayload
     deprecations = (*FLAT_COORDINATES,
                     *(Deprecated.field(name, replacement="`location`", methods=("GET", "PATCH"))
                       for name in ("latitude", "longitude")))

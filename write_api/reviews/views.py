@@ -1,19 +1,19 @@
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from api_conventions.responses import created, deleted, ok
 from api_conventions.serializers import StrictInput
+from api_conventions.shared_payloads import Deleted
 from write_api.eventlog.idempotency import idempotent
 from write_api.reviews import services
 from write_api.reviews.models import COMMENT_MAX, Review
+from write_api.reviews.payloads import ReviewPayload
 
 
-def review_out(r: Review) -> dict[str, Any]:
+def review_out(r: Review) -> ReviewPayload:
     return {"id": str(r.id), "booking_id": str(r.booking_id), "service": {"id": str(r.service_id),
                                                                          "title": r.service.title},
             "practitioner_id": str(r.practitioner_id), "reviewer": {"name": services.reviewer_name(r.client)},
@@ -27,6 +27,8 @@ class ReviewCreateApi(APIView):
     """``POST bookings/{id}/review/``: the client of a completed booking reviews it, once."""
 
     permission_classes = [IsAuthenticated]
+    payload = ReviewPayload
+    conflicts = ("already_reviewed", "booking_not_completed")
 
     class Input(StrictInput):
         rating = serializers.IntegerField(min_value=1, max_value=5)
@@ -44,6 +46,8 @@ class ReviewDetailApi(APIView):
     """``PATCH``/``DELETE reviews/{id}/``: the author within 24 hours (staff may delete any time)."""
 
     permission_classes = [IsAuthenticated]
+    payload = {"patch": ReviewPayload, "delete": Deleted}
+    conflicts = ("edit_window_closed",)
 
     class Input(StrictInput):
         rating = serializers.IntegerField(min_value=1, max_value=5, required=False)
@@ -69,6 +73,8 @@ class ReviewReplyApi(APIView):
     """``POST reviews/{id}/reply/``: the reviewed practitioner replies, once."""
 
     permission_classes = [IsAuthenticated]
+    payload = ReviewPayload
+    conflicts = ("already_replied",)
 
     class Input(StrictInput):
         reply = serializers.CharField(max_length=COMMENT_MAX)

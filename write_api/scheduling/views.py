@@ -4,13 +4,15 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from api_conventions.pagination import PageRequest, pagination_meta
+from api_conventions.pagination import PageQuery, PageRequest, pagination_meta
 from api_conventions.responses import created, deleted, ok
 from api_conventions.serializers import AwareDateTimeField, CalendarDateField, StrictInput
+from api_conventions.shared_payloads import Deleted
 from write_api.accounts.views import validate_zone
 from write_api.permissions import IsPractitioner
 from write_api.scheduling import services
 from write_api.scheduling.models import DateOverride, ScheduleBlock, WeeklyWindow
+from write_api.scheduling.payloads import BlockPayload, SchedulePayload
 
 
 class WindowInput(StrictInput):
@@ -24,7 +26,7 @@ class WindowInput(StrictInput):
         return attrs
 
 
-def schedule_out(practitioner) -> dict:
+def schedule_out(practitioner) -> SchedulePayload:
     windows = WeeklyWindow.objects.filter(practitioner=practitioner)
     overrides = DateOverride.objects.filter(practitioner=practitioner).order_by("date")
     return {"timezone": practitioner.timezone, "buffer_minutes": practitioner.buffer_minutes,
@@ -35,13 +37,14 @@ def schedule_out(practitioner) -> dict:
             "overrides": [{"date": o.date.isoformat(), "windows": o.windows} for o in overrides]}
 
 
-def block_out(b: ScheduleBlock) -> dict:
+def block_out(b: ScheduleBlock) -> BlockPayload:
     return {"id": str(b.id), "start_at": b.start_at.isoformat(), "end_at": b.end_at.isoformat(),
             "reason": b.reason}
 
 
 class ScheduleApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitioner]
+    payload = SchedulePayload
 
     class Input(StrictInput):
         timezone = serializers.CharField(max_length=64, required=False, validators=[validate_zone])
@@ -58,7 +61,11 @@ class ScheduleApi(APIView):
 
 
 class OverrideApi(APIView):
+    """Set (or with ``windows: null`` remove) one day's windows; answers the whole schedule."""
+
     permission_classes = [IsAuthenticated, IsPractitioner]
+    payload = SchedulePayload
+    success_status = 200
 
     class Input(StrictInput):
         date = CalendarDateField()
@@ -85,6 +92,7 @@ class OverrideApi(APIView):
 
 class BlockCreateApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitioner]
+    payload = BlockPayload
 
     class Input(StrictInput):
         start_at = AwareDateTimeField()
@@ -104,6 +112,8 @@ class BlockCreateApi(APIView):
 
 class BlockListApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitioner]
+    payload = list[BlockPayload]
+    query_serializer = PageQuery
 
     def get(self, request):
         page = PageRequest.from_query(request.query_params)
@@ -115,6 +125,7 @@ class BlockListApi(APIView):
 
 class BlockDetailApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitioner]
+    payload = Deleted
 
     def delete(self, request, block_id):
         services.block_remove(actor=request.user, block_id=block_id)

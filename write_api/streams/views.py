@@ -8,13 +8,15 @@ from rest_framework.views import APIView
 
 from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
+from write_api.credits.views import PAYMENT_ERRORS
 from write_api.eventlog.idempotency import idempotent
 from write_api.permissions import IsPractitioner
 from write_api.streams import services
 from write_api.streams.models import Stream, StreamLike, StreamSave, StreamUnlock
+from write_api.streams.payloads import LikePayload, SavePayload, StreamPayload
 
 
-def stream_out(s: Stream, *, user: Any) -> dict[str, Any]:
+def stream_out(s: Stream, *, user: Any) -> StreamPayload:
     """The stream as ``user`` may see it: premium body and media only for the owner and unlockers."""
     visible = services.can_view_content(s, user)
     authenticated = user is not None and user.is_authenticated
@@ -45,6 +47,7 @@ class StreamInput(StrictInput):
 class StreamCreateApi(APIView):
     permission_classes = [IsAuthenticated, IsPractitioner]
     input_serializer = StreamInput
+    payload = StreamPayload
 
     def post(self, request):
         data = StreamInput(data=request.data)
@@ -56,6 +59,8 @@ class StreamCreateApi(APIView):
 class StreamDetailApi(APIView):
     permission_classes = [IsAuthenticated]
     input_serializer = StreamInput
+    payload = StreamPayload
+    conflicts = {"patch": ("stream_archived",)}
 
     def patch(self, request, stream_id):
         data = StreamInput(data=request.data, partial=True)
@@ -73,6 +78,7 @@ class StreamLikeApi(APIView):
 
     permission_classes = [IsAuthenticated]
     success_status = 200
+    payload = LikePayload
 
     def post(self, request, stream_id):
         state = services.stream_like(stream_id=stream_id, user=request.user)
@@ -88,6 +94,7 @@ class StreamSaveApi(APIView):
 
     permission_classes = [IsAuthenticated]
     success_status = 200
+    payload = SavePayload
 
     def post(self, request, stream_id):
         state = services.stream_save(stream_id=stream_id, user=request.user)
@@ -102,6 +109,10 @@ class StreamUnlockApi(APIView):
     """``POST streams/{id}/unlock/``: 201 with the unlocked item, or 200 if it was unlocked already."""
 
     permission_classes = [IsAuthenticated]
+    payload = StreamPayload
+    success_status = (201, 200)
+    conflicts = ("insufficient_credits", "own_stream", "stream_archived", "stream_not_premium")
+    other_errors = PAYMENT_ERRORS
 
     class Input(StrictInput):
         payment_method = serializers.ChoiceField(choices=StreamUnlock.Method.choices, required=False,
