@@ -2,7 +2,8 @@
 
 Must run with the database and Redis available (``python -m infra.with_services -- python -m bench …``,
 which ``make bench`` does). It owns its ``DATA_DIR``: project tables are emptied (reference data kept),
-the Redis database is flushed and the search and warehouse directories are removed before loading.
+the Redis database is flushed, the warehouse's catalog database dropped and the search and warehouse
+directories removed before loading.
 """
 
 from __future__ import annotations
@@ -61,7 +62,10 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
 def _reset_read_side(redis_url: str, data_dir: Path) -> None:
     import redis
 
+    from warehouse import lake
+
     redis.Redis.from_url(redis_url).flushdb()
+    lake.drop_catalog()
     for name in ("search", "warehouse"):
         shutil.rmtree(data_dir / name, ignore_errors=True)
 

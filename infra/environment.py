@@ -70,11 +70,25 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PROMETHEUS_MULTIPROC_DIR", None, "Directory where an API's gunicorn workers share Prometheus samples. "
              "`make run` sets one per API under `DATA_DIR/prometheus` (wiped at start); unset: each process "
              "reports only its own figures."),
-    Variable("WAREHOUSE_PUBLISH_SECONDS", "1", "The warehouse writer publishes a new read-only snapshot at most "
-             "this often while events arrive (and no sooner than four times the last publication took, so a large "
-             "warehouse's copies take at most a fifth of the writer's time); beat's safety net publishes changes a "
-             "drain left pending."),
-    Variable("ANALYTICS_CACHE_SECONDS", "30", "How long the read API caches an analytics answer for one snapshot "
+    Variable("WAREHOUSE_CATALOG_URL", None, "PostgreSQL URL of the warehouse's DuckLake catalog, a database of its "
+             "own (created by `migrate`). Unset: `DATABASE_URL`'s server, database `<name>_warehouse`."),
+    Variable("WAREHOUSE_READER_URL", None, "The read API's credentials for the catalog database only (a read-only "
+             "role; `migrate` creates it, with this URL's password if any). Unset: `WAREHOUSE_CATALOG_URL` as role "
+             "`warehouse_reader` without a password (trust/peer servers such as the embedded one)."),
+    Variable("WAREHOUSE_DATA_PATH", None, "Where the lake's Parquet files go: a directory, or an "
+             "`s3://bucket/prefix/` of an S3-compatible store (MinIO…; then the `WAREHOUSE_S3_*` "
+             "settings). Unset: `DATA_DIR/warehouse/data/`."),
+    Variable("WAREHOUSE_S3_ENDPOINT", None, "Object store endpoint `host:port` (unset: AWS S3)."),
+    Variable("WAREHOUSE_S3_ACCESS_KEY_ID", None, "Object store access key id."),
+    Variable("WAREHOUSE_S3_SECRET_ACCESS_KEY", None, "Object store secret access key."),
+    Variable("WAREHOUSE_S3_REGION", None, "Object store region (unset: the store's default)."),
+    Variable("WAREHOUSE_S3_URL_STYLE", None, "`path` for MinIO-style stores, `vhost` (default) for AWS."),
+    Variable("WAREHOUSE_S3_USE_SSL", "true", "`false` for a plain-HTTP object store endpoint."),
+    Variable("WAREHOUSE_HISTORY_SECONDS", "3600", "How far back `as_of_position` reaches: older lake snapshots "
+             "expire at the next maintenance run."),
+    Variable("WAREHOUSE_MAINTENANCE_SECONDS", "60", "How often beat compacts the lake (flush inlined rows, merge "
+             "small files, expire old snapshots, delete unreferenced files)."),
+    Variable("ANALYTICS_CACHE_SECONDS", "30", "How long the read API caches an analytics answer for one lake snapshot "
              "(a newer snapshot is never served from an older answer); `0` disables the cache."),
 )
 

@@ -69,10 +69,11 @@ def processes() -> list[ProcessSpec]:
         ProcessSpec("worker", [*celery, "worker", "--queues", "projections,default", "--hostname", "worker@%h",
                                "--concurrency", str(env("WORKER_CONCURRENCY")), "--loglevel", log_level,
                                "--without-gossip", "--without-mingle"], "workers.settings"),
-        # DuckDB allows one writer process: the warehouse queue has its own worker, concurrency 1.
+        # The lake has one writer process: the warehouse queue has its own worker, concurrency 1.
+        # Solo pool: tasks run in the worker's own process (no pool child to hand each task to).
         ProcessSpec("warehouse", [*celery, "worker", "--queues", "warehouse", "--hostname", "warehouse@%h",
-                                  "--concurrency", "1", "--loglevel", log_level, "--without-gossip",
-                                  "--without-mingle"], "workers.settings"),
+                                  "--pool", "solo", "--concurrency", "1", "--loglevel", log_level,
+                                  "--without-gossip", "--without-mingle"], "workers.settings"),
         ProcessSpec("beat", [*celery, "beat", "--loglevel", log_level, "--schedule", str(schedule)],
                     "workers.settings"),
     ]
@@ -258,11 +259,25 @@ class Supervisor:
             pump.join(timeout=1)
 
 
+def _warehouse_extensions_load(supervisor: Supervisor) -> bool:
+    """Start-up check: the DuckDB extensions the lake needs load into the pinned DuckDB (clear error if not)."""
+    from warehouse.lake import LakeUnavailable, check
+
+    try:
+        supervisor.say(f"warehouse lake: extensions {', '.join(check())} load")
+    except LakeUnavailable as failure:
+        supervisor.say(f"warehouse lake unusable: {failure}")
+        return False
+    return True
+
+
 def main() -> int:
     StopRequest.install()
     supervisor = Supervisor(processes())
     if not _manage("migrate", "--noinput"):
         return 0
+    if not _warehouse_extensions_load(supervisor):
+        return 1
     if env_bool("DEMO_DATA") and not _manage("demo_data", "--if-empty"):
         return 0
     supervisor.start()

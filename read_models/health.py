@@ -1,9 +1,13 @@
-"""Readiness checks of the read API: Redis (positions, throttling) and the search engine."""
+"""Readiness checks of the read API: Redis (positions, throttling), the search engine, and that the DuckDB
+extensions the warehouse lake needs load (checked once per process)."""
 
 from __future__ import annotations
 
+import functools
+
 from read_models import positions
 from search_index.engines import configured_engine
+from warehouse import lake
 
 
 def check_redis() -> None:
@@ -14,4 +18,9 @@ def check_search() -> None:
     configured_engine().ping()
 
 
-CHECKS = {"redis": check_redis, "search": check_search}
+@functools.cache
+def check_warehouse_extensions() -> None:
+    lake.check()
+
+
+CHECKS = {"redis": check_redis, "search": check_search, "warehouse": check_warehouse_extensions}

@@ -37,6 +37,17 @@ def clean_read_side() -> Iterator[None]:
     yield
 
 
+@pytest.fixture
+def fresh_lake() -> Iterator[None]:
+    """An empty warehouse: the lake's catalog database dropped and its data files deleted (then closed)."""
+    from warehouse import lake
+
+    lake.drop_catalog()
+    shutil.rmtree(data_path("warehouse"), ignore_errors=True)
+    yield
+    lake.close_all()
+
+
 @pytest.fixture(autouse=True)
 def reference_data(request) -> None:
     """Transactional tests truncate every table after each test, migration-loaded rows included."""

@@ -18,6 +18,16 @@ if _worker.startswith("gw"):
     if os.environ.get("DATA_DIR"):
         os.environ["DATA_DIR"] = os.path.join(os.environ["DATA_DIR"], _worker)
 
+# The warehouse's catalog database: one per xdist worker, never `make run`'s. Set even when inherited
+# (pytest-xdist's controller loads these settings too, and its workers would otherwise share its value).
+if os.environ.get("DATABASE_URL"):
+    from urllib.parse import urlsplit, urlunsplit
+
+    _url = urlsplit(os.environ["DATABASE_URL"])
+    _name = (_url.path.lstrip("/") or "marketplace").removeprefix("test_")
+    os.environ["WAREHOUSE_CATALOG_URL"] = urlunsplit(
+        _url._replace(path=f"/test_{_name}_warehouse" + (f"_{_worker}" if _worker else "")))
+
 from workers.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

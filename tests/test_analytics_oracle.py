@@ -11,9 +11,8 @@ practitioner's zone, with the clock frozen at each command (``time_machine``).
 from __future__ import annotations
 
 import random
-import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +22,7 @@ import time_machine
 from django.db import connection
 
 from api_conventions.errors import ApplicationError
-from warehouse import connections, layout
+from workers import event_reader
 from workers.tasks import warehouse_catch_up
 from write_api.accounts.models import User
 from write_api.accounts.services import user_register
@@ -45,7 +44,7 @@ from write_api.scheduling.services import schedule_replace
 from write_api.sessions.services import session_cancel, session_create
 from write_api.streams.services import stream_publish, stream_unlock
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_lake")]  # an empty lake
 
 START = datetime(2025, 2, 3, 8, 0, tzinfo=UTC)
 DAYS = 75  # to mid-April: past the DST changes of March and early April
@@ -65,14 +64,6 @@ PARAMETER_SETS: tuple[dict[str, str], ...] = (
 )
 # 2025 DST changes (UTC) of the zones below, where the generator also acts around local midnight.
 DST_DAYS = (date(2025, 3, 9), date(2025, 3, 30), date(2025, 4, 6))
-
-
-@pytest.fixture(autouse=True)
-def fresh_warehouse() -> Iterator[None]:
-    connections.close_all()
-    shutil.rmtree(layout.root(), ignore_errors=True)
-    yield
-    connections.close_all()
 
 
 # --- a market, made through the real commands ----------------------------------------------------------
@@ -501,8 +492,8 @@ def _figures(value: Any) -> int:
 
 
 def catch_up() -> None:
-    result = warehouse_catch_up(publish_after=0)
-    assert result.ran and result.snapshot_position == result.position
+    result = warehouse_catch_up()
+    assert result.ran and result.position == event_reader.head_position()
 
 
 # --- the tests ---------------------------------------------------------------------------------------
@@ -543,6 +534,42 @@ def test_one_practitioner_sees_only_their_own_figures(read_api):
     everyone = sql("SELECT sum(-amount_cents) FILTER (WHERE kind = 'spend') FROM credit_transaction "
                    "WHERE reference_type IN ('booking', 'stream')", {})[0][0]
     assert answers[0]["gross_cents"] + answers[1]["gross_cents"] == everyone
+
+
+def test_as_of_position_answers_as_the_figures_stood_after_that_event(read_api):
+    """Half a market, caught up at position P, the oracle computed then; the other half; then every endpoint
+    asked ``as_of_position=P`` equals the oracle of P, and without it the oracle of now."""
+    market = Market(6, ("Europe/London", "America/New_York"), clients=5, days=40)
+    try:
+        market.setup()
+        moments = market.moments()
+        for moment in moments[: len(moments) // 2]:
+            market.at(moment)
+            market.act()
+        catch_up()
+        then = event_reader.head_position()
+        p = market.practitioners[0]
+        query = PARAMETER_SETS[1]
+        expected_then = {e: oracle(e, Practitioner.objects.get(id=p["practitioner"].id), query) for e in ENDPOINTS}
+        for moment in moments[len(moments) // 2:]:
+            market.at(moment)
+            market.act()
+    finally:
+        market.stop()
+    catch_up()
+    as_practitioner(read_api, p["user"])
+    practitioner = Practitioner.objects.get(id=p["practitioner"].id)
+    for endpoint, url in ENDPOINTS.items():
+        old = read_api.get(url, {**query, "as_of_position": then})
+        assert old.status_code == 200, old.content
+        assert old["X-Projection-Position"] == str(then)
+        assert old.json()["data"] == expected_then[endpoint]
+        now = read_api.get(url, query)
+        assert now.json()["data"] == oracle(endpoint, practitioner, query)
+    assert now.json()["data"] != expected_then["trends"], "the second half changed the figures"
+    beyond = read_api.get(ENDPOINTS["revenue"], {"as_of_position": event_reader.head_position() + 1})
+    assert beyond.status_code == 400
+    assert beyond.json()["errors"]["available"] == {"earliest": 0, "latest": event_reader.head_position()}
 
 
 def test_figures_follow_new_events_after_the_next_publication(read_api):

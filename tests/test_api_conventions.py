@@ -491,7 +491,8 @@ def test_liveness(api):
                                "meta": {}}
 
 
-@pytest.mark.parametrize(("api_name", "checks"), [("write", {"database", "redis"}), ("read", {"redis", "search"})])
+@pytest.mark.parametrize(("api_name", "checks"), [("write", {"database", "redis"}),
+                                                      ("read", {"redis", "search", "warehouse"})])
 def test_readiness_checks_each_dependency(request, api_name, checks):
     response = request.getfixturevalue(api_name).get("/health/ready/")
     assert response.status_code == 200, response.content

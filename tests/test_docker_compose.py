@@ -23,6 +23,8 @@ IMAGE_VARIABLES = {
     "postgres": {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"},
     "redis": set(),
     "docker.elastic.co/elasticsearch/elasticsearch": {"discovery.type", "xpack.security.enabled", "ES_JAVA_OPTS"},
+    "minio/minio": {"MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"},
+    "minio/mc": set(),
 }
 # `$$NAME` is left to the container's shell at run time; these are the ones Docker itself provides.
 RUNTIME_SHELL_VARIABLES = {"HOSTNAME"}
@@ -66,7 +68,7 @@ def _healthcheck_text(service: dict) -> str:
 
 
 def test_the_stack_has_every_role(services):
-    assert {"postgres", "redis", "elasticsearch", "migrate", "write-api", "read-api", "worker",
+    assert {"postgres", "redis", "elasticsearch", "minio", "minio-init", "migrate", "write-api", "read-api", "worker",
             "warehouse-writer", "beat"} <= set(services)
     assert set(_app_services(services)) == {"migrate", "write-api", "read-api", "worker", "warehouse-writer", "beat"}
     assert all(s.get("build") == "." for s in _app_services(services).values()), "one image serves every role"
@@ -129,6 +131,25 @@ def test_both_apis_share_redis_and_the_jwt_key_and_only_the_write_api_sees_the_d
     assert write["REDIS_URL"] == read["REDIS_URL"]
     assert "DATABASE_URL" not in read, "the read API must not touch the write database"
     assert not {"postgres", "migrate"} & set(services["read-api"].get("depends_on", {}))
+
+
+def test_the_read_api_reads_the_lake_read_only_and_mounts_no_volume(services):
+    read, writer = _environment(services["read-api"]), _environment(services["warehouse-writer"])
+    assert "volumes" not in services["read-api"], "the read API must not share the writer's disk"
+    assert read["WAREHOUSE_DATA_PATH"] == writer["WAREHOUSE_DATA_PATH"]
+    assert read["WAREHOUSE_DATA_PATH"].startswith("s3://")
+    reader, catalog = urlsplit(read["WAREHOUSE_READER_URL"]), urlsplit(writer["WAREHOUSE_CATALOG_URL"])
+    assert reader.username == "warehouse_reader" != catalog.username
+    assert (reader.hostname, reader.port, reader.path) == (catalog.hostname, catalog.port, catalog.path)
+    assert catalog.path != urlsplit(writer["DATABASE_URL"]).path, "the catalog is a database of its own"
+    assert "WAREHOUSE_CATALOG_URL" not in read
+    assert read["WAREHOUSE_S3_ACCESS_KEY_ID"] != writer["WAREHOUSE_S3_ACCESS_KEY_ID"]
+    init = " ".join(services["minio-init"]["command"])
+    assert f"admin user add lake {read['WAREHOUSE_S3_ACCESS_KEY_ID']}" in init and "readonly" in init
+    minio = _environment(services["minio"])
+    assert minio["MINIO_ROOT_USER"] == writer["WAREHOUSE_S3_ACCESS_KEY_ID"]
+    assert _environment(services["migrate"])["WAREHOUSE_READER_URL"] == read["WAREHOUSE_READER_URL"], \
+        "migrate creates the reader role with the read API's password"
 
 
 def test_every_app_service_points_at_the_same_servers(services):
@@ -226,7 +247,7 @@ def test_workers_consume_every_queue_the_app_routes_to(services):
     assert routed | {q.name for q in app.conf.task_queues} <= set(consumed), routed - set(consumed)
     assert consumed["warehouse"] == "warehouse-writer"
     assert _option(_command(services["warehouse-writer"]), "--queues") == "warehouse"
-    assert _option(_command(services["warehouse-writer"]), "--concurrency") == "1", "DuckDB has one writer"
+    assert _option(_command(services["warehouse-writer"]), "--concurrency") == "1", "the lake has one writer"
     assert _command(services["beat"])[3] == "beat"
 
 
@@ -252,7 +273,7 @@ def test_secrets_have_no_committed_default(raw):
 
 def test_every_long_running_service_restarts_after_a_crash(services):
     """The compose counterpart of ``infra.supervise``'s restarts: a crashed process comes back (the one-shot
-    ``migrate`` runs once; what waits for it waits for its successful completion)."""
+    one-shots ``migrate`` and ``minio-init`` run once; what waits for them waits for their successful completion)."""
     for name, service in services.items():
-        expected = "no" if name == "migrate" else "unless-stopped"
+        expected = "no" if name in ("migrate", "minio-init") else "unless-stopped"
         assert service.get("restart") == expected, name

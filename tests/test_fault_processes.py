@@ -37,6 +37,7 @@ from tests.test_processes import (  # noqa: F401,E501
     _http,
     _is_alive,
     _signed_up,
+    fresh_lake_catalog,
     stack,
 )
 
@@ -57,7 +58,8 @@ def embedded_redis_stack(tmp_path: Path) -> Iterator[tuple[Stack, dict[str, str]
         "DATABASE_URL": _database_url(connection.settings_dict), "WRITE_API_PORT": str(write_port),
         "READ_API_PORT": str(read_port), "BIND_HOST": "127.0.0.1", "DEMO_DATA": "0", "EVENT_DISPATCH": "celery",
         "WEB_CONCURRENCY": "1", "WORKER_CONCURRENCY": "1", "DATA_DIR": str(tmp_path / "data"),
-        "MIN_POSITION_WAIT_SECONDS": "10", "THROTTLE_ANON": "100000/min", "THROTTLE_USER": "100000/min"})
+        "MIN_POSITION_WAIT_SECONDS": "10", "THROTTLE_ANON": "100000/min", "THROTTLE_USER": "100000/min",
+        "WAREHOUSE_CATALOG_URL": fresh_lake_catalog()})
     log = tmp_path / "run.log"
     with log.open("wb") as sink:
         owner = subprocess.Popen([sys.executable, "-m", "infra.with_services", "--", sys.executable, "-m",

@@ -17,11 +17,13 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import orjson
 import psutil
+import psycopg
 import pytest
 import redis
 from django.conf import settings
@@ -72,6 +74,15 @@ def _signed_up(write_url: str, prefix: str = "proc") -> tuple[str, dict]:
     status, _, body = _http("GET", f"{write_url}/api/v1/auth/me/", headers=auth)
     assert status == 200, body
     return body["data"]["id"], auth
+
+
+def fresh_lake_catalog() -> str:
+    """A warehouse catalog database of the stack's own, empty (a catalog names its data directory, and a
+    stack's DATA_DIR is new): the suite's catalog URL with ``_processes`` appended, dropped first."""
+    catalog = urlsplit(os.environ["WAREHOUSE_CATALOG_URL"])
+    with psycopg.connect(catalog._replace(path="/postgres").geturl(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{catalog.path.lstrip("/")}_processes" WITH (FORCE)')
+    return catalog._replace(path=catalog.path + "_processes").geturl()
 
 
 def _is_alive(process: psutil.Process) -> bool:
@@ -132,6 +143,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         # Generous for a loaded CI machine; the read still has to wait for the worker's projection.
         "MIN_POSITION_WAIT_SECONDS": "10",
     }
+    environment["WAREHOUSE_CATALOG_URL"] = fresh_lake_catalog()
     log = tmp_path / "supervise.log"
     with log.open("wb") as sink:
         supervisor = subprocess.Popen([sys.executable, "-m", "infra.supervise"], cwd=PROJECT_ROOT, env=environment,
@@ -183,14 +195,38 @@ def test_supervised_stack_serves_the_slice_over_http_and_stops_without_orphans(s
     assert hits[service_id]["practitioner_name"] == "Grace Hopper"
     assert hits[service_id]["price_cents"] == 4200
 
+    # A booking shows in the practitioner's revenue as soon as the lake has committed it (X-Min-Position):
+    # analytics read the lake the warehouse writer process commits to, nothing is published in between.
+    status, _, body = _http("PUT", f"{stack.write_url}/api/v1/practitioner/schedule/", {"windows": [
+        {"weekday": d, "start_minute": 0, "end_minute": 1440} for d in range(7)]}, auth)
+    assert status == 200, body
+    _, client = _signed_up(stack.write_url, "client")
+    status, _, body = _http("POST", f"{stack.write_url}/api/v1/credits/purchase/",
+                            {"amount_cents": 10_000, "payment_token": "tok_test_success"}, client)
+    assert status == 201, body
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+    status, headers, body = _http("POST", f"{stack.write_url}/api/v1/bookings/",
+                                  {"service_id": service_id, "start_at": start.isoformat()}, client)
+    assert status == 201, body
+    position = int(headers["X-Event-Position"])
+    today = datetime.now(UTC).date()
+    status, headers, body = _http(
+        "GET", f"{stack.read_url}/api/v1/practitioner/analytics/revenue/?start={today - timedelta(days=1)}"
+               f"&end={today + timedelta(days=1)}&timezone=UTC", headers={**auth, "X-Min-Position": str(position)})
+    if status != 200:
+        pytest.fail(f"revenue answered {status}: {body}\n{stack.output()}")
+    assert int(headers["X-Projection-Position"]) >= position
+    assert body["data"]["totals"] == {"gross_cents": 4200, "refunds_cents": 0, "net_cents": 4200}
+
     processes = stack.descendants()
     commands = [" ".join(p.cmdline()) for p in processes]
     for expected in ("write_api.wsgi:application", "read_models.wsgi:application",
                      "worker --queues projections,default", "worker --queues warehouse",
                      "celery -A workers.celery_app beat"):
         assert any(expected in command for command in commands), commands
-    # Each gunicorn: a master and one worker; each Celery worker: its main process and one pool process; beat.
-    assert len(processes) >= 9, commands
+    # Each gunicorn: a master and one worker; the projector worker: its main process and one pool process; the
+    # warehouse writer: one process (solo pool); beat.
+    assert len(processes) >= 8, commands
 
     started = time.monotonic()
     stack.supervisor.send_signal(signal.SIGTERM)

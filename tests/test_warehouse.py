@@ -1,5 +1,5 @@
-"""The warehouse projection on constructed events: the checkpoint inside the DuckDB file, derived facts,
-money resolved across batches, snapshot publication and garbage collection.
+"""The warehouse projection on constructed events: the checkpoint committed with the rows, derived facts
+(incremental), money resolved across batches, readers on committed snapshots, time travel, compaction.
 
 (End-to-end figures against PostgreSQL are in ``tests/test_analytics_oracle.py``.)
 """
@@ -7,31 +7,19 @@ money resolved across batches, snapshot publication and garbage collection.
 from __future__ import annotations
 
 import random
-import shutil
-import subprocess
-import sys
-import threading
-import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
 import pytest
 
-from infra.environment import PROJECT_ROOT
+from infra.environment import data_path
 from kernel.events import RecordedEvent
-from warehouse import connections, layout, snapshots
+from warehouse import lake, maintenance, reader
 from warehouse.projection import WarehouseProjection
 
-
-@pytest.fixture(autouse=True)
-def fresh_warehouse() -> Iterator[None]:
-    connections.close_all()
-    shutil.rmtree(layout.root(), ignore_errors=True)
-    yield
-    connections.close_all()
+pytestmark = pytest.mark.usefixtures("fresh_lake")
 
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
@@ -150,7 +138,8 @@ def apply_in_batches(projection: WarehouseProjection, events: list[RecordedEvent
 
 
 def query(generation: int, sql: str) -> list[tuple]:
-    with connections.writer(layout.generation_file(generation)) as connection:
+    with lake.writer() as connection:
+        connection.execute(f"USE lake.g{generation}")
         return connection.execute(sql).fetchall()
 
 
@@ -321,94 +310,122 @@ def test_a_failing_batch_leaves_the_file_at_the_previous_batch():
     assert projection.checkpoint(1) == len(history.events)
 
 
-# --- snapshots -------------------------------------------------------------------------------------------
+# --- readers, time travel, compaction ---------------------------------------------------------------
 
 
-def test_readers_read_published_snapshots_while_the_writer_writes_and_old_files_are_collected():
+def test_readers_see_each_commit_at_once_read_only_and_one_snapshot_per_read():
     history = rich_history()
     projection = fresh()
     projection.activate(1)
-    first = snapshots.current()
-    assert first is not None and (first.generation, first.position) == (1, 0)
+    shared = reader.LakeReader()
+    assert shared.latest().position == 0
     projection.apply(history.events[:30], 1)
-    published = snapshots.publish(1)
-    assert published is not None and published.position == 30 and published.previous_file == first.file
-    reader = snapshots.SnapshotReader()
-    with reader.open() as (info, cursor):
-        assert info == published
+    with shared.open() as (view, cursor):
+        assert view.position == 30 and view.generation == 1
         held = cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0]
-        # The writer keeps writing and publishing while this reader holds its snapshot open.
+        # The writer keeps committing while this read is open: the read stays on its snapshot.
         projection.apply(history.events, 1)
-        assert snapshots.publish(1).position == len(history.events)
-        assert snapshots.publish(1).position == len(history.events)  # nothing new: the same snapshot
         assert cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0] == held
+        assert cursor.execute("SELECT position FROM warehouse_checkpoint").fetchone()[0] == 30
     expected = sum(1 for e in history.events if e.type.startswith("booking."))
-    with reader.open() as (info, cursor):
-        assert info.position == len(history.events)
+    with shared.open() as (view, cursor):
+        assert view.position == len(history.events)
         assert cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0] == expected
-        assert cursor.execute("SELECT position FROM warehouse_checkpoint").fetchone()[0] == info.position
-    files = sorted(p.name for p in layout.snapshots_dir().glob("snap-*.duckdb"))
-    current = snapshots.current()
-    assert files == sorted([current.file, current.previous_file])
-    with pytest.raises(duckdb.Error), reader.open() as (_info, cursor):  # a snapshot is read-only
-        cursor.execute("DELETE FROM booking_event")
+    with pytest.raises(duckdb.Error), shared.open() as (_view, cursor):  # the read API cannot write
+        cursor.execute("DELETE FROM lake.g1.booking_event")
+    shared.close()
 
 
-def test_a_retired_generation_never_takes_readers_back():
-    history = rich_history()
-    old, new = fresh(1), fresh(2)
-    old.apply(history.events[:10], 1)
-    new.apply(history.events, 2)
-    new.activate(2)
-    assert snapshots.publish(1) is None
-    assert snapshots.current().generation == 2
+def test_the_reader_role_has_no_write_access_to_the_catalog_database():
+    import psycopg
+
+    fresh().activate(1)
+    with psycopg.connect(lake.reader_url()) as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == lake.READER_ROLE
+        assert conn.execute("SELECT count(*) FROM ducklake_snapshot").fetchone()[0] > 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM ducklake_snapshot")
 
 
-def test_a_second_process_waits_for_the_file_then_takes_over():
-    """One writer at a time: while this process holds the file another process cannot open it (DuckDB's
-    lock); the warehouse's writer in that process waits until the file is released, then takes over."""
+def test_as_of_position_reads_the_snapshot_committed_at_or_before_it():
     history = rich_history()
     projection = fresh()
-    projection.apply(history.events[:10], 1)
-    database = str(layout.generation_file(1))
-    held, release = threading.Event(), threading.Event()
+    projection.activate(1)
+    for end in (10, 25, 40):
+        projection.apply(history.events[:end], 1)
+    projection.apply(history.events, 1)
+    shared = reader.LakeReader()
+    for asked, answered in ((10, 10), (11, 10), (24, 10), (25, 25), (39, 25), (40, 40), (len(history.events),
+                                                                                         len(history.events))):
+        with shared.open(asked) as (view, cursor):
+            assert view.position == answered
+            assert cursor.execute("SELECT position FROM warehouse_checkpoint").fetchone()[0] == answered
+            bookings = cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0]
+        assert bookings == sum(1 for e in history.events[:answered] if e.type.startswith("booking."))
+    with pytest.raises(reader.PositionOutOfRange) as beyond, shared.open(len(history.events) + 1):
+        pass
+    assert (beyond.value.earliest, beyond.value.latest) == (0, len(history.events))
+    shared.close()
 
-    def hold() -> None:
-        with connections.writer(layout.generation_file(1)):
-            held.set()
-            release.wait(30)
-        connections.close(layout.generation_file(1))
 
-    holder = threading.Thread(target=hold)
-    holder.start()
+def test_a_switch_of_generation_is_one_commit_and_time_travel_still_reads_the_old_one():
+    history = rich_history()
+    old, new = fresh(1), fresh(2)
+    old.activate(1)
+    old.apply(history.events[:10], 1)
+    new.apply(history.events, 2)
+    shared = reader.LakeReader()
+    assert shared.latest() .generation == 1
+    new.activate(2)
+    latest = shared.latest()
+    assert (latest.generation, latest.position) == (2, len(history.events))
+    old.discard(1)
+    with shared.open(10) as (view, _cursor):
+        assert (view.generation, view.position) == (1, 10)
+    shared.close()
+
+
+def test_compaction_bounds_the_file_count_and_keeps_every_row():
+    history = rich_history()
+    projection = fresh()
+    projection.activate(1)
+    apply_in_batches(projection, history.events, 1, random.Random(3))  # every commit writes its own files
+    image = projection.snapshot(1)
+    run = maintenance.compact(history_seconds=0, file_grace_seconds=0)
+    tables = 12
+    assert run.files_before > 5 * tables
+    assert run.files_after <= 2 * tables, run  # a file or two per table, whatever the number of commits
+    assert projection.snapshot(1) == image
+    on_disk = list(data_path("warehouse", "data").rglob("*.parquet"))  # replaced files deleted too
+    assert len(on_disk) <= 2 * tables, len(on_disk)
+
+
+def test_an_extension_that_is_missing_or_does_not_load_is_a_clear_error(tmp_path, monkeypatch):
+    assert {"ducklake", "postgres_scanner"} <= set(lake.check())
+    with pytest.raises(lake.LakeUnavailable, match="no nowhere extension for DuckDB v1.4.4"):
+        lake.extension_file("nowhere")
+    bogus = tmp_path / "ducklake.duckdb_extension"
+    bogus.write_bytes(b"not an extension")
+    monkeypatch.setattr(lake, "extension_file", lambda name: bogus)
+    with pytest.raises(lake.LakeUnavailable, match="does not load into DuckDB 1.4.4"):
+        lake.check()
+
+
+def test_an_object_store_data_path_loads_httpfs_and_the_stores_credentials(monkeypatch):
+    """With ``WAREHOUSE_DATA_PATH=s3://…`` the lake's connections load httpfs and carry the store's settings.
+    (The files themselves go to MinIO in docker-compose; no object store runs in this suite.)"""
+    for name, value in (("WAREHOUSE_DATA_PATH", "s3://lake-bucket/prefix"), ("WAREHOUSE_S3_ENDPOINT", "minio:9000"),
+                        ("WAREHOUSE_S3_ACCESS_KEY_ID", "reader"), ("WAREHOUSE_S3_SECRET_ACCESS_KEY", "secret"),
+                        ("WAREHOUSE_S3_URL_STYLE", "path"), ("WAREHOUSE_S3_USE_SSL", "false")):
+        monkeypatch.setenv(name, value)
+    assert lake.data_location() == "s3://lake-bucket/prefix/"
+    assert "httpfs" in lake.check()
+    connection = lake._connect(object_store=True)
     try:
-        assert held.wait(10)
-        plain = ("import sys, duckdb; c = duckdb.connect(); c.execute(\"ATTACH '\" + sys.argv[1] + \"' AS wh\")")
-        attempt = subprocess.run([sys.executable, "-c", plain, database], capture_output=True, text=True, timeout=60)
-        assert attempt.returncode != 0 and "lock" in attempt.stderr.lower(), attempt.stderr
-        waiting = subprocess.Popen(
-            [sys.executable, "-c", "import sys, time; from pathlib import Path; from warehouse import connections; "
-             "t = time.monotonic(); w = connections.writer(Path(sys.argv[1])); c = w.__enter__(); "
-             "print(c.execute('SELECT position FROM warehouse_checkpoint').fetchone()[0], time.monotonic() - t)",
-             database], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2.0)
-        assert waiting.poll() is None, waiting.communicate()
+        secret = connection.execute("SELECT type, secret_string FROM duckdb_secrets() "
+                                    "WHERE name = 'warehouse_s3'").fetchone()
     finally:
-        release.set()
-        holder.join(30)
-    out, err = waiting.communicate(timeout=60)
-    assert waiting.returncode == 0, err
-    position, waited = out.split()
-    assert position == "10" and float(waited) > 0.5
-
-
-def test_a_held_file_stays_open_between_uses_and_is_idle_closed_afterwards():
-    path = layout.generation_file(1)
-    fresh(1)
-    with connections.held(path):
-        with connections.writer(path) as connection:
-            connection.execute("SELECT 1")
-        time.sleep(connections.IDLE_SECONDS * 3)  # a replay fetching its next batch
-        assert connections.is_open(path)
-    time.sleep(connections.IDLE_SECONDS * 3)
-    assert not connections.is_open(path)
+        connection.close()
+    assert secret[0] == "s3"
+    assert "endpoint=minio:9000" in secret[1] and "url_style=path" in secret[1] and "use_ssl=false" in secret[1]
+    assert "key_id=reader" in secret[1]

@@ -1,19 +1,17 @@
-"""The warehouse across processes: readers never see a lock error or a half-written state while the
-writer projects; a killed writer resumes without loss or double counting; a rebuild switches files."""
+"""The warehouse across processes: readers never fail nor see a half-written state while the writer
+commits and the lake is compacted; a killed writer resumes without loss or double counting; a rebuild
+switches generations in one commit while the old one serves."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,24 +30,16 @@ from tests.test_analytics_oracle import (
     oracle,
     sql,
 )
-from warehouse import connections, layout, snapshots
+from warehouse import maintenance, reader
 from warehouse.projection import WarehouseProjection
 from workers import event_reader, runtime
 from workers.registry import projection as projection_named
 from write_api.eventlog.models import ProjectionState
 from write_api.practitioners.models import Practitioner
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_lake")]  # an empty lake
 
 WAIT = 60.0
-
-
-@pytest.fixture(autouse=True)
-def fresh_warehouse() -> Iterator[None]:
-    connections.close_all()
-    shutil.rmtree(layout.root(), ignore_errors=True)
-    yield
-    connections.close_all()
 
 
 def all_events() -> list[RecordedEvent[Any]]:
@@ -79,16 +69,16 @@ def expected_at(events: list[RecordedEvent[Any]], practitioner_id: str) -> dict[
 
 READER = """
 import json, sys, time
-from warehouse import snapshots
+from warehouse import reader as lake_reader
 expected = {int(k): v for k, v in json.load(open(sys.argv[1])).items()}
 final, practitioner = int(sys.argv[2]), sys.argv[3]
-reader = snapshots.SnapshotReader()
+reader = lake_reader.LakeReader()
 reads, seen, errors = 0, set(), []
 deadline = time.monotonic() + 300
 while time.monotonic() < deadline:
     time.sleep(0.002)
     try:
-        with reader.open() as (info, cursor):
+        with reader.open() as (view, cursor):
             position = cursor.execute("SELECT position FROM warehouse_checkpoint").fetchone()[0]
             got = {"booking_events": cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0],
                    "movements": cursor.execute("SELECT count(*) FROM fact_credit_movement").fetchone()[0],
@@ -98,11 +88,11 @@ while time.monotonic() < deadline:
                                            "AND practitioner_id = ?::UUID", [practitioner]).fetchone()[0]}
         reads += 1
         seen.add(position)
-        if position != info.position or got != expected[position]:
-            errors.append([info.position, position, got, expected.get(position)])
+        if position != view.position or got != expected[position]:
+            errors.append([view.position, position, got, expected.get(position)])
         if position == final:
             break
-    except snapshots.NoSnapshot:
+    except lake_reader.NoWarehouse:
         time.sleep(0.01)
     except Exception as error:
         errors.append(repr(error))
@@ -116,7 +106,7 @@ def reader_process(expectations: str, final: int, practitioner_id: str) -> subpr
                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_readers_never_see_a_lock_error_or_a_half_written_state_while_the_writer_projects(read_api, tmp_path):
+def test_readers_never_fail_nor_see_a_half_written_state_during_writes_and_compaction(read_api, tmp_path):
     market = build_market(7, ("Europe/London", "America/New_York"), clients=4, days=20)
     events = [e for e in all_events() if WarehouseProjection().handles(e.type)]
     practitioner = market.practitioners[0]
@@ -134,39 +124,43 @@ def test_readers_never_see_a_lock_error_or_a_half_written_state_while_the_writer
     thread_errors: list[Any] = []
 
     def read_in_thread() -> None:
-        reader = snapshots.SnapshotReader()
+        lake_reader = reader.LakeReader()
         while not stop.is_set():
             time.sleep(0.005)
             try:
-                with reader.open() as (info, cursor):
+                with lake_reader.open() as (view, cursor):
                     count = cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0]
                     position = cursor.execute("SELECT position FROM warehouse_checkpoint").fetchone()[0]
-                if position != info.position or count != expectations[position]["booking_events"]:
-                    thread_errors.append((info.position, position, count))
+                if position != view.position or count != expectations[position]["booking_events"]:
+                    thread_errors.append((view.position, position, count))
                 thread_reads.append(position)
             except Exception as error:  # noqa: BLE001 - any error is a failure of this test
                 thread_errors.append(repr(error))
+        lake_reader.close()
 
     threads = [threading.Thread(target=read_in_thread)]
     for thread in threads:
         thread.start()
     as_practitioner(read_api, practitioner["user"])
     api_positions = []
+    compactions = []
     try:
         rng = random.Random(7)
         start = 0
-        time.sleep(1.0)  # let the reader processes start reading the empty snapshot
+        time.sleep(1.0)  # let the reader process start reading the empty lake
         while start < len(events):
             size = rng.randint(1, 30)
-            writer.apply(events[start:start + size], 1)
-            published = snapshots.publish(1)
+            batch = events[start:start + size]
+            writer.apply(batch, 1)
             start += size
-            # The read API, in this process, between two publications.
+            if rng.random() < 0.2:  # merge, rewrite, expire every older snapshot, delete replaced files
+                compactions.append(maintenance.compact(history_seconds=0, file_grace_seconds=1))
+            # The read API, in this process, between two commits.
             response = read_api.get(ENDPOINTS["revenue"], {"start": "2025-01-01", "end": "2025-06-30",
                                                            "granularity": "month"})
             assert response.status_code == 200, response.content
             position = int(response["X-Projection-Position"])
-            assert position == published.position
+            assert position == batch[-1].position
             assert response.json()["data"]["by_service_type"] == [] or \
                 sum(t["gross_cents"] for t in response.json()["data"]["by_service_type"]
                     if t["service_type"] != "stream") == expectations[position]["gross"]
@@ -176,6 +170,7 @@ def test_readers_never_see_a_lock_error_or_a_half_written_state_while_the_writer
         for thread in threads:
             thread.join(30)
         outputs = [p.communicate(timeout=WAIT) for p in processes]
+    assert len(compactions) >= 3 and any(c.files_after < c.files_before for c in compactions)
     assert not thread_errors, thread_errors[:5]
     assert len(set(thread_reads)) > 3
     for (out, err), process in zip(outputs, processes, strict=True):
@@ -184,7 +179,6 @@ def test_readers_never_see_a_lock_error_or_a_half_written_state_while_the_writer
         assert report["errors"] == [], report["errors"]
         assert report["seen"][-1] == final and len(report["seen"]) > 3, report
     assert api_positions[-1] == final
-    assert len(list(layout.snapshots_dir().glob("snap-*.duckdb"))) <= 3
 
 
 # --- a killed writer ------------------------------------------------------------------------------------
@@ -200,7 +194,7 @@ def writer_process(batch_size: int) -> subprocess.Popen:
            "PROJECTION_CATCH_UP_BATCH_SIZE": str(batch_size), "EVENT_DISPATCH": "off",
            "DJANGO_SETTINGS_MODULE": "workers.settings"}
     script = ("import django; django.setup(); from workers.tasks import warehouse_catch_up; "
-              "print(warehouse_catch_up(publish_after=0))")
+              "print(warehouse_catch_up())")
     return subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
 
@@ -255,29 +249,11 @@ def test_a_killed_writer_resumes_without_loss_or_double_counting(read_api):
 def runtime_catch_up() -> bool:
     from workers.tasks import warehouse_catch_up
 
-    result = warehouse_catch_up(publish_after=0)
+    result = warehouse_catch_up()
     return result.ran and result.position == event_reader.head_position()
 
 
-def test_the_next_publication_waits_four_times_as_long_as_the_last_one_took():
-    from workers.tasks import warehouse_catch_up
-
-    build_market(11, ("Europe/Berlin",), clients=2, days=10)
-    catch_up()
-    published = snapshots.current()
-    assert published.seconds > 0
-    slow = dataclasses.replace(published, seconds=100.0, published_at=time.time())  # as if copying took 100 s
-    snapshots._write_pointer(slow)
-    build_market(12, ("Asia/Kolkata",), clients=2, days=10)  # more events for the writer
-
-    run = warehouse_catch_up()
-    assert run.position > slow.position and run.snapshot_position == slow.position
-    assert 390 < run.publish_in <= 400  # due 4 × 100 s after the slow one, not WAREHOUSE_PUBLISH_SECONDS
-    assert snapshots.current() == slow
-    assert warehouse_catch_up(publish_after=0).snapshot_position == run.position  # an explicit request: now
-
-
-def test_a_rebuild_fills_a_new_file_then_switches_readers_to_it(read_api):
+def test_a_rebuild_fills_a_new_generation_while_the_old_serves_then_switches_in_one_commit(read_api):
     market = build_market(9, ("Asia/Kolkata",), clients=3, days=30)
     catch_up()
     p = market.practitioners[0]
@@ -288,22 +264,31 @@ def test_a_rebuild_fills_a_new_file_then_switches_readers_to_it(read_api):
     projection = projection_named("warehouse")
     image = projection.snapshot(old)
 
-    result = runtime.rebuild("warehouse", grace=0)
+    served_during: list[dict] = []
+
+    def progress(position: int, target: int) -> None:  # while the new generation fills, the old one answers
+        response = read_api.get(ENDPOINTS["clients"], query)
+        assert response.status_code == 200
+        served_during.append(response.json()["meta"]["snapshot"])
+
+    result = runtime.rebuild("warehouse", grace=0, progress=progress)
     assert (result.old_generation, result.new_generation) == (old, old + 1)
-    assert not layout.generation_file(old).exists() and layout.generation_file(old + 1).exists()
-    published = snapshots.current()
-    assert (published.generation, published.position) == (old + 1, result.position)
+    assert served_during and all(s["generation"] == old for s in served_during)
+    assert projection.checkpoint(old) is None and projection.checkpoint(old + 1) == result.position
+    latest = reader.LakeReader().latest()
+    assert (latest.generation, latest.position) == (old + 1, result.position)
     assert projection.snapshot(old + 1) == image
     after = read_api.get(ENDPOINTS["clients"], query)
     assert after["X-Projection-Position"] == str(result.position)
     assert after.json()["data"] == before["data"]
-    assert after.json()["meta"]["snapshot"]["id"] == published.id
+    assert after.json()["meta"]["snapshot"]["generation"] == old + 1
     # The warehouse worker carries on with the new generation.
+    build_market(19, ("Asia/Kolkata",), clients=2, days=5)
     catch_up()
-    assert snapshots.current().generation == old + 1
+    assert reader.LakeReader().latest().generation == old + 1
 
 
-def test_the_files_checkpoint_is_authoritative_so_a_restored_or_lost_file_catches_up():
+def test_the_lakes_checkpoint_is_authoritative_so_a_restored_or_lost_generation_catches_up():
     build_market(10, ("Europe/Berlin",), clients=3, days=20)
     catch_up()
     state = ProjectionState.objects.get(name="warehouse")
@@ -312,7 +297,7 @@ def test_the_files_checkpoint_is_authoritative_so_a_restored_or_lost_file_catche
     complete = projection.snapshot(generation)
     events = [e for e in all_events() if projection.handles(e.type)]
 
-    # An older copy of the file comes back (a restored backup): PostgreSQL says `head`, the file says less.
+    # An older state comes back (a restored backup): PostgreSQL says `head`, the lake says less.
     projection.discard(generation)
     projection.prepare(generation)
     projection.apply(events[: len(events) // 2], generation)
@@ -322,8 +307,26 @@ def test_the_files_checkpoint_is_authoritative_so_a_restored_or_lost_file_catche
     assert projection.checkpoint(generation) == head
     assert projection.snapshot(generation) == complete
 
-    # The file is gone altogether: it is filled again from the first event.
+    # The generation is gone altogether: it is filled again from the first event.
     projection.discard(generation)
     catch_up()
     assert projection.snapshot(generation) == complete
-    assert snapshots.current().position == head
+    assert reader.LakeReader().latest().position == head
+
+
+def test_maintenance_runs_on_the_writers_queue_and_waits_out_a_rebuild_elsewhere():
+    import psycopg
+
+    from workers.tasks import maintain_warehouse
+
+    build_market(13, ("Europe/Berlin",), clients=2, days=10)
+    catch_up()
+    done = maintain_warehouse()
+    assert done["files_after"] <= done["files_before"]
+    # Another process (its own session) is rebuilding: the compaction must not race its commits.
+    with psycopg.connect(database_url_for_tests(), autocommit=True) as other:
+        key = runtime._lock_key("rebuild:warehouse")
+        assert other.execute("SELECT pg_try_advisory_lock(%s, %s)", [runtime._LOCK_NAMESPACE, key]).fetchone()[0]
+        assert maintain_warehouse() == {"skipped": "a rebuild or verify of the warehouse is running"}
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [runtime._LOCK_NAMESPACE, key])  # the rebuild ends
+    assert "files_after" in maintain_warehouse()

@@ -1,1 +1,1 @@
-"""The analytics warehouse (DuckDB): facts and dimensions projected from events (issue 6)."""
+"""The analytics warehouse on DuckLake: facts and dimensions projected from events (issues 6, 12)."""

@@ -1,21 +1,22 @@
-"""The warehouse projection: events into the DuckDB facts and dimensions, one generation per file.
+"""The warehouse projection: events into the lake's facts and dimensions, one schema per generation.
 
-* **Checkpoint inside the file.** ``apply`` reads ``warehouse_checkpoint``, skips every event at or
-  below it, writes the rows and the new checkpoint in one DuckDB transaction. A batch replayed after a
-  crash (the runtime's PostgreSQL checkpoint not saved yet) is therefore a no-op, and a writer killed
-  mid-batch leaves the file at the previous batch (DuckDB rolls the open transaction back).
-  :meth:`WarehouseProjection.mark_drained` moves the file's checkpoint over events the warehouse does
-  not handle, so the file's checkpoint is the authoritative drain position (see ``workers.tasks``).
-* **Generations are files** (``warehouse/layout.py``): ``prepare`` creates an empty one, ``activate``
-  publishes a snapshot of it for readers, ``discard`` deletes it.
-* **Derived facts** are recomputed in the same transaction for the bookings a batch touched:
-  ``fact_booking`` from that booking's whole ``booking_event`` history, and credit movements get the
+* **Checkpoint with the rows.** ``apply`` reads ``warehouse_checkpoint``, skips every event at or below
+  it, writes the rows and the new checkpoint in one DuckLake transaction (one snapshot). A batch
+  replayed after a crash (the runtime's PostgreSQL checkpoint not saved yet) is therefore a no-op, and
+  a writer killed mid-batch leaves the lake at the previous batch (the commit never happened).
+  :meth:`WarehouseProjection.mark_drained` moves the checkpoint over events the warehouse does not
+  handle, so the lake's checkpoint is the authoritative drain position (see ``workers.tasks``).
+* **Every commit says where it stands**: its DuckLake commit message carries ``{"generation", "position",
+  "active"}``, which is how ``as_of_position`` finds the snapshot that answered after event N.
+* **Generations are schemas** (``g<N>``): ``prepare`` creates an empty one, ``activate`` points
+  :data:`schema.ACTIVE` at it in one commit (readers switch atomically), ``discard`` drops it.
+* **Derived facts are incremental**: a batch derives ``fact_booking`` for the bookings it touched from
+  their stored row plus the batch's own events (no history scan), and credit movements get the
   practitioner and service type of what they paid for as soon as both sides have arrived.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
+import orjson
 
 from kernel.events import (
     BookingCancelled,
@@ -63,7 +65,7 @@ from kernel.events import (
     UserRegistered,
 )
 from kernel.projection import Projection, on
-from warehouse import connections, layout, schema, snapshots, staging
+from warehouse import lake, schema, staging
 from warehouse.schema import Table
 
 CREDIT_KINDS = {"credits.purchased": "purchase", "credits.spent": "spend", "credits.refunded": "refund",
@@ -114,54 +116,102 @@ class _Batch:
     def write(self, connection: Any) -> None:
         by_name = {table.name: table for table in schema.TABLES}
         for name, rows in self.upserts.items():
-            staging.load(connection, by_name[name], rows.values(), on_conflict="REPLACE")
+            staging.load(connection, by_name[name], rows.values(), replace=True)
         for name, listed in self.appends.items():
-            staging.load(connection, by_name[name], listed, on_conflict="IGNORE")
+            staging.load(connection, by_name[name], listed, replace=False)
 
 
-# The bookings whose derived row must be recomputed: new history rows, or new money moved for them.
-_TOUCHED = """
-CREATE OR REPLACE TEMP TABLE touched_booking AS
-SELECT booking_id FROM booking_event WHERE position > $since
-UNION
-SELECT booking_id FROM fact_credit_movement WHERE position > $since AND booking_id IS NOT NULL
-"""
-
-_DELETE_TOUCHED = "DELETE FROM fact_booking WHERE booking_id IN (SELECT booking_id FROM touched_booking)"
-
+# One booking's row = its stored row (if any) folded with this batch's events for it. ``booking_event``
+# and ``fact_credit_movement`` rows after ``$since`` are this batch's (files are pruned by position).
 _DERIVE_BOOKINGS = """
-INSERT INTO fact_booking
-WITH history AS (
-    SELECT * FROM booking_event WHERE booking_id IN (SELECT booking_id FROM touched_booking)
-), latest AS (
-    SELECT * FROM history QUALIFY row_number() OVER (PARTITION BY booking_id ORDER BY position DESC) = 1
-), lifecycle AS (
-    SELECT booking_id,
-           min(occurred_at) FILTER (WHERE event_type = 'booking.scheduled') AS scheduled_at,
-           count(*) FILTER (WHERE event_type = 'booking.rescheduled') AS reschedule_count,
-           max(occurred_at) FILTER (WHERE event_type = 'booking.cancelled') AS cancelled_at,
-           coalesce(sum(refund_cents) FILTER (WHERE event_type = 'booking.cancelled'), 0) AS cancellation_refund_cents,
-           max(occurred_at) FILTER (WHERE event_type = 'booking.completed') AS completed_at
-    FROM history GROUP BY booking_id
-), refunds AS (
-    SELECT booking_id, sum(amount_cents) AS refunded_cents FROM fact_credit_movement
-    WHERE kind = 'refund' AND booking_id IN (SELECT booking_id FROM touched_booking) GROUP BY booking_id
-)
-SELECT l.booking_id, l.practitioner_id, l.client_id, l.service_id, l.service_type, l.parent_id,
-       l.parent_id IS NOT NULL, l.status, l.price_cents, l.created_at, l.start_at, l.end_at,
-       l.practitioner_timezone, l.start_local, c.scheduled_at, c.reschedule_count,
-       CASE WHEN l.status = 'cancelled' THEN c.cancelled_at END,
-       CASE WHEN l.status = 'cancelled' THEN l.cancelled_by END,
-       c.cancellation_refund_cents, coalesce(r.refunded_cents, 0),
-       CASE WHEN l.status = 'completed' THEN c.completed_at END,
-       CASE WHEN l.status = 'completed' THEN l.completed_by END,
-       l.position
-FROM latest l JOIN lifecycle c USING (booking_id) LEFT JOIN refunds r USING (booking_id)
+MERGE INTO fact_booking AS f
+USING (
+    WITH fresh AS (
+        SELECT * FROM booking_event WHERE position > $since
+    ), fresh_refunds AS (
+        SELECT booking_id, sum(amount_cents) AS cents FROM fact_credit_movement
+        WHERE position > $since AND kind = 'refund' AND booking_id IS NOT NULL GROUP BY booking_id
+    ), touched AS (
+        SELECT booking_id FROM fresh UNION SELECT booking_id FROM fresh_refunds
+    ), stored AS (
+        SELECT * FROM fact_booking WHERE booking_id IN (SELECT booking_id FROM touched)
+    ), early_refunds AS (
+        -- refunds that arrived before the booking's first event (never attributed: no booking then)
+        SELECT booking_id, sum(amount_cents) AS cents FROM fact_credit_movement
+        WHERE position <= $since AND practitioner_id IS NULL AND kind = 'refund'
+          AND booking_id IN (SELECT booking_id FROM fresh) GROUP BY booking_id
+    ), latest AS (
+        SELECT * FROM fresh QUALIFY row_number() OVER (PARTITION BY booking_id ORDER BY position DESC) = 1
+    ), lifecycle AS (
+        SELECT booking_id,
+               min(occurred_at) FILTER (WHERE event_type = 'booking.scheduled') AS scheduled_at,
+               count(*) FILTER (WHERE event_type = 'booking.rescheduled') AS reschedules,
+               max(occurred_at) FILTER (WHERE event_type = 'booking.cancelled') AS cancelled_at,
+               coalesce(sum(refund_cents) FILTER (WHERE event_type = 'booking.cancelled'), 0) AS cancellation_refund,
+               max(occurred_at) FILTER (WHERE event_type = 'booking.completed') AS completed_at
+        FROM fresh GROUP BY booking_id
+    ), folded AS (
+        SELECT t.booking_id,
+               coalesce(l.practitioner_id, s.practitioner_id) AS practitioner_id,
+               coalesce(l.client_id, s.client_id) AS client_id,
+               CASE WHEN l.booking_id IS NULL THEN s.service_id ELSE l.service_id END AS service_id,
+               CASE WHEN l.booking_id IS NULL THEN s.service_type ELSE l.service_type END AS service_type,
+               CASE WHEN l.booking_id IS NULL THEN s.parent_id ELSE l.parent_id END AS parent_id,
+               CASE WHEN l.booking_id IS NULL THEN s.status ELSE l.status END AS status,
+               CASE WHEN l.booking_id IS NULL THEN s.price_cents ELSE l.price_cents END AS price_cents,
+               CASE WHEN l.booking_id IS NULL THEN s.created_at ELSE l.created_at END AS created_at,
+               CASE WHEN l.booking_id IS NULL THEN s.start_at ELSE l.start_at END AS start_at,
+               CASE WHEN l.booking_id IS NULL THEN s.end_at ELSE l.end_at END AS end_at,
+               CASE WHEN l.booking_id IS NULL THEN s.practitioner_timezone ELSE l.practitioner_timezone END
+                   AS practitioner_timezone,
+               CASE WHEN l.booking_id IS NULL THEN s.start_local ELSE l.start_local END AS start_local,
+               least(s.scheduled_at, c.scheduled_at) AS scheduled_at,
+               (coalesce(s.reschedule_count, 0) + coalesce(c.reschedules, 0))::INTEGER AS reschedule_count,
+               greatest(s.cancelled_at, c.cancelled_at) AS cancelled_at,
+               CASE WHEN l.booking_id IS NULL THEN s.cancelled_by ELSE l.cancelled_by END AS cancelled_by,
+               coalesce(s.cancellation_refund_cents, 0) + coalesce(c.cancellation_refund, 0)
+                   AS cancellation_refund_cents,
+               coalesce(s.refunded_cents, 0) + coalesce(r.cents, 0) + coalesce(e.cents, 0) AS refunded_cents,
+               greatest(s.completed_at, c.completed_at) AS completed_at,
+               CASE WHEN l.booking_id IS NULL THEN s.completed_by ELSE l.completed_by END AS completed_by,
+               coalesce(l.position, s.last_position) AS last_position,
+               s.booking_id IS NOT NULL AS stored
+        FROM touched t
+        LEFT JOIN latest l USING (booking_id) LEFT JOIN stored s USING (booking_id)
+        LEFT JOIN lifecycle c USING (booking_id) LEFT JOIN fresh_refunds r USING (booking_id)
+        LEFT JOIN early_refunds e ON e.booking_id = t.booking_id AND s.booking_id IS NULL
+        WHERE l.booking_id IS NOT NULL OR s.booking_id IS NOT NULL
+    )
+    SELECT booking_id, practitioner_id, client_id, service_id, service_type, parent_id,
+           parent_id IS NOT NULL AS is_package_session, status, price_cents, created_at, start_at, end_at,
+           practitioner_timezone, start_local, scheduled_at, reschedule_count,
+           CASE WHEN status = 'cancelled' THEN cancelled_at END AS cancelled_at,
+           CASE WHEN status = 'cancelled' THEN cancelled_by END AS cancelled_by,
+           cancellation_refund_cents, refunded_cents,
+           CASE WHEN status = 'completed' THEN completed_at END AS completed_at,
+           CASE WHEN status = 'completed' THEN completed_by END AS completed_by,
+           last_position, stored
+    FROM folded
+) AS d
+ON f.booking_id = d.booking_id
+WHEN MATCHED THEN UPDATE SET
+    practitioner_id = d.practitioner_id, client_id = d.client_id, service_id = d.service_id,
+    service_type = d.service_type, parent_id = d.parent_id, is_package_session = d.is_package_session,
+    status = d.status, price_cents = d.price_cents, created_at = d.created_at, start_at = d.start_at,
+    end_at = d.end_at, practitioner_timezone = d.practitioner_timezone, start_local = d.start_local,
+    scheduled_at = d.scheduled_at, reschedule_count = d.reschedule_count, cancelled_at = d.cancelled_at,
+    cancelled_by = d.cancelled_by, cancellation_refund_cents = d.cancellation_refund_cents,
+    refunded_cents = d.refunded_cents, completed_at = d.completed_at, completed_by = d.completed_by,
+    last_position = d.last_position
+WHEN NOT MATCHED THEN INSERT VALUES (
+    d.booking_id, d.practitioner_id, d.client_id, d.service_id, d.service_type, d.parent_id,
+    d.is_package_session, d.status, d.price_cents, d.created_at, d.start_at, d.end_at, d.practitioner_timezone,
+    d.start_local, d.scheduled_at, d.reschedule_count, d.cancelled_at, d.cancelled_by,
+    d.cancellation_refund_cents, d.refunded_cents, d.completed_at, d.completed_by, d.last_position)
 """
 
 # Money for a package/bundle session was paid on the package: its revenue counts as the package's.
-# Only the bookings with unresolved money are joined (a join over the whole fact table per batch made a
-# replay of millions of bookings quadratic).
+# Only movements still unattributed are looked at, and only the bookings they name.
 _RESOLVE_BOOKING_MONEY = """
 UPDATE fact_credit_movement AS m
 SET practitioner_id = paid.practitioner_id, service_id = paid.service_id, revenue_type = paid.revenue_type
@@ -190,9 +240,26 @@ WHERE m.practitioner_id IS NULL AND m.stream_id = s.stream_id
 """
 
 
+def _use(connection: duckdb.DuckDBPyConnection, generation: int) -> None:
+    connection.execute(f"USE {lake.ALIAS}.{schema.generation_schema(generation)}")
+
+
+def _active_generation(connection: duckdb.DuckDBPyConnection) -> int | None:
+    row = connection.execute(f"SELECT max(generation) FROM {lake.ALIAS}.{schema.ACTIVE}").fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def _stamp(connection: duckdb.DuckDBPyConnection, generation: int, position: int) -> None:
+    """Say in this commit's message which generation it wrote, at which position, and whether readers use it."""
+    active = _active_generation(connection) == generation
+    info = orjson.dumps({"generation": generation, "position": position, "active": active}).decode()
+    connection.execute(f"CALL {lake.ALIAS}.set_commit_message('warehouse', 'apply', extra_info => $info)",
+                       {"info": info})
+
+
 class WarehouseProjection(Projection):
     name = "warehouse"
-    description = "Analytics facts and dimensions (DuckDB, single writer, published as read-only snapshots)."
+    description = "Analytics facts and dimensions (DuckLake: one writer, readers attach the lake read-only)."
     # Event types this read model does not need (a new type must be handled or added here).
     ignores = frozenset({
         FavoriteAdded,
@@ -211,35 +278,62 @@ class WarehouseProjection(Projection):
         StreamUnsaved,
         StreamUpdated,
     })
-    # The Celery queue whose single worker process drains this projection (DuckDB allows one writer).
+    # The Celery queue whose single worker process drains this projection (one writer: no commit conflicts).
     queue = "warehouse"
 
     def __init__(self) -> None:
         self._batch: _Batch | None = None
+        # The checkpoint this process last committed or read, per generation (forgotten when this process
+        # prepares or discards it); lets an idle drain skip the lake entirely.
+        self._known: dict[int, int] = {}
+
+    def known_checkpoint(self, generation: int) -> int | None:
+        return self._known.get(generation)
 
     # --- generations ------------------------------------------------------------------------------
     def prepare(self, generation: int) -> None:
         self.discard(generation)
-        with connections.writer(layout.generation_file(generation)) as connection:
+        self._known.pop(generation, None)
+        with lake.writer() as connection:
+            connection.execute(schema.ACTIVE_DDL.replace("main.", f"{lake.ALIAS}.main.", 1))
             connection.execute("BEGIN TRANSACTION")
+            connection.execute(f"CREATE SCHEMA {lake.ALIAS}.{schema.generation_schema(generation)}")
+            _use(connection, generation)
             for statement in schema.create_statements():
                 connection.execute(statement)
+            _stamp(connection, generation, 0)
             connection.execute("COMMIT")
 
     def activate(self, generation: int) -> None:
-        snapshots.publish(generation, force=True)
-        connections.close(layout.generation_file(generation))  # let the warehouse worker open it
+        with lake.writer() as connection:
+            connection.execute("BEGIN TRANSACTION")
+            _use(connection, generation)
+            position = _checkpoint(connection)
+            table = f"{lake.ALIAS}.{schema.ACTIVE}"
+            connection.execute(f"DELETE FROM {table}")
+            connection.execute(f"INSERT INTO {table} VALUES (1, $generation)", {"generation": generation})
+            _stamp(connection, generation, position)
+            connection.execute("COMMIT")
 
     def discard(self, generation: int) -> None:
-        database = layout.generation_file(generation)
-        connections.close(database)
-        for path in layout.sidecar_files(database):
-            path.unlink(missing_ok=True)
+        self._known.pop(generation, None)
+        if not self._exists(generation):
+            return
+        with lake.writer() as connection:
+            connection.execute(f"USE {lake.ALIAS}.main")
+            connection.execute(f"DROP SCHEMA IF EXISTS {lake.ALIAS}.{schema.generation_schema(generation)} CASCADE")
+
+    def _exists(self, generation: int) -> bool:
+        with lake.writer() as connection:
+            return connection.execute(
+                "SELECT count(*) FROM duckdb_schemas() WHERE database_name = $db AND schema_name = $schema",
+                {"db": lake.ALIAS, "schema": schema.generation_schema(generation)}).fetchone()[0] > 0
 
     def snapshot(self, generation: int) -> dict[str, tuple[Any, ...]]:
         """Every row of every compared table, keyed ``table:key`` (for verify and replay tests)."""
         image: dict[str, tuple[Any, ...]] = {}
-        with connections.writer(layout.generation_file(generation)) as connection:
+        with lake.writer() as connection:
+            _use(connection, generation)
             for table in schema.TABLES:
                 if not table.compared:
                     continue
@@ -249,61 +343,70 @@ class WarehouseProjection(Projection):
                     image[f"{table.name}:{key}"] = tuple(row)
         return image
 
-    # --- the checkpoint in the file ----------------------------------------------------------------
+    # --- the checkpoint with the rows --------------------------------------------------------------
     def checkpoint(self, generation: int) -> int | None:
-        """The file's checkpoint, or None when the generation's file does not exist."""
-        database = layout.generation_file(generation)
-        if not database.exists() and not connections.is_open(database):
+        """The generation's checkpoint, or None when the generation does not exist."""
+        if not self._exists(generation):
             return None
-        with connections.writer(database) as connection:
+        with lake.writer() as connection:
+            _use(connection, generation)
             try:
                 return _checkpoint(connection)
             except duckdb.CatalogException:  # created but never prepared (a writer killed in prepare)
                 return None
 
     def mark_drained(self, generation: int, position: int) -> None:
-        """Every event up to ``position`` is applied or irrelevant here: move the file's checkpoint there."""
-        with connections.writer(layout.generation_file(generation)) as connection:
-            connection.execute("UPDATE warehouse_checkpoint SET position = greatest(position, $position) WHERE id = 1",
+        """Every event up to ``position`` is applied or irrelevant here: move the checkpoint there (no
+        commit when it is there already: an idle drain writes nothing)."""
+        with lake.writer() as connection:
+            _use(connection, generation)
+            connection.execute("BEGIN TRANSACTION")
+            current = _checkpoint(connection)
+            if current >= position:
+                connection.execute("ROLLBACK")
+                self._known[generation] = current
+                return
+            connection.execute("UPDATE warehouse_checkpoint SET position = $position WHERE id = 1",
                                {"position": position})
-
-    def holding(self, generation: int) -> contextlib.AbstractContextManager[None]:
-        return connections.held(layout.generation_file(generation))
+            _stamp(connection, generation, position)
+            connection.execute("COMMIT")
+        self._known[generation] = position
 
     def release(self, generation: int) -> None:
-        """Close this process's connection to the generation file (another process may want it)."""
-        connections.close(layout.generation_file(generation))
+        """Nothing to release: the lake holds no file lock, the writer's connection stays attached."""
 
     # --- applying ------------------------------------------------------------------------------------
     def apply(self, events: Sequence[RecordedEvent[Any]], generation: int) -> None:
-        with connections.writer(layout.generation_file(generation)) as connection:
+        with lake.writer() as connection:
+            _use(connection, generation)
             connection.execute("BEGIN TRANSACTION")
-            try:
-                since = _checkpoint(connection)
-                fresh = [e for e in events if e.position > since]
-                if fresh:
-                    self._apply_fresh(connection, fresh, since)
-                connection.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    connection.execute("ROLLBACK")
-                raise
+            since = _checkpoint(connection)
+            fresh = [e for e in events if e.position > since]
+            if not fresh:
+                connection.execute("ROLLBACK")
+                return
+            self._apply_fresh(connection, fresh, since)
+            _stamp(connection, generation, fresh[-1].position)
+            connection.execute("COMMIT")
+        self._known[generation] = fresh[-1].position
 
     def _apply_fresh(self, connection: Any, events: Sequence[RecordedEvent[Any]], since: int) -> None:
-        self._batch = _Batch()
+        batch = self._batch = _Batch()
         try:
             for event in events:
                 handler: Callable[[RecordedEvent[Any]], Any] | None = self.handler_for(event.type)
                 if handler is not None:
                     handler(event)
-            self._batch.write(connection)
+            batch.write(connection)
         finally:
             self._batch = None
-        connection.execute(_TOUCHED, {"since": since})
-        connection.execute(_DELETE_TOUCHED)
-        connection.execute(_DERIVE_BOOKINGS)
-        connection.execute(_RESOLVE_BOOKING_MONEY)
-        connection.execute(_RESOLVE_STREAM_MONEY)
+        bookings = schema.BOOKING_EVENT.name in batch.appends
+        money = schema.FACT_CREDIT_MOVEMENT.name in batch.appends
+        if bookings or money:
+            connection.execute(_DERIVE_BOOKINGS, {"since": since})
+            connection.execute(_RESOLVE_BOOKING_MONEY)
+        if money or schema.DIM_STREAM.name in batch.upserts:
+            connection.execute(_RESOLVE_STREAM_MONEY)
         connection.execute("UPDATE warehouse_checkpoint SET position = $position, applied_at = $now WHERE id = 1",
                            {"position": events[-1].position, "now": datetime.now(UTC).replace(tzinfo=None)})
 

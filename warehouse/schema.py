@@ -1,5 +1,9 @@
 """The warehouse's tables: one declaration per table gives its DDL, its key and its bulk-load columns.
 
+Each generation's tables live in a lake schema of their own (``g<N>``, :func:`generation_schema`); the
+one-row table :data:`ACTIVE` in the lake's ``main`` schema names the generation readers use, so a switch
+is one DuckLake commit.
+
 Facts hold what happened (bookings with their lifecycle, credit movements, reviews); dimensions describe
 who and what (practitioners, services, clients, streams, dates). ``booking_event`` keeps every booking
 event as it arrived; ``fact_booking`` is derived from it (one row per booking, its latest state plus its
@@ -31,12 +35,21 @@ class Table:
         return tuple(name for name, _ in self.columns)
 
     def ddl(self) -> str:
+        """DuckLake has no key constraints: the writer keeps keys unique (upserts delete the key first)."""
         columns = ", ".join(f"{name} {kind}" for name, kind in self.columns)
-        return f"CREATE TABLE IF NOT EXISTS {self.name} ({columns}, PRIMARY KEY ({', '.join(self.key)}))"
+        return f"CREATE TABLE IF NOT EXISTS {self.name} ({columns})"
 
     def json_columns(self) -> str:
         """The ``columns={…}`` argument of ``read_json`` for this table's rows."""
         return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in self.columns) + "}"
+
+
+ACTIVE = "main.warehouse_active"
+ACTIVE_DDL = f"CREATE TABLE IF NOT EXISTS {ACTIVE} (id INTEGER, generation INTEGER)"
+
+
+def generation_schema(generation: int) -> str:
+    return f"g{int(generation)}"
 
 
 CHECKPOINT = Table("warehouse_checkpoint", (("id", "INTEGER"), ("position", "BIGINT NOT NULL"),

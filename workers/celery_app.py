@@ -10,6 +10,7 @@ from celery import Celery, signals
 from kombu import Queue
 
 from infra import outage_logging
+from infra.environment import env
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workers.settings")
 
@@ -21,9 +22,9 @@ app.conf.update(
     task_routes={
         "workers.tasks.drain_all_projections": {"queue": "projections"},
         "workers.tasks.catch_up_projections": {"queue": "projections"},
-        # DuckDB allows one writer: the warehouse has its own queue, consumed by one process.
+        # One lake writer: the warehouse has its own queue, consumed by one process.
         "workers.tasks.drain_warehouse": {"queue": "warehouse"},
-        "workers.tasks.publish_warehouse_snapshot": {"queue": "warehouse"},
+        "workers.tasks.maintain_warehouse": {"queue": "warehouse"},
         "workers.tasks.publish_projection_status": {"queue": "default"},
         "workers.tasks.complete_ended_bookings": {"queue": "default"},
         "workers.tasks.purge_idempotency_records": {"queue": "default"},
@@ -45,6 +46,10 @@ app.conf.update(
                                     "options": {"expires": 50}},
         "purge-idempotency-records": {"task": "workers.tasks.purge_idempotency_records", "schedule": 3600.0,
                                       "options": {"expires": 600}},
+        # Small commits merged into larger files, old snapshots expired, unreferenced files deleted.
+        "maintain-warehouse": {"task": "workers.tasks.maintain_warehouse",
+                               "schedule": float(env("WAREHOUSE_MAINTENANCE_SECONDS") or 60),
+                               "options": {"expires": 60}},
         # Reminders 24 h before each session; safe to run twice (dedupe key per booking and start).
         "send-session-reminders": {"task": "workers.tasks.send_session_reminders", "schedule": 300.0,
                                    "options": {"expires": 240}},

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from typing import Any
 
 import orjson
 
-from infra.environment import env
-from workers import positions, registry, runtime
+from workers import event_reader, positions, registry, runtime
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
@@ -18,10 +16,18 @@ log = logging.getLogger(__name__)
 
 @app.task(name="workers.tasks.drain_all_projections")
 def drain_all_projections() -> list[dict[str, Any]]:
-    # Projections with a queue of their own (the warehouse) are drained by that queue's worker; a
-    # trigger after a commit is passed on to it.
-    drain_warehouse.apply_async(expires=5)
+    # Projections with a queue of their own (the warehouse) are drained by that queue's worker; a trigger
+    # is passed on to it when the log has moved past what it published (an idle tick wakes nobody).
+    if _warehouse_behind():
+        drain_warehouse.apply_async(expires=5)
     return [dataclasses.asdict(r) for r in runtime.drain_all(registry.names_on_queue(registry.DEFAULT_QUEUE))]
+
+
+def _warehouse_behind() -> bool:
+    if WAREHOUSE not in registry.projections():
+        return False
+    published = positions.client().hget(f"projection:{WAREHOUSE}", "position")
+    return published is None or int(published) < event_reader.head_position()
 
 
 @app.task(name="workers.tasks.catch_up_projections")
@@ -31,8 +37,6 @@ def catch_up_projections() -> list[str]:
     stale = runtime.needing_drain(registry.projections())
     if WAREHOUSE in stale:  # its own queue and writer process
         drain_warehouse.apply_async(expires=5)
-    elif WAREHOUSE in registry.projections() and not _snapshot_up_to_date():
-        publish_warehouse_snapshot.apply_async(expires=10)
     shared = [name for name in registry.names_on_queue(registry.DEFAULT_QUEUE) if name in stale]
     if shared:
         runtime.drain_all(shared)
@@ -63,94 +67,83 @@ class WarehouseRun:
     ran: bool
     generation: int = 0
     position: int = 0
-    snapshot_position: int | None = None
-    publish_in: float | None = None  # seconds until a publication is due (something applied, not yet published)
 
 
-def warehouse_catch_up(*, drain: bool = True, publish_after: float | None = None) -> WarehouseRun:
-    """Drain the warehouse and publish a snapshot, holding its drain lock throughout.
+def warehouse_catch_up() -> WarehouseRun:
+    """Drain the warehouse, holding its drain lock; every batch is a DuckLake commit readers see at once.
 
-    The checkpoint inside the DuckDB file is authoritative: the runtime's PostgreSQL checkpoint is set
-    to it before draining (a batch applied but not yet recorded in PostgreSQL is not replayed; a file
-    behind PostgreSQL — restored or lost — is caught up from its own position), and the file is told
-    the drained position afterwards. A snapshot is published when something new was applied and the
-    newest snapshot is at least ``publish_after`` seconds old; by default ``WAREHOUSE_PUBLISH_SECONDS`` old and
-    four times as old as its own publication took (:meth:`SnapshotInfo.due_after`).
-    The generation file is closed before the lock is released, so another process can take over.
+    The checkpoint committed with the lake's rows is authoritative: the runtime's PostgreSQL checkpoint
+    is set to it before draining (a batch committed but not yet recorded in PostgreSQL is not replayed; a
+    lake behind PostgreSQL — restored or lost — is caught up from its own position), and the lake is
+    told the drained position afterwards (events it does not handle).
     """
-    from warehouse import snapshots
     from write_api.eventlog.models import ProjectionState
 
-    minimum_age = float(env("WAREHOUSE_PUBLISH_SECONDS") or 1) if publish_after is None else publish_after
     projection = registry.projection(WAREHOUSE)
+    idle = _idle(projection)
+    if idle is not None:
+        return idle
     with runtime.projection_lock(WAREHOUSE) as acquired:
         if not acquired:
             return WarehouseRun(ran=False)
         state = ProjectionState.objects.filter(name=WAREHOUSE).first()
-        generation = state.active_generation if state else 0
-        try:
-            if drain:
-                if state is not None:
-                    _align_checkpoint(projection, state)
-                runtime.drain(WAREHOUSE)
-                state = ProjectionState.objects.get(name=WAREHOUSE)
-                generation = state.active_generation
-                projection.mark_drained(generation, state.active_position)
-            if state is None:
-                return WarehouseRun(ran=False)
-            position = projection.checkpoint(generation) or 0
-            published = snapshots.current()
-            fresh = published is not None and published.generation == generation and published.position >= position
-            wait = published.due_after(minimum_age) if published is not None and publish_after is None else minimum_age
-            age = time.time() - published.published_at if published is not None else wait
-            if not fresh and age >= wait:
-                published = snapshots.publish(generation)
-            due = None if fresh or age >= wait else wait - age
-            return WarehouseRun(True, generation, position, published.position if published else None, due)
-        finally:
-            if generation:
-                projection.release(generation)
+        if state is not None:
+            _align_checkpoint(projection, state)
+        runtime.drain(WAREHOUSE)
+        state = ProjectionState.objects.get(name=WAREHOUSE)
+        projection.mark_drained(state.active_generation, state.active_position)
+        return WarehouseRun(True, state.active_generation, state.active_position)
+
+
+def _idle(projection: Any) -> WarehouseRun | None:
+    """One query, no lock: when the head has not moved past what this process last committed to the active
+    generation, there is nothing to do (an idle writer reads neither the lake nor its catalog)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT s.active_generation, s.active_position, h.position FROM projection_state s, "
+                       "event_log_head h WHERE s.name = %s AND h.id = 1", [WAREHOUSE])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    generation, position, head = row
+    if projection.known_checkpoint(generation) == position and head <= position \
+            and positions.client().exists(f"projection:{WAREHOUSE}"):
+        return WarehouseRun(True, generation, position)
+    return None
 
 
 def _align_checkpoint(projection: Any, state: Any) -> None:
-    file_position = projection.checkpoint(state.active_generation)
-    if file_position is None:  # the generation's file is gone: fill it again from the first event
+    lake_position = projection.checkpoint(state.active_generation)
+    if lake_position is None:  # the generation is gone: fill it again from the first event
         log.warning("warehouse generation %s is missing; replaying it from position 0", state.active_generation)
         projection.prepare(state.active_generation)
-        file_position = 0
-    if file_position != state.active_position:
+        projection.activate(state.active_generation)
+        lake_position = 0
+    if lake_position != state.active_position:
         type(state).objects.filter(name=WAREHOUSE, active_generation=state.active_generation).update(
-            active_position=file_position)
+            active_position=lake_position)
 
 
 @app.task(name="workers.tasks.drain_warehouse")
 def drain_warehouse() -> dict[str, Any]:
-    run = warehouse_catch_up()
-    if run.publish_in is not None:  # published a moment ago: publish what this drain applied when due
-        publish_warehouse_snapshot.apply_async(countdown=run.publish_in, expires=run.publish_in + 10)
-    return dataclasses.asdict(run)
+    return dataclasses.asdict(warehouse_catch_up())
 
 
-@app.task(name="workers.tasks.publish_warehouse_snapshot")
-def publish_warehouse_snapshot() -> dict[str, Any]:
-    """Beat: publish whatever the writer applied since the last snapshot (nothing when up to date or when
-    the last publication is too recent; a drain schedules the publication it leaves pending). Up to date
-    is decided from the snapshot pointer and the checkpoint row, before opening the warehouse."""
-    if _snapshot_up_to_date():
-        return dataclasses.asdict(WarehouseRun(ran=False))
-    return dataclasses.asdict(warehouse_catch_up(drain=False))
+@app.task(name="workers.tasks.maintain_warehouse")
+def maintain_warehouse() -> dict[str, Any]:
+    """Beat: keep the lake's file count bounded and its history retained (see ``warehouse.maintenance``).
 
+    Skipped while a rebuild or verify writes a generation from another process (compacting the tables it
+    writes would make one of the two commits conflict); otherwise it holds the drain lock, so no drain
+    commits meanwhile either (same lock order as a rebuild: rebuild lock, then drain lock)."""
+    from warehouse import maintenance
 
-def _snapshot_up_to_date() -> bool:
-    """The newest snapshot has everything the writer applied (the pointer file and one row; nothing opened)."""
-    from warehouse import snapshots
-    from write_api.eventlog.models import ProjectionState
-
-    published = snapshots.current()
-    state = ProjectionState.objects.filter(name=WAREHOUSE).values_list("active_generation", "active_position").first()
-    if state is None:  # never drained: nothing to publish
-        return True
-    return published is not None and (published.generation, published.position) >= state
+    with runtime.projection_lock(WAREHOUSE, purpose="rebuild") as free:
+        if not free:
+            return {"skipped": "a rebuild or verify of the warehouse is running"}
+        with runtime.projection_lock(WAREHOUSE, wait=True):
+            return dataclasses.asdict(maintenance.compact())
 
 
 @app.task(name="workers.tasks.complete_ended_bookings")

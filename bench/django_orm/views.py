@@ -63,7 +63,7 @@ def page_number(request: Request) -> int:
     try:
         return max(int(request.query_params.get("page", 1)), 1)
     except ValueError:
-        raise ValidationError({"page": ["Must be a whole number."]})
+        raise ValidationError({"page": ["Must be a whole number."]}) from None
 
 
 def facets(queryset: QuerySet[Service]) -> dict[str, dict[str, int]]:
@@ -128,7 +128,7 @@ class SuggestionsView(APIView):
         try:
             limit = min(max(int(request.query_params.get("limit", 8)), 1), 20)
         except ValueError:
-            raise ValidationError({"limit": ["Must be a whole number."]})
+            raise ValidationError({"limit": ["Must be a whole number."]}) from None
         words = re.findall(r"\w+", q)
         if not words:
             return Response([])
@@ -176,7 +176,7 @@ class ServiceListView(generics.ListAPIView):
         try:
             return float(raw) if raw not in (None, "") else None
         except ValueError:
-            raise ValidationError({name: ["Must be a number."]})
+            raise ValidationError({name: ["Must be a number."]}) from None
 
     def get_queryset(self) -> QuerySet[Service]:
         params = self.request.query_params
@@ -244,7 +244,7 @@ class TimeSlotsView(APIView):
             day = date.fromisoformat(request.query_params["date"])
             days = min(max(int(request.query_params.get("days", 1)), 1), 31)
         except (KeyError, ValueError):
-            raise ValidationError({"date": ["YYYY-MM-DD required."]})
+            raise ValidationError({"date": ["YYYY-MM-DD required."]}) from None
         service = get_object_or_404(public_services(), pk=pk)
         practitioner = service.practitioner
         zone = parse_zone(practitioner.timezone)
@@ -293,7 +293,7 @@ class AnalyticsView(APIView):
             first, last = date.fromisoformat(params["start"]), date.fromisoformat(params["end"])
             zone = parse_zone(params.get("timezone") or "UTC")
         except (KeyError, ValueError) as exc:
-            raise ValidationError({"start": [str(exc)]})
+            raise ValidationError({"start": [str(exc)]}) from None
         grain = params.get("granularity", "month")
         if grain not in ("day", "week", "month"):
             raise ValidationError({"granularity": ["day, week or month."]})
@@ -306,7 +306,7 @@ class AnalyticsView(APIView):
         try:
             practitioner = request.user.practitioner
         except Practitioner.DoesNotExist:
-            raise PermissionDenied("Practitioners only.")
+            raise PermissionDenied("Practitioners only.") from None
         key = f"analytics:{type(self).__name__}:{practitioner.pk}:{request.GET.urlencode()}"
         data = cache.get(key)
         if data is None:

@@ -1,4 +1,4 @@
-"""Practitioner analytics (DuckDB warehouse) against the same figures computed in PostgreSQL per request.
+"""Practitioner analytics (DuckLake warehouse) against the same figures computed in PostgreSQL per request.
 
 One scenario per endpoint and case (:data:`CASES`): the practitioner with the most bookings on the platform
 asking the usual dashboard question (the last 12 months by month, ``compare=previous``), and the worst

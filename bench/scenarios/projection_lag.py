@@ -2,9 +2,10 @@
 
 A practitioner edits their services (``PATCH /api/v1/services/{id}/``, one ``service.updated`` event each)
 at a steady rate; every write's ``X-Event-Position`` is compared with the positions the projectors
-publish (``projection:<name>`` in Redis, what ``X-Min-Position`` waits on) and with the warehouse's newest
-published snapshot (what the analytics endpoints answer from), polled every 2 ms. Lag per write and
-projection = first poll showing the position − the write's response time.
+publish (``projection:<name>`` in Redis, what ``X-Min-Position`` waits on) and with the position of the
+warehouse lake's latest committed snapshot (what the analytics endpoints answer from: read through the
+read API's own reader, one lake transaction per poll), polled every 2 ms. Lag per write and projection =
+first poll showing the position − the write's response time.
 
 Baseline: PostgreSQL is read-your-writes: after each write's response a SELECT of the service sees the
 new price; its "lag" is the time of that one query.
@@ -26,7 +27,7 @@ from bench.harness import Measurement
 from bench.scenarios.base import Context, Scenario, ScenarioResult
 
 POLL_SECONDS = 0.002
-SNAPSHOT = "warehouse (published snapshot)"
+SNAPSHOT = "warehouse (lake snapshot)"
 
 
 class _Poller(threading.Thread):
@@ -37,28 +38,32 @@ class _Poller(threading.Thread):
         self.client = redis.Redis.from_url(redis_url)
         self.stop = threading.Event()
         self.projections = sorted(k.decode().split(":", 1)[1] for k in self.client.scan_iter("projection:*"))
-        # The warehouse's position is what its writer applied; analytics answer from the newest published
-        # snapshot, so what a practitioner sees is measured on the snapshot pointer.
+        # The warehouse's Redis position is published after its commit; analytics answer from the lake's
+        # latest committed snapshot, so what a practitioner sees is measured on the lake itself.
         self.names = self.projections + ([SNAPSHOT] if "warehouse" in self.projections else [])
         self.timeline: dict[str, list[tuple[float, int]]] = {n: [] for n in self.names}
 
     def run(self) -> None:
-        from warehouse import snapshots
+        from warehouse import reader
 
+        lake_reader = reader.LakeReader()
         while not self.stop.is_set():
             pipe = self.client.pipeline(transaction=False)
             for name in self.projections:
                 pipe.hget(f"projection:{name}", "position")
             values = [int(raw or 0) for raw in pipe.execute()]
             if SNAPSHOT in self.names:
-                published = snapshots.current()
-                values.append(published.position if published else 0)
+                try:
+                    values.append(lake_reader.latest().position)
+                except reader.NoWarehouse:
+                    values.append(0)
             now = time.perf_counter()
             for name, position in zip(self.names, values, strict=True):
                 line = self.timeline[name]
                 if not line or position > line[-1][1]:
                     line.append((now, position))
             time.sleep(POLL_SECONDS)
+        lake_reader.close()
 
     def seen_at(self, name: str, position: int) -> float | None:
         for when, reached in self.timeline[name]:

@@ -1,1 +1,1 @@
-"""Practitioner analytics on the read API, answered from published warehouse snapshots (issue 6)."""
+"""Practitioner analytics on the read API, answered from the warehouse lake's committed snapshots (issues 6, 12)."""

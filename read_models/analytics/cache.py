@@ -1,7 +1,7 @@
-"""A short-lived Redis cache of analytics answers, keyed by the snapshot that computed them.
+"""A short-lived Redis cache of analytics answers, keyed by the lake snapshot that computed them.
 
-A newer snapshot has another id, so its first request misses and recomputes: publication invalidates
-every cached answer at once, and the old keys expire after ``ANALYTICS_CACHE_SECONDS``. A Redis outage
+A newer snapshot has another id, so its first request misses and recomputes: every commit of the writer
+invalidates every cached answer at once, and the old keys expire after ``ANALYTICS_CACHE_SECONDS``. A Redis outage
 only costs the cache, never the answer.
 """
 

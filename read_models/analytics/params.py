@@ -1,4 +1,5 @@
-"""The query string every analytics endpoint takes: ``start``, ``end``, ``granularity``, ``timezone``, ``compare``.
+"""The query string every analytics endpoint takes: ``start``, ``end``, ``granularity``, ``timezone``, ``compare``
+and ``as_of_position``.
 
 ``start`` and ``end`` are local calendar dates (``YYYY-MM-DD``, both included) in ``timezone`` (an IANA
 name; default: the practitioner's zone). Defaults: ``end`` today, ``start`` 29 days before ``end``,
@@ -35,6 +36,8 @@ class AnalyticsQuery(serializers.Serializer):
                                      help_text="IANA zone of the dates and periods. Default: the practitioner's.")
     compare = serializers.ChoiceField(choices=["previous"], required=False,
                                       help_text="`previous`: add the totals of the same number of days before.")
+    as_of_position = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False,
+                                              help_text="Answer as the figures stood after event N.")
 
     def validate_timezone(self, value: str) -> str:
         try:
@@ -68,6 +71,18 @@ class AnalyticsRequest:
     def cache_key(self) -> str:
         w = self.window
         return f"{w.practitioner_id}:{w.start}:{w.end}:{w.granularity}:{w.timezone}:{int(self.compare)}"
+
+
+def as_of_position(query_params: Any) -> int | None:
+    """The ``as_of_position`` asked for (None: the latest snapshot); 400 ``validation_error`` if malformed."""
+    field = AnalyticsQuery().fields["as_of_position"]
+    raw = query_params.get("as_of_position")
+    if raw is None:
+        return None
+    try:
+        return int(field.run_validation(raw))
+    except serializers.ValidationError as exc:
+        raise ValidationFailed(errors={"as_of_position": exc.detail}) from None
 
 
 def parse(query_params: Any, *, practitioner_id: str, default_zone: str, today: datetime) -> AnalyticsRequest:

@@ -1,16 +1,21 @@
 """``GET /api/v1/practitioner/analytics/revenue/``, ``…/clients/``, ``…/bookings/trends/``.
 
 Each answers for the caller's own practitioner profile only (the ``practitioner_id`` claim of the JWT:
-401 without a token, 403 for a user who is not a practitioner) from the newest published warehouse
-snapshot. ``X-Projection-Position`` is that snapshot's position; ``X-Min-Position: N`` waits (bounded)
-for a snapshot at ``N`` or later. Answers are cached per snapshot (``X-Cache: hit|miss``).
+401 without a token, 403 for a user who is not a practitioner) from the latest committed snapshot of the
+lake, or with ``as_of_position=N`` from the snapshot that stood after event N (400 with the available
+range when N is outside the retained history). ``X-Projection-Position`` is the answering snapshot's
+position; ``X-Min-Position: N`` waits (bounded) for the lake to reach ``N``. Answers are cached per
+snapshot (``X-Cache: hit|miss``). The catalog database unreachable is a 503 ``analytics_unavailable``.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
+import logging
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
+import duckdb
 from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,15 +24,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api_conventions.errors import ProjectionLagging, ValidationFailed
+from api_conventions.errors import ProjectionLagging, ServiceUnavailable, ValidationFailed
 from api_conventions.responses import ok
 from read_models.analytics import cache
-from read_models.analytics.params import AnalyticsQuery, parse
+from read_models.analytics.params import AnalyticsQuery, as_of_position, parse
 from read_models.analytics.payloads import ClientsReport, RevenueReport, TrendsReport
 from read_models.analytics.reports import REPORTS
 from read_models.views import ReadModelView
-from warehouse import snapshots
+from warehouse.lake import LakeUnavailable
 from warehouse.queries import practitioner_zone
+from warehouse.reader import LakeReader, NoWarehouse, PositionOutOfRange, View, shared
+
+log = logging.getLogger(__name__)
 
 
 def practitioner_claim(request: Request) -> str | None:
@@ -48,13 +56,17 @@ class IsPractitionerToken(BasePermission):
         return practitioner_claim(request) is not None
 
 
-@functools.cache
-def reader() -> snapshots.SnapshotReader:
-    return snapshots.SnapshotReader()
+class AnalyticsUnavailable(ServiceUnavailable):
+    code = "analytics_unavailable"
+    default_message = "Analytics are unavailable right now (the warehouse catalog cannot be reached); retry shortly."
+
+
+def reader() -> LakeReader:
+    return shared()
 
 
 class AnalyticsView(ReadModelView):
-    """Answers one report from a warehouse snapshot; positions come from the snapshot, not from Redis."""
+    """Answers one report from one lake snapshot; positions come from that snapshot, not from Redis."""
 
     read_models = ("warehouse",)
     permission_classes = [IsPractitionerToken]
@@ -62,9 +74,6 @@ class AnalyticsView(ReadModelView):
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         APIView.initial(self, request, *args, **kwargs)  # auth, permissions, throttles; not the Redis wait
-        published = snapshots.current()
-        if published is not None:
-            request.projection_position = published.position  # type: ignore[attr-defined]
         raw = request.headers.get("X-Min-Position")
         if raw is None:
             return
@@ -74,29 +83,34 @@ class AnalyticsView(ReadModelView):
                 raise ValueError
         except ValueError:
             raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]}) from None
-        reached = snapshots.wait_for_position(minimum, timeout=settings.MIN_POSITION_WAIT_SECONDS)
-        if reached is None:
-            current = snapshots.current()
-            raise ProjectionLagging(errors={"requested_position": minimum,
-                                            "projection_position": current.position if current else 0})
-        request.projection_position = reached.position  # type: ignore[attr-defined]
+        with _lake_errors():
+            reached = reader().wait_for_position(minimum, timeout=settings.MIN_POSITION_WAIT_SECONDS)
+            if reached is None:
+                raise ProjectionLagging(errors={"requested_position": minimum,
+                                                "projection_position": reader().latest().position})
+        request.projection_position = reached.position
 
     def get(self, request: Request) -> Response:
         practitioner_id = practitioner_claim(request)
         assert practitioner_id is not None  # IsPractitionerToken
-        try:
-            with reader().open() as (info, connection):
-                body, hit = self._answer(request, practitioner_id, info, connection)
-        except snapshots.NoSnapshot:
-            raise ProjectionLagging("Analytics have not been published yet; retry shortly.") from None
+        as_of = as_of_position(request.query_params)
+        with _lake_errors():
+            try:
+                with reader().open(as_of) as (view, connection):
+                    body, hit = self._answer(request, practitioner_id, view, connection)
+            except PositionOutOfRange as exc:
+                raise ValidationFailed(
+                    f"as_of_position must lie in the retained history: {exc.earliest}…{exc.latest}.",
+                    errors={"as_of_position": [f"Must be between {exc.earliest} and {exc.latest}."],
+                            "available": {"earliest": exc.earliest, "latest": exc.latest}}) from None
         return ok(body["data"], meta=body["meta"], headers={"X-Cache": "hit" if hit else "miss"})
 
-    def _answer(self, request: Request, practitioner_id: str, info: snapshots.SnapshotInfo,
+    def _answer(self, request: Request, practitioner_id: str, view: View,
                 connection: Any) -> tuple[dict[str, Any], bool]:
-        request.projection_position = info.position  # type: ignore[attr-defined]
+        request.projection_position = view.position
         zone = practitioner_zone(connection, practitioner_id) or "UTC"
         parsed = parse(request.query_params, practitioner_id=practitioner_id, default_zone=zone, today=timezone.now())
-        key = cache.key(info.id, self.report, parsed.cache_key())
+        key = cache.key(str(view.snapshot_id), self.report, parsed.cache_key())
         cached = cache.get(key)
         if cached is not None:
             return cached, True
@@ -104,9 +118,27 @@ class AnalyticsView(ReadModelView):
         body = {"data": REPORTS[self.report](connection, parsed, zone),
                 "meta": {"filters_applied": parsed.filters_applied(),
                          "range": {"start": _iso_utc(window.lo), "end": _iso_utc(window.hi)},
-                         "snapshot": {"id": info.id, "position": info.position, "published_at": info.published_at}}}
+                         "snapshot": {"id": view.snapshot_id, "generation": view.generation,
+                                      "position": view.position}}}
         cache.put(key, body)
         return body, False
+
+
+@contextlib.contextmanager
+def _lake_errors() -> Iterator[None]:
+    """The lake's failures as envelopes: not built yet → 503 ``projection_lagging``; catalog unreachable →
+    503 ``analytics_unavailable`` (never a 500)."""
+    try:
+        yield
+    except NoWarehouse:
+        raise ProjectionLagging("Analytics have not been built yet; retry shortly.") from None
+    except LakeUnavailable:
+        log.warning("analytics unavailable", exc_info=True)
+        raise AnalyticsUnavailable() from None
+    except duckdb.Error:
+        log.warning("analytics unavailable", exc_info=True)
+        reader().close()
+        raise AnalyticsUnavailable() from None
 
 
 def _iso_utc(naive_utc: Any) -> str:
@@ -119,6 +151,10 @@ _PARAMETERS = [
     OpenApiParameter("granularity", str, enum=["day", "week", "month"], description="Period size; default day."),
     OpenApiParameter("timezone", str, description="IANA zone of dates and periods; default the practitioner's."),
     OpenApiParameter("compare", str, enum=["previous"], description="Add the previous period's totals."),
+    OpenApiParameter("as_of_position", int, description=(
+        "Time travel: answer as the figures stood after event N (the newest lake snapshot committed at or "
+        "before N; `X-Projection-Position` says which). Outside the retained history (see "
+        "`WAREHOUSE_HISTORY_SECONDS`): 400 with `errors.available` = {earliest, latest}.")),
 ]
 
 
