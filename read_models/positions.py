@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import redis
@@ -99,6 +101,15 @@ def wait_for(names: tuple[str, ...], minimum: int, *, timeout: float | None = No
     current = lowest_position(names)
     if current >= minimum:
         return current
+    with waiting_turn(minimum, current):
+        return _wait(names, minimum, timeout)
+
+
+@contextlib.contextmanager
+def waiting_turn(minimum: int, current: int) -> Iterator[None]:
+    """The right to wait for ``minimum`` (which ``current`` has not reached): refused at once with 400
+    ``position_beyond_head`` when no committed event has that position, and with 503 ``projection_lagging``
+    when this process's wait pool is full, so waits never hold every thread (any read model's waits)."""
     newest = reachable_head()
     if minimum > newest:
         raise PositionBeyondHead(errors={"X-Min-Position": [f"Must be at most {newest}, the last committed "
@@ -108,7 +119,7 @@ def wait_for(names: tuple[str, ...], minimum: int, *, timeout: float | None = No
     if pool is None or not pool.acquire(blocking=False):
         raise ProjectionLagging(errors={"requested_position": minimum, "projection_position": current})
     try:
-        return _wait(names, minimum, timeout)
+        yield
     finally:
         pool.release()
 

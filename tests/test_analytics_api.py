@@ -6,12 +6,14 @@ from __future__ import annotations
 import socket
 import threading
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import override_settings
 
 import write_api.urls  # noqa: F401 - see below
+from read_models import positions
 from tests.conftest import authenticate, register
 from warehouse import lake, reader
 from warehouse.projection import WarehouseProjection
@@ -157,6 +159,7 @@ def test_every_answer_says_which_snapshot_answered_and_caches_per_snapshot(analy
 
 def test_min_position_waits_for_the_lake_to_get_that_far(analyst, read_api):
     latest = reader.LakeReader().latest()
+    positions.client().set("eventlog:head", latest.position + 5)  # committed, not yet in the lake
     ok = read_api.get(REVENUE, HTTP_X_MIN_POSITION=str(latest.position))
     assert ok.status_code == 200 and ok["X-Projection-Position"] == str(latest.position)
     with override_settings(MIN_POSITION_WAIT_SECONDS=0.3):
@@ -205,3 +208,14 @@ def test_an_unreachable_catalog_is_a_503_analytics_unavailable_then_recovers(ana
     monkeypatch.delenv("WAREHOUSE_READER_URL")
     reader.close_all()
     assert read_api.get(REVENUE).status_code == 200
+
+
+def test_a_min_position_beyond_the_head_is_refused_at_once(analyst, read_api, settings):
+    """Analytics share the read API's rule: no committed event has that position, so nothing waits."""
+    settings.MIN_POSITION_WAIT_SECONDS = 5  # a wait would be noticed
+    latest = reader.LakeReader().latest()
+    positions.client().set("eventlog:head", latest.position)
+    started = monotonic()
+    body = assert_error(read_api.get(REVENUE, HTTP_X_MIN_POSITION="999999999999"), 400, "position_beyond_head")
+    assert monotonic() - started < 1.0, "it waited"
+    assert body["errors"]["head"] == latest.position and body["errors"]["requested_position"] == 999999999999

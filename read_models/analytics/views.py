@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from api_conventions.errors import ProjectionLagging, ServiceUnavailable, ValidationFailed
 from api_conventions.responses import ok
+from read_models import positions
 from read_models.analytics import cache
 from read_models.analytics.params import AnalyticsQuery, as_of_position, parse
 from read_models.analytics.payloads import ClientsReport, RevenueReport, TrendsReport
@@ -84,7 +85,12 @@ class AnalyticsView(ReadModelView):
         except ValueError:
             raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]}) from None
         with _lake_errors():
-            reached = reader().wait_for_position(minimum, timeout=settings.MIN_POSITION_WAIT_SECONDS)
+            latest = reader().latest()
+            if latest.position >= minimum:
+                request.projection_position = latest.position
+                return
+            with positions.waiting_turn(minimum, latest.position):  # beyond the head: 400 at once
+                reached = reader().wait_for_position(minimum, timeout=settings.MIN_POSITION_WAIT_SECONDS)
             if reached is None:
                 raise ProjectionLagging(errors={"requested_position": minimum,
                                                 "projection_position": reader().latest().position})
