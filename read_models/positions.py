@@ -15,13 +15,13 @@ import contextlib
 import functools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
 
-from api_conventions.errors import ApplicationError, ProjectionLagging
+from api_conventions.errors import ApplicationError, ProjectionLagging, ValidationFailed
 from infra.environment import env_int
 from infra.redis_client import redis_client
 from kernel.vocabulary import ErrorCode
@@ -92,17 +92,34 @@ def lowest_position(names: tuple[str, ...]) -> int:
     return min(position_of(n).position for n in names) if names else head()
 
 
-def wait_for(names: tuple[str, ...], minimum: int, *, timeout: float | None = None) -> int:
-    """Block (bounded) until every named read model applied ``minimum``.
+def parse_min_position(raw: str | None) -> int | None:
+    """The ``X-Min-Position`` header's value: None when absent; 400 ``validation_failed`` unless it is a
+    whole number from 0 to 2**63 - 1 (an event position)."""
+    if raw is None:
+        return None
+    try:
+        minimum = int(raw) if raw.strip().isascii() else -1
+        if not 0 <= minimum < 2**63:
+            raise ValueError
+    except ValueError:
+        raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]}) from None
+    return minimum
 
-    400 ``position_beyond_head`` at once when ``minimum`` is beyond the head; 503 ``projection_lagging``
-    when the wait times out or the wait pool is full (without waiting).
-    """
-    current = lowest_position(names)
+
+def await_position(minimum: int, applied: Callable[[], int],
+                   wait: Callable[[int, float], int | None]) -> int:
+    """The ``X-Min-Position`` rule, for any read model: the position it has applied (``applied()``) when
+    that is at least ``minimum``; otherwise, after :func:`waiting_turn` (400 beyond the head, 503 with the
+    pool full), what ``wait(minimum, timeout)`` reached within ``MIN_POSITION_WAIT_SECONDS``, or 503
+    ``projection_lagging`` when it returned None (timed out)."""
+    current = applied()
     if current >= minimum:
         return current
     with waiting_turn(minimum, current):
-        return _wait(names, minimum, timeout)
+        reached = wait(minimum, settings.MIN_POSITION_WAIT_SECONDS)
+    if reached is None:
+        raise ProjectionLagging(errors={"requested_position": minimum, "projection_position": applied()})
+    return reached
 
 
 @contextlib.contextmanager
@@ -124,14 +141,15 @@ def waiting_turn(minimum: int, current: int) -> Iterator[None]:
         pool.release()
 
 
-def _wait(names: tuple[str, ...], minimum: int, timeout: float | None) -> int:
-    deadline = time.monotonic() + (settings.MIN_POSITION_WAIT_SECONDS if timeout is None else timeout)
+def wait_until(names: tuple[str, ...], minimum: int, timeout: float) -> int | None:
+    """The lowest position of ``names`` once it reaches ``minimum``; None after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
     delay = 0.005
     while True:
         current = lowest_position(names)
         if current >= minimum:
             return current
         if time.monotonic() >= deadline:
-            raise ProjectionLagging(errors={"requested_position": minimum, "projection_position": current})
+            return None
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
