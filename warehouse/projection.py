@@ -64,7 +64,7 @@ from kernel.events import (
     StreamUpdated,
     UserRegistered,
 )
-from kernel.projection import Projection, on
+from kernel.projection import CheckpointOwner, on
 from warehouse import lake, schema, staging
 from warehouse.schema import Table
 
@@ -257,7 +257,7 @@ def _stamp(connection: duckdb.DuckDBPyConnection, generation: int, position: int
                        {"info": info})
 
 
-class WarehouseProjection(Projection):
+class WarehouseProjection(CheckpointOwner):
     name = "warehouse"
     description = "Analytics facts and dimensions (DuckLake: one writer, readers attach the lake read-only)."
     # Event types this read model does not need (a new type must be handled or added here).
