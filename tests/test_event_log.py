@@ -21,7 +21,7 @@ from django.db import connection, transaction
 
 from api_conventions.request_context import request_id_var
 from kernel.events import ServiceUpdated, UserRegistered
-from tests.conftest import authenticate, register
+from tests.clients import authenticate, register
 from workers import event_reader
 from write_api.eventlog.models import Event
 from write_api.eventlog.services import event_append
