@@ -24,6 +24,7 @@ from django.conf import settings
 from api_conventions.errors import ApplicationError, ProjectionLagging, ValidationFailed
 from infra.environment import env_int
 from infra.redis_client import redis_client
+from kernel import positions as keys
 from kernel.vocabulary import ErrorCode
 
 
@@ -45,7 +46,7 @@ def client() -> redis.Redis:
 
 
 def head() -> int:
-    raw = client().get("eventlog:head")
+    raw = client().get(keys.HEAD_KEY)
     return int(raw) if raw else 0
 
 
@@ -53,10 +54,10 @@ def reachable_head() -> int:
     """The newest position any read model could reach: the published head, or a projection's position
     when that is higher (the projectors republish the head they drained to, see ``workers.positions``)."""
     pipe = client().pipeline(transaction=False)
-    pipe.get("eventlog:head")
-    names = [key.decode().split(":", 1)[1] for key in client().scan_iter(match="projection:*", count=100)]
+    pipe.get(keys.HEAD_KEY)
+    names = [keys.projection_name(key) for key in client().scan_iter(match=keys.PROJECTION_KEY_PATTERN, count=100)]
     for name in names:
-        pipe.hget(f"projection:{name}", "position")
+        pipe.hget(keys.projection_key(name), "position")
     raw = pipe.execute()
     return max((int(v) for v in raw if v), default=0)
 
@@ -74,7 +75,7 @@ def _wait_pool() -> threading.BoundedSemaphore | None:
 
 
 def position_of(name: str) -> ModelPosition:
-    raw = client().hgetall(f"projection:{name}")
+    raw = client().hgetall(keys.projection_key(name))
     if not raw:
         return ModelPosition(0, 0, 0.0)
     return ModelPosition(int(raw[b"generation"]), int(raw[b"position"]), float(raw.get(b"updated_at", 0)))
@@ -82,8 +83,8 @@ def position_of(name: str) -> ModelPosition:
 
 def all_projections() -> dict[str, ModelPosition]:
     out = {}
-    for key in client().scan_iter(match="projection:*", count=100):
-        name = key.decode().split(":", 1)[1]
+    for key in client().scan_iter(match=keys.PROJECTION_KEY_PATTERN, count=100):
+        name = keys.projection_name(key)
         out[name] = position_of(name)
     return out
 
