@@ -5,16 +5,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from rest_framework.test import APIClient
 
 from tests.clients import authenticate, register
 from write_api.accounts.models import User
 from write_api.credits.models import CreditTransaction
 from write_api.credits.services import credits_purchase
-
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 08:00 UTC (08:00 in London)
 
 
 def client_with_credits(cents: int = 100_000) -> tuple[APIClient, dict]:

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from infra.environment import data_path
 from tests.clients import ReadApiClient, authenticate, register
+from tests.clock import clock  # noqa: F401 - a fixture: the clock held at tests.clock.NOW
 from tests.stack import stack  # noqa: F401 - a fixture, shared with every test module that starts the stack
 
 # APIView takes its class-level defaults (authentication classes…) from the settings active when

@@ -12,7 +12,6 @@ import time_machine
 from rest_framework.test import APIClient
 
 from tests.booking_fixtures import (
-    NOW,
     balance_of,
     book,
     client_with_credits,
@@ -29,12 +28,6 @@ from write_api.bookings.services import bookings_autocomplete
 from write_api.credits.models import CreditTransaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
-
 
 # --- concurrency --------------------------------------------------------------------------------
 

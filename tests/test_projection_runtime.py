@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +28,7 @@ from kernel.events import PractitionerUpdated, RecordedEvent, ReviewPublished, S
 from kernel.projection import Projection, on
 from read_models.catalogue import store
 from search_index.engines import configured_engine
+from tests.concurrency import in_thread
 from tests.history import build_history, run_history
 from tests.stack import database_url
 from workers import event_reader, positions, runtime
@@ -88,16 +88,6 @@ def state(name: str) -> ProjectionState:
 
 def assert_same(name: str, live: Any, replayed: Any) -> None:
     assert live == replayed, f"{name}: " + "; ".join(runtime._differences(live, replayed))
-
-
-def in_thread(target: Callable[[], None]) -> Callable[[], None]:
-    def run() -> None:
-        try:
-            target()
-        finally:
-            connection.close()
-
-    return run
 
 
 # --- (a) replay equivalence --------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Test modules share fixtures through ``conftest.py`` and helpers through the helper modules of ``tests``
-(``clients``, ``stack``, ``history``, ``analytics_oracle``, ``booking_fixtures``, ``engagement_fixtures``…),
+(``clients``, ``clock``, ``concurrency``, ``stack``, ``history``, ``analytics_oracle``, ``booking_fixtures``…),
 never by importing one another or ``conftest.py``: a test module imported by another runs its module-level
 code twice and hands its fixtures over by accident, and a helper kept in a test module is found by nobody."""
 

@@ -13,7 +13,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
-from tests.booking_fixtures import NOW, book, client_with_credits, open_week, post_service, register_practitioner
+from tests.booking_fixtures import book, client_with_credits, open_week, post_service, register_practitioner
+from tests.clock import NOW
 from tests.concurrency import in_parallel
 from write_api.accounts.models import User
 from write_api.bookings.models import Booking
@@ -22,14 +23,6 @@ from write_api.eventlog import command_retry
 from write_api.reference.models import Category
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def clock():
-    import time_machine
-
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
 
 
 def test_service_edits_and_bookings_by_one_practitioner_in_parallel_never_fail(clock, write_api):
