@@ -15,7 +15,7 @@ from django.test import override_settings
 
 import write_api.urls  # noqa: F401 - see below
 from read_models import positions
-from tests.conftest import authenticate, register
+from tests.clients import authenticate, register
 from warehouse import lake, reader
 from warehouse.projection import WarehouseProjection
 from workers.tasks import warehouse_catch_up

@@ -16,9 +16,9 @@ import time_machine
 from django.db import connection
 from rest_framework.test import APIClient
 
+from tests.clients import authenticate
 from tests.concurrency import in_parallel
-from tests.conftest import authenticate
-from tests.test_projection_runtime import database_url_for_tests
+from tests.stack import database_url
 from write_api.accounts.models import User
 from write_api.accounts.tokens import token_pair_for
 from write_api.credits.models import CreditTransaction
@@ -113,7 +113,7 @@ def test_ten_parallel_identical_purchases_with_one_key_charge_once():
 def _held_by_another_session(user: User, key: str):
     """A database session holding ``key``'s lock, as a request still running the command does."""
     scope = idempotency._Scope(key=key, user_id=user.id, route=f"POST {PURCHASE}", request_hash="")
-    other = psycopg.connect(database_url_for_tests(), autocommit=True)
+    other = psycopg.connect(database_url(), autocommit=True)
     other.execute("SELECT pg_advisory_lock(%s)", [idempotency._lock_key(scope)])
     return other
 
@@ -231,7 +231,7 @@ def test_a_claim_is_free_at_once_when_the_database_connection_dies_mid_request()
     user = make_user()
     client_for(user)  # the account exists
     purchase(client_for(user), None, {"amount_cents": 100, "payment_token": "tok_test_success"})
-    blocker = psycopg.connect(database_url_for_tests())
+    blocker = psycopg.connect(database_url())
     blocker.execute("SELECT 1 FROM credit_account WHERE user_id = %s FOR UPDATE", [user.id])
     blocker_pid = blocker.info.backend_pid
     outcome: dict = {}
@@ -244,7 +244,7 @@ def test_a_claim_is_free_at_once_when_the_database_connection_dies_mid_request()
 
     thread = threading.Thread(target=first_attempt)
     thread.start()
-    with psycopg.connect(database_url_for_tests(), autocommit=True) as admin:
+    with psycopg.connect(database_url(), autocommit=True) as admin:
         deadline = time.monotonic() + 10
         victims: list = []
         while not victims and time.monotonic() < deadline:

@@ -17,17 +17,14 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import duckdb
-from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api_conventions.errors import ProjectionLagging, ServiceUnavailable, ValidationFailed
 from api_conventions.responses import ok
-from read_models import positions
 from read_models.analytics import cache
 from read_models.analytics.params import AnalyticsQuery, as_of_position, parse
 from read_models.analytics.payloads import ClientsReport, RevenueReport, TrendsReport
@@ -73,36 +70,34 @@ class AnalyticsView(ReadModelView):
     permission_classes = [IsPractitionerToken]
     report: ClassVar[str]
 
-    def initial(self, request: Request, *args, **kwargs) -> None:
-        APIView.initial(self, request, *args, **kwargs)  # auth, permissions, throttles; not the Redis wait
-        raw = request.headers.get("X-Min-Position")
-        if raw is None:
-            return
-        try:
-            minimum = int(raw) if raw.strip().isascii() else -1
-            if not 0 <= minimum < 2**63:
-                raise ValueError
-        except ValueError:
-            raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]}) from None
+    def projection_position(self, minimum: int | None) -> int | None:
+        """Only an ``X-Min-Position`` wait is settled here (on the lake's latest snapshot, by the read API's
+        one rule); otherwise the answering snapshot gives the position (:meth:`_answer`)."""
+        if minimum is None:
+            return None
+        self._validate_query()  # a bad question is a 400 before any wait on the lake
         with _lake_errors():
-            latest = reader().head()
-            if latest.position >= minimum:
-                request.projection_position = latest.position
-                return
-            with positions.waiting_turn(minimum, latest.position):  # beyond the head: 400 at once
-                reached = reader().wait_for_position(minimum, timeout=settings.MIN_POSITION_WAIT_SECONDS)
-            if reached is None:
-                raise ProjectionLagging(errors={"requested_position": minimum,
-                                                "projection_position": reader().head().position})
-        request.projection_position = reached.position
+            return super().projection_position(minimum)
+
+    def _validate_query(self) -> None:
+        """Bad input is a 400 whatever state the lake is in (the zone only supplies a default, so any zone
+        validates the same)."""
+        query = self.request.query_params
+        as_of_position(query)
+        parse(query, practitioner_id=practitioner_claim(self.request) or "", default_zone="UTC", today=timezone.now())
+
+    def applied_position(self) -> int:
+        return reader().head().position
+
+    def wait_until(self, minimum: int, timeout: float) -> int | None:
+        reached = reader().wait_for_position(minimum, timeout=timeout)
+        return None if reached is None else reached.position
 
     def get(self, request: Request) -> Response:
         practitioner_id = practitioner_claim(request)
         assert practitioner_id is not None  # IsPractitionerToken
+        self._validate_query()
         as_of = as_of_position(request.query_params)
-        # Bad input is a 400 whatever state the lake is in: validate before touching it (the zone only
-        # supplies a default, so any zone validates the same).
-        parse(request.query_params, practitioner_id=practitioner_id, default_zone="UTC", today=timezone.now())
         with _lake_errors():
             try:
                 cached = self._cached(request, practitioner_id) if as_of is None else None
