@@ -73,6 +73,17 @@ def test_nothing_built_yet_is_503_projection_lagging(practitioner, read_api):
     assert_error(read_api.get(REVENUE), 503, "projection_lagging")
 
 
+def test_bad_input_is_a_400_before_the_lake_is_asked_anything(practitioner, read_api):
+    """Nothing is built (the lake would answer 503), yet a bad question is refused as such, also when an
+    ``X-Min-Position`` wait was asked for."""
+    authenticate(read_api, practitioner["tokens"])
+    for headers in ({}, {"HTTP_X_MIN_POSITION": "1"}):
+        body = assert_error(read_api.get(REVENUE, {"granularity": "hour"}, **headers), 400, "validation_error")
+        assert list(body["errors"]) == ["granularity"]
+        body = assert_error(read_api.get(REVENUE, {"as_of_position": "x"}, **headers), 400, "validation_error")
+        assert list(body["errors"]) == ["as_of_position"]
+
+
 # --- bad questions ---------------------------------------------------------------------------------------
 
 BAD_QUERIES = [
