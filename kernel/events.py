@@ -687,3 +687,32 @@ class CreditsAdjusted(_CreditMovement):
 
     event_type: ClassVar[str] = "credits.adjusted"
     reason: str = ""
+
+
+# --- Contexts: each event type belongs to the one context that emits it ---------------------------------
+# A projection that needs nothing of a context ignores all of it (``ignores = CREDIT_EVENTS | ...``), its
+# future event types included; one that handles part of a context names the others it ignores one by one.
+# tests/test_projection_decisions.py checks that every registered type is in exactly one context.
+
+ACCOUNT_EVENTS: frozenset[type[DomainEvent]] = frozenset({UserRegistered})
+PRACTITIONER_EVENTS: frozenset[type[DomainEvent]] = frozenset({PractitionerRegistered, PractitionerUpdated})
+SCHEDULE_EVENTS: frozenset[type[DomainEvent]] = frozenset({
+    ScheduleUpdated, ScheduleOverrideSet, ScheduleBlockAdded, ScheduleBlockRemoved})
+SERVICE_EVENTS: frozenset[type[DomainEvent]] = frozenset({ServiceCreated, ServiceUpdated})
+SESSION_EVENTS: frozenset[type[DomainEvent]] = frozenset({ServiceSessionScheduled, ServiceSessionCancelled})
+BOOKING_EVENTS: frozenset[type[DomainEvent]] = frozenset({
+    BookingConfirmed, BookingCreatedUnscheduled, BookingScheduled, BookingRescheduled, BookingCancelled,
+    BookingCompleted})
+FAVORITE_EVENTS: frozenset[type[DomainEvent]] = frozenset({FavoriteAdded, FavoriteRemoved})
+REVIEW_EVENTS: frozenset[type[DomainEvent]] = frozenset({ReviewPublished, ReviewUpdated, ReviewDeleted, ReviewReplied})
+STREAM_EVENTS: frozenset[type[DomainEvent]] = frozenset({
+    StreamPublished, StreamUpdated, StreamArchived, StreamLiked, StreamUnliked, StreamSaved, StreamUnsaved,
+    StreamUnlocked})
+CREDIT_EVENTS: frozenset[type[DomainEvent]] = frozenset({
+    CreditsPurchased, CreditsSpent, CreditsRefunded, CreditsAdjusted})
+
+CONTEXTS: dict[str, frozenset[type[DomainEvent]]] = {
+    "accounts": ACCOUNT_EVENTS, "practitioners": PRACTITIONER_EVENTS, "scheduling": SCHEDULE_EVENTS,
+    "catalogue": SERVICE_EVENTS, "sessions": SESSION_EVENTS, "bookings": BOOKING_EVENTS,
+    "favorites": FAVORITE_EVENTS, "reviews": REVIEW_EVENTS, "streams": STREAM_EVENTS, "credits": CREDIT_EVENTS,
+}

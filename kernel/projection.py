@@ -11,11 +11,15 @@ from __future__ import annotations
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from kernel.events import DomainEvent, RecordedEvent, event_class_of, registered_events
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+
+DEFAULT_QUEUE = "projections"
+"""The Celery queue whose workers drain every projection that does not name one of its own."""
 
 
 def on(*event_classes: type[DomainEvent]) -> Callable[[_Method], _Method]:
@@ -36,6 +40,9 @@ class Projection(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    queue: ClassVar[str] = DEFAULT_QUEUE
+    """The Celery queue whose workers drain this projection; one of its own (the warehouse's single writer
+    process) keeps it out of the shared drains."""
     ignores: ClassVar[frozenset[type[DomainEvent]]] = frozenset()
     handlers: ClassVar[dict[type[DomainEvent], str]] = {}
     """Event class -> name of the method handling it (collected from ``@on`` marks, base classes first)."""
@@ -112,3 +119,55 @@ class Projection(ABC):
     @abstractmethod
     def snapshot(self, generation: int) -> Any:
         """A canonical, comparable image of the read model (for verify and replay tests)."""
+
+
+class CheckpointOwner(Projection):
+    """A projection whose read model commits its checkpoint with its rows, in one transaction (the lake).
+
+    That checkpoint, not the runtime's, is authoritative: whoever drains it aligns the runtime's checkpoint
+    to it first (a batch committed but not yet recorded by the runtime is not replayed; a read model
+    behind the runtime's checkpoint is caught up from its own) and tells it the drained position after.
+    """
+
+    @abstractmethod
+    def checkpoint(self, generation: int) -> int | None:
+        """The generation's own checkpoint; None when the generation does not exist."""
+
+    @abstractmethod
+    def known_checkpoint(self, generation: int) -> int | None:
+        """The checkpoint this process last committed or read for ``generation`` (no I/O); None if unknown."""
+
+    @abstractmethod
+    def mark_drained(self, generation: int, position: int) -> None:
+        """Every event up to ``position`` is applied or irrelevant here: move the checkpoint there
+        (forward only; no commit when it is there already)."""
+
+
+@dataclass(frozen=True)
+class RuntimeCheckpoint:
+    """The runtime's record of one projection: its active generation, the position applied to it, and the
+    event log's head when that was read."""
+
+    generation: int
+    position: int
+    head: int
+
+
+class Bookkeeping(Protocol):
+    """The runtime's bookkeeping as a projection's own orchestration (``warehouse.catch_up``) uses it: the
+    runtime (``workers``) implements it, so no projection reads or writes the runtime's tables itself."""
+
+    def checkpoint(self, name: str) -> RuntimeCheckpoint | None:
+        """The runtime's checkpoint of ``name`` (one query), or None before its first drain."""
+
+    def set_position(self, name: str, generation: int, position: int) -> None:
+        """Set the runtime's checkpoint of ``name`` in ``generation`` (no-op if another is active now)."""
+
+    def published(self, name: str) -> bool:
+        """Whether readers have a published position of ``name``."""
+
+    def drain_lock(self, name: str) -> contextlib.AbstractContextManager[bool]:
+        """Hold the drain lock of ``name`` (yields False when another process holds it)."""
+
+    def drain(self, name: str) -> None:
+        """Bring the active generation of ``name`` up to the event log's head."""

@@ -15,15 +15,16 @@ import contextlib
 import functools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
 
-from api_conventions.errors import ApplicationError, ProjectionLagging
+from api_conventions.errors import ApplicationError, ProjectionLagging, ValidationFailed
 from infra.environment import env_int
 from infra.redis_client import redis_client
+from kernel import positions as keys
 from kernel.vocabulary import ErrorCode
 
 
@@ -45,7 +46,7 @@ def client() -> redis.Redis:
 
 
 def head() -> int:
-    raw = client().get("eventlog:head")
+    raw = client().get(keys.HEAD_KEY)
     return int(raw) if raw else 0
 
 
@@ -53,10 +54,10 @@ def reachable_head() -> int:
     """The newest position any read model could reach: the published head, or a projection's position
     when that is higher (the projectors republish the head they drained to, see ``workers.positions``)."""
     pipe = client().pipeline(transaction=False)
-    pipe.get("eventlog:head")
-    names = [key.decode().split(":", 1)[1] for key in client().scan_iter(match="projection:*", count=100)]
+    pipe.get(keys.HEAD_KEY)
+    names = [keys.projection_name(key) for key in client().scan_iter(match=keys.PROJECTION_KEY_PATTERN, count=100)]
     for name in names:
-        pipe.hget(f"projection:{name}", "position")
+        pipe.hget(keys.projection_key(name), "position")
     raw = pipe.execute()
     return max((int(v) for v in raw if v), default=0)
 
@@ -74,7 +75,7 @@ def _wait_pool() -> threading.BoundedSemaphore | None:
 
 
 def position_of(name: str) -> ModelPosition:
-    raw = client().hgetall(f"projection:{name}")
+    raw = client().hgetall(keys.projection_key(name))
     if not raw:
         return ModelPosition(0, 0, 0.0)
     return ModelPosition(int(raw[b"generation"]), int(raw[b"position"]), float(raw.get(b"updated_at", 0)))
@@ -82,8 +83,8 @@ def position_of(name: str) -> ModelPosition:
 
 def all_projections() -> dict[str, ModelPosition]:
     out = {}
-    for key in client().scan_iter(match="projection:*", count=100):
-        name = key.decode().split(":", 1)[1]
+    for key in client().scan_iter(match=keys.PROJECTION_KEY_PATTERN, count=100):
+        name = keys.projection_name(key)
         out[name] = position_of(name)
     return out
 
@@ -92,17 +93,34 @@ def lowest_position(names: tuple[str, ...]) -> int:
     return min(position_of(n).position for n in names) if names else head()
 
 
-def wait_for(names: tuple[str, ...], minimum: int, *, timeout: float | None = None) -> int:
-    """Block (bounded) until every named read model applied ``minimum``.
+def parse_min_position(raw: str | None) -> int | None:
+    """The ``X-Min-Position`` header's value: None when absent; 400 ``validation_failed`` unless it is a
+    whole number from 0 to 2**63 - 1 (an event position)."""
+    if raw is None:
+        return None
+    try:
+        minimum = int(raw) if raw.strip().isascii() else -1
+        if not 0 <= minimum < 2**63:
+            raise ValueError
+    except ValueError:
+        raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]}) from None
+    return minimum
 
-    400 ``position_beyond_head`` at once when ``minimum`` is beyond the head; 503 ``projection_lagging``
-    when the wait times out or the wait pool is full (without waiting).
-    """
-    current = lowest_position(names)
+
+def await_position(minimum: int, applied: Callable[[], int],
+                   wait: Callable[[int, float], int | None]) -> int:
+    """The ``X-Min-Position`` rule, for any read model: the position it has applied (``applied()``) when
+    that is at least ``minimum``; otherwise, after :func:`waiting_turn` (400 beyond the head, 503 with the
+    pool full), what ``wait(minimum, timeout)`` reached within ``MIN_POSITION_WAIT_SECONDS``, or 503
+    ``projection_lagging`` when it returned None (timed out)."""
+    current = applied()
     if current >= minimum:
         return current
     with waiting_turn(minimum, current):
-        return _wait(names, minimum, timeout)
+        reached = wait(minimum, settings.MIN_POSITION_WAIT_SECONDS)
+    if reached is None:
+        raise ProjectionLagging(errors={"requested_position": minimum, "projection_position": applied()})
+    return reached
 
 
 @contextlib.contextmanager
@@ -124,14 +142,15 @@ def waiting_turn(minimum: int, current: int) -> Iterator[None]:
         pool.release()
 
 
-def _wait(names: tuple[str, ...], minimum: int, timeout: float | None) -> int:
-    deadline = time.monotonic() + (settings.MIN_POSITION_WAIT_SECONDS if timeout is None else timeout)
+def wait_until(names: tuple[str, ...], minimum: int, timeout: float) -> int | None:
+    """The lowest position of ``names`` once it reaches ``minimum``; None after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
     delay = 0.005
     while True:
         current = lowest_position(names)
         if current >= minimum:
             return current
         if time.monotonic() >= deadline:
-            raise ProjectionLagging(errors={"requested_position": minimum, "projection_position": current})
+            return None
         time.sleep(delay)
         delay = min(delay * 2, 0.05)

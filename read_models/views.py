@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api_conventions.authentication import CheckedStatelessJWTAuthentication
-from api_conventions.errors import ValidationFailed
 from read_models import positions, timing
 
 
@@ -35,25 +34,32 @@ class ReadModelView(APIView):
         finally:
             timing.stop(token)
 
-    def initial(self, request: Request, *args, **kwargs) -> None:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        raw = request.headers.get("X-Min-Position")
-        if raw is None:
-            if self.read_models:
-                try:
-                    with timing.fetching():
-                        request.projection_position = positions.lowest_position(self.read_models)
-                except Exception:  # noqa: BLE001 - the header must not turn an answer into an error
-                    request.projection_position = None
-            return
-        try:
-            minimum = int(raw) if raw.strip().isascii() else -1
-            if not 0 <= minimum < 2**63:
-                raise ValueError
-        except ValueError:
-            raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]}) from None
+        minimum = positions.parse_min_position(request.headers.get("X-Min-Position"))
         with timing.fetching():
-            request.projection_position = positions.wait_for(self.read_models, minimum)  # type: ignore[attr-defined]
+            request.projection_position = self.projection_position(minimum)  # type: ignore[attr-defined]
+
+    def projection_position(self, minimum: int | None) -> int | None:
+        """The position this answer reflects at least (``X-Projection-Position``), after the bounded wait
+        for ``minimum`` when the request sent one (the rule is :func:`read_models.positions.await_position`,
+        the same for every read model). Without one, a failure to read it leaves the header out."""
+        if minimum is not None:
+            return positions.await_position(minimum, self.applied_position, self.wait_until)
+        if not self.read_models:
+            return None
+        try:
+            return self.applied_position()
+        except Exception:  # noqa: BLE001 - the header must not turn an answer into an error
+            return None
+
+    def applied_position(self) -> int:
+        """The lowest position among :attr:`read_models` (their positions in Redis)."""
+        return positions.lowest_position(self.read_models)
+
+    def wait_until(self, minimum: int, timeout: float) -> int | None:
+        """Wait up to ``timeout`` seconds for :meth:`applied_position` to reach ``minimum``; None if it did not."""
+        return positions.wait_until(self.read_models, minimum, timeout)
 
     def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -14,18 +14,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from kernel.events import (
+    ACCOUNT_EVENTS,
+    CREDIT_EVENTS,
+    FAVORITE_EVENTS,
+    SCHEDULE_EVENTS,
+    SESSION_EVENTS,
     BookingCancelled,
     BookingCompleted,
     BookingConfirmed,
     BookingCreatedUnscheduled,
     BookingRescheduled,
     BookingScheduled,
-    CreditsAdjusted,
-    CreditsPurchased,
-    CreditsRefunded,
-    CreditsSpent,
-    FavoriteAdded,
-    FavoriteRemoved,
     PractitionerRegistered,
     PractitionerUpdated,
     RecordedEvent,
@@ -33,13 +32,7 @@ from kernel.events import (
     ReviewPublished,
     ReviewReplied,
     ReviewUpdated,
-    ScheduleBlockAdded,
-    ScheduleBlockRemoved,
-    ScheduleOverrideSet,
-    ScheduleUpdated,
     ServiceCreated,
-    ServiceSessionCancelled,
-    ServiceSessionScheduled,
     ServiceUpdated,
     StreamArchived,
     StreamLiked,
@@ -49,7 +42,6 @@ from kernel.events import (
     StreamUnlocked,
     StreamUnsaved,
     StreamUpdated,
-    UserRegistered,
 )
 from kernel.projection import Projection, on
 from search_index import documents
@@ -62,29 +54,11 @@ _REFERENCES = ("service_id", "practitioner_id", "stream_id")
 class SearchProjection(Projection):
     name = "search"
     description = "Unified search documents (services, practitioners; streams later) in the configured engine."
-    # Event types this read model does not need (a new type must be handled or added here).
-    ignores = frozenset({
-        BookingCancelled,
-        BookingCompleted,
-        BookingCreatedUnscheduled,
-        BookingRescheduled,
-        BookingScheduled,
-        CreditsAdjusted,
-        CreditsPurchased,
-        CreditsRefunded,
-        CreditsSpent,
-        FavoriteAdded,
-        FavoriteRemoved,
-        ReviewReplied,
-        ScheduleBlockAdded,
-        ScheduleBlockRemoved,
-        ScheduleOverrideSet,
-        ScheduleUpdated,
-        ServiceSessionCancelled,
-        ServiceSessionScheduled,
-        StreamUnlocked,
-        UserRegistered,
-    })
+    # Event types this read model does not need: whole contexts it needs nothing of, then single types (a new
+    # type must be handled or ignored here).
+    ignores = (ACCOUNT_EVENTS | SCHEDULE_EVENTS | SESSION_EVENTS | FAVORITE_EVENTS | CREDIT_EVENTS
+               | {BookingCancelled, BookingCompleted, BookingCreatedUnscheduled, BookingRescheduled, BookingScheduled,
+                  ReviewReplied, StreamUnlocked})
 
     def __init__(self, engine: SearchEngine) -> None:
         self.engine = engine

@@ -5,16 +5,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from rest_framework.test import APIClient
 
-from tests.conftest import authenticate, register
+from tests.clients import authenticate, register
 from write_api.accounts.models import User
 from write_api.credits.models import CreditTransaction
 from write_api.credits.services import credits_purchase
-
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 08:00 UTC (08:00 in London)
 
 
 def client_with_credits(cents: int = 100_000) -> tuple[APIClient, dict]:
@@ -49,7 +45,9 @@ def open_week(write_api, start_minute=9 * 60, end_minute=17 * 60, days=(0, 1, 2,
     assert response.status_code == 200, response.content
 
 
-def make_service(write_api, **fields) -> dict:
+def post_service(write_api, **fields) -> dict:
+    """Through the write API, as the authenticated practitioner (unlike `engagement_fixtures.make_service`,
+    which uses the services)."""
     body = {"title": "Session", "service_type": "session", "price_cents": 5000, "duration_minutes": 60, **fields}
     response = write_api.post("/api/v1/services/", body, format="json")
     assert response.status_code == 201, response.content

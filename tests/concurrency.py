@@ -38,3 +38,15 @@ def in_parallel(calls: list[Callable[[], Any]]) -> list[Any]:
 def in_parallel_n(n: int, call: Callable[[int], Any]) -> list[Any]:
     """``call(0) … call(n - 1)`` in parallel."""
     return in_parallel([functools.partial(call, i) for i in range(n)])
+
+
+def in_thread(target: Callable[[], None]) -> Callable[[], None]:
+    """``target`` made fit to run on a thread of its own: its database connection is closed at the end."""
+
+    def run() -> None:
+        try:
+            target()
+        finally:
+            connection.close()
+
+    return run

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
 import rest_framework.views  # noqa: F401 - see below
 from django.conf import settings
-from django.test import override_settings
 from rest_framework.test import APIClient
 
 from infra.environment import data_path
+from tests.clients import ReadApiClient, authenticate, register
+from tests.clock import clock  # noqa: F401 - a fixture: the clock held at tests.clock.NOW
+from tests.stack import stack  # noqa: F401 - a fixture, shared with every test module that starts the stack
 
 # APIView takes its class-level defaults (authentication classes…) from the settings active when
 # rest_framework.views is first imported. It is imported above, under the write API's settings, so
@@ -35,6 +36,15 @@ def _reset_read_side() -> None:
 def clean_read_side() -> Iterator[None]:
     _reset_read_side()
     yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> None:
+    """What ``migrate`` does in a deployment (``workers.apps``): the warehouse's catalog database and its
+    read-only role exist from the first test on, whichever test runs first."""
+    from warehouse import lake
+
+    lake.ensure_catalog()
 
 
 @pytest.fixture
@@ -60,46 +70,29 @@ def reference_data(request) -> None:
     data.load(Category, Modality)
 
 
+@pytest.fixture(scope="session")
+def opensearch_url() -> Iterator[str]:
+    """An osmem-server process for the whole session (the binary ships in the ``osmem-server`` wheel)."""
+    try:
+        from osmem_server import OsmemServer
+
+        server = OsmemServer.start(japanese=False, startup_timeout=30)
+    except Exception as exc:  # noqa: BLE001 - report exactly why the OpenSearch leg is skipped
+        message = f"osmem-server could not start: {type(exc).__name__}: {exc}"
+        print(message)
+        pytest.skip(message)
+    yield server.url
+    server.close()
+
+
 @pytest.fixture
 def write_api() -> APIClient:
     return APIClient()
 
 
-class ReadApiClient(APIClient):
-    """The read API in-process: each request runs with the read API's URLconf, middleware and DRF
-    settings, so a test can talk to both APIs. (A separate-process test covers the real deployment.)"""
-
-    def request(self, **kwargs):
-        from read_models import settings as read_settings
-
-        with override_settings(ROOT_URLCONF=read_settings.ROOT_URLCONF, MIDDLEWARE=read_settings.MIDDLEWARE,
-                               REST_FRAMEWORK=read_settings.REST_FRAMEWORK,
-                               SPECTACULAR_SETTINGS=read_settings.SPECTACULAR_SETTINGS):
-            return super().request(**kwargs)
-
-
 @pytest.fixture
 def read_api() -> APIClient:
     return ReadApiClient()
-
-
-def register(client: APIClient, email: str | None = None, password: str = "a-strong-password-1") -> dict:
-    """Register and log in (registration answers alike for new and taken addresses, without tokens):
-    ``{"user": …, "tokens": …}``."""
-    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
-    response = client.post("/api/v1/auth/register/", {"email": email, "password": password}, format="json")
-    assert response.status_code == 202, response.content
-    tokens = client.post("/api/v1/auth/login/", {"email": email, "password": password}, format="json")
-    assert tokens.status_code == 200, tokens.content
-    from write_api.accounts.models import User
-    from write_api.accounts.views import user_out
-
-    return {"user": user_out(User.objects.get(email=email.lower())), "tokens": tokens.json()["data"]}
-
-
-def authenticate(client: APIClient, tokens: dict) -> APIClient:
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
-    return client
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.conftest import ReadApiClient
+from tests.clients import ReadApiClient
 from write_api.accounts.models import User
 from write_api.accounts.tokens import token_pair_for
 from write_api.bookings.models import Booking

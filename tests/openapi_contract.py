@@ -18,7 +18,7 @@ from django.db import close_old_connections
 from django.test import override_settings
 from openapi_schema_validator import OAS30Validator
 
-from tests.conftest import ReadApiClient
+from tests.clients import ReadApiClient
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
 

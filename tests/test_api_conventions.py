@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from infra.environment import PROJECT_ROOT
 from infra.redis_client import redis_client
 from read_models import settings as read_settings
-from tests.conftest import authenticate, register
+from tests.clients import authenticate, register
 from tests.urls_extra import SECRET
 from workers import runtime
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from tests.conftest import authenticate, register
+from tests.clients import authenticate, register
 from write_api.accounts.models import User
 from write_api.eventlog.models import Event
 

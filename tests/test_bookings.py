@@ -12,16 +12,15 @@ import time_machine
 from rest_framework.test import APIClient
 
 from tests.booking_fixtures import (
-    NOW,
     balance_of,
     book,
     client_with_credits,
-    make_service,
     open_week,
+    post_service,
     register_practitioner,
 )
+from tests.clients import register
 from tests.concurrency import in_parallel
-from tests.conftest import register
 from workers import runtime
 from write_api.accounts.models import User
 from write_api.bookings.models import Booking, Seat
@@ -30,19 +29,13 @@ from write_api.credits.models import CreditTransaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
-
-
 # --- concurrency --------------------------------------------------------------------------------
 
 
 def test_twenty_parallel_requests_for_one_slot_book_exactly_once(clock, write_api):
     register_practitioner(write_api)
     open_week(write_api)
-    service = make_service(write_api)
+    service = post_service(write_api)
     clients = [client_with_credits()[0] for _ in range(20)]
     start = "2026-03-04T10:00:00Z"
     responses = in_parallel([functools.partial(book, c, service["id"], start_at=start) for c in clients])
@@ -55,7 +48,7 @@ def test_twenty_parallel_requests_for_one_slot_book_exactly_once(clock, write_ap
 def test_parallel_overlapping_intervals_book_exactly_once(clock, write_api):
     register_practitioner(write_api, buffer_minutes=15)
     open_week(write_api)
-    service = make_service(write_api)
+    service = post_service(write_api)
     clients = [client_with_credits()[0] for _ in range(20)]
     starts = [datetime(2026, 3, 4, 10, 0, tzinfo=UTC) + timedelta(minutes=15 * (i % 5)) for i in range(20)]
     responses = in_parallel([functools.partial(book, c, service["id"], start_at=s.isoformat())
@@ -66,7 +59,7 @@ def test_parallel_overlapping_intervals_book_exactly_once(clock, write_api):
 
 def test_workshop_capacity_holds_under_three_times_the_demand(clock, write_api):
     register_practitioner(write_api)
-    workshop = make_service(write_api, service_type="workshop", capacity=5, price_cents=2000)
+    workshop = post_service(write_api, service_type="workshop", capacity=5, price_cents=2000)
     session = write_api.post(f"/api/v1/services/{workshop['id']}/sessions/", {"start_at": "2026-03-10T18:00:00Z"},
                              format="json").json()["data"]
     clients = [client_with_credits()[0] for _ in range(15)]
@@ -79,7 +72,7 @@ def test_workshop_capacity_holds_under_three_times_the_demand(clock, write_api):
 def test_parallel_spends_never_drive_a_balance_negative(clock, write_api):
     register_practitioner(write_api, buffer_minutes=0)
     open_week(write_api, 0, 1440)
-    service = make_service(write_api, price_cents=3000)
+    service = post_service(write_api, price_cents=3000)
     api, user = client_with_credits(9000)  # enough for three
     starts = [datetime(2026, 3, 5, 0, 0, tzinfo=UTC) + timedelta(hours=2 * i) for i in range(10)]
     responses = in_parallel([functools.partial(book, api, service["id"], start_at=s.isoformat()) for s in starts])
@@ -91,7 +84,7 @@ def test_parallel_spends_never_drive_a_balance_negative(clock, write_api):
 def test_parallel_cancels_refund_once(clock, write_api):
     register_practitioner(write_api)
     open_week(write_api)
-    service = make_service(write_api, price_cents=4000)
+    service = post_service(write_api, price_cents=4000)
     api, user = client_with_credits(4000)
     booking = book(api, service["id"], start_at="2026-03-06T10:00:00Z").json()["data"]
     responses = in_parallel([lambda: api.post(f"/api/v1/bookings/{booking['id']}/cancel/", {}, format="json")
@@ -107,7 +100,7 @@ def test_parallel_cancels_refund_once(clock, write_api):
 def test_buffers_are_the_same_in_listing_and_booking(clock, write_api, read_api):
     register_practitioner(write_api, buffer_minutes=30)
     open_week(write_api)
-    service = make_service(write_api)
+    service = post_service(write_api)
     api, _ = client_with_credits()
     assert book(api, service["id"], start_at="2026-03-04T10:00:00Z").status_code == 201
     runtime.drain_all()
@@ -132,7 +125,7 @@ def test_buffers_are_the_same_in_listing_and_booking(clock, write_api, read_api)
 def test_grid_follows_local_midnight_of_the_practitioner(clock, write_api, zone, good, off_grid):
     register_practitioner(write_api, zone=zone)
     open_week(write_api, 0, 1440)
-    service = make_service(write_api, step_minutes=60)
+    service = post_service(write_api, step_minutes=60)
     api, _ = client_with_credits()
     bad = book(api, service["id"], start_at=off_grid)
     assert bad.status_code == 409 and bad.json()["code"] == "slot_unavailable"
@@ -143,7 +136,7 @@ def test_dst_spring_forward_gap_and_repeated_hour(write_api):
     with time_machine.travel(datetime(2026, 3, 1, tzinfo=UTC), tick=True):
         register_practitioner(write_api, zone="America/New_York", min_notice_minutes=0)
         open_week(write_api, 0, 1440)
-        service = make_service(write_api, step_minutes=60, duration_minutes=30)
+        service = post_service(write_api, step_minutes=60, duration_minutes=30)
         api, _ = client_with_credits()
         # 2026-03-08 02:00 local does not exist; 01:00 EST = 06:00Z, 03:00 EDT = 07:00Z are consecutive hours.
         assert book(api, service["id"], start_at="2026-03-08T06:00:00Z").status_code == 201
@@ -159,7 +152,7 @@ def test_dst_spring_forward_gap_and_repeated_hour(write_api):
 def test_minimum_notice_and_maximum_advance_on_the_write_path(clock, write_api):
     register_practitioner(write_api, min_notice_minutes=24 * 60, max_advance_days=30)
     open_week(write_api, 0, 1440)
-    service = make_service(write_api)
+    service = post_service(write_api)
     api, _ = client_with_credits()
     too_soon = book(api, service["id"], start_at="2026-03-02T20:00:00Z")
     assert too_soon.status_code == 409 and too_soon.json()["errors"]["start_at"] == ["too_soon"]
@@ -184,7 +177,7 @@ def test_refund_matrix_for_a_session(who, hours_before, refund, write_api):
     with time_machine.travel(start - timedelta(days=5), tick=False):
         register_practitioner(write_api, min_notice_minutes=0)
         open_week(write_api, 0, 1440)
-        service = make_service(write_api)
+        service = post_service(write_api)
         api, user = client_with_credits(5000)
         booking = book(api, service["id"], start_at=start.isoformat()).json()["data"]
     with time_machine.travel(start - timedelta(hours=hours_before), tick=False):
@@ -205,8 +198,8 @@ def test_refund_matrix_for_a_session(who, hours_before, refund, write_api):
 def test_unscheduled_package_sessions_refund_in_full(clock, write_api):
     register_practitioner(write_api)
     open_week(write_api)
-    one = make_service(write_api, price_cents=3000)
-    bundle = make_service(write_api, title="Pass", service_type="bundle", price_cents=10000,
+    one = post_service(write_api, price_cents=3000)
+    bundle = post_service(write_api, title="Pass", service_type="bundle", price_cents=10000,
                           children=[{"service_id": one["id"], "quantity": 4}])
     api, user = client_with_credits(10000)
     purchase = book(api, bundle["id"])
@@ -229,7 +222,7 @@ def test_course_refunds_undelivered_sessions_within_fourteen_days(write_api):
     first = datetime(2026, 3, 9, 18, 0, tzinfo=UTC)
     with time_machine.travel(first - timedelta(days=7), tick=False):
         register_practitioner(write_api)
-        course = make_service(write_api, service_type="course", price_cents=8000, capacity=10)
+        course = post_service(write_api, service_type="course", price_cents=8000, capacity=10)
         for week in range(4):
             write_api.post(f"/api/v1/services/{course['id']}/sessions/",
                            {"start_at": (first + timedelta(days=7 * week)).isoformat()}, format="json")
@@ -248,7 +241,7 @@ def test_course_cannot_be_cancelled_after_fourteen_days(write_api):
     first = datetime(2026, 3, 9, 18, 0, tzinfo=UTC)
     with time_machine.travel(first - timedelta(days=7), tick=False):
         register_practitioner(write_api)
-        course = make_service(write_api, service_type="course", price_cents=8000, capacity=10)
+        course = post_service(write_api, service_type="course", price_cents=8000, capacity=10)
         for week in range(4):
             write_api.post(f"/api/v1/services/{course['id']}/sessions/",
                            {"start_at": (first + timedelta(days=7 * week)).isoformat()}, format="json")
@@ -269,7 +262,7 @@ def test_reschedule_complete_and_auto_complete(write_api):
     with time_machine.travel(start - timedelta(days=3), tick=False):
         register_practitioner(write_api, min_notice_minutes=0)
         open_week(write_api, 0, 1440)
-        service = make_service(write_api)
+        service = post_service(write_api)
         api, _ = client_with_credits()
         first = book(api, service["id"], start_at=start.isoformat()).json()["data"]
         second = book(api, service["id"], start_at=(start + timedelta(days=1)).isoformat()).json()["data"]
@@ -294,7 +287,7 @@ def test_reschedule_complete_and_auto_complete(write_api):
 
 def test_bad_booking_input_is_400(clock, write_api):
     register_practitioner(write_api)
-    service = make_service(write_api)
+    service = post_service(write_api)
     api, _ = client_with_credits()
     for body, field in [({"service_id": "not-a-uuid"}, "service_id"),
                         ({"service_id": service["id"], "start_at": "tomorrow"}, "start_at"),
@@ -312,7 +305,7 @@ def test_bad_booking_input_is_400(clock, write_api):
 def test_idempotency_key_repeat_returns_the_same_booking_and_another_body_is_409(clock, write_api):
     register_practitioner(write_api)
     open_week(write_api)
-    service = make_service(write_api, price_cents=2500)
+    service = post_service(write_api, price_cents=2500)
     api, user = client_with_credits(10000)
     body = {"service_id": service["id"], "start_at": "2026-03-05T10:00:00Z"}
     first = api.post("/api/v1/bookings/", body, format="json", HTTP_IDEMPOTENCY_KEY="book-1")
@@ -330,7 +323,7 @@ def test_idempotency_key_repeat_returns_the_same_booking_and_another_body_is_409
 def test_cancel_with_an_idempotency_key_refunds_once_and_replays(clock, write_api):
     register_practitioner(write_api)
     open_week(write_api)
-    service = make_service(write_api, price_cents=2500)
+    service = post_service(write_api, price_cents=2500)
     api, user = client_with_credits(2500)
     booking = book(api, service["id"], start_at="2026-03-06T10:00:00Z").json()["data"]
     url = f"/api/v1/bookings/{booking['id']}/cancel/"
@@ -341,7 +334,7 @@ def test_cancel_with_an_idempotency_key_refunds_once_and_replays(clock, write_ap
 
 def test_end_before_start_is_400_for_sessions_and_blocks(clock, write_api):
     register_practitioner(write_api)
-    workshop = make_service(write_api, service_type="workshop")
+    workshop = post_service(write_api, service_type="workshop")
     session = write_api.post(f"/api/v1/services/{workshop['id']}/sessions/",
                              {"start_at": "2026-03-10T18:00:00Z", "end_at": "2026-03-10T17:00:00Z"}, format="json")
     assert session.status_code == 400 and "end_at" in session.json()["errors"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_processes import Stack, _free_port, _http, stack  # noqa: F401 - `stack` is a fixture
+from tests.stack import Stack, free_port, http_call
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
@@ -75,7 +75,7 @@ class _PageHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def page_origin(monkeypatch) -> Iterator[str]:
     """The frontend's origin; the stack (started after this fixture) admits it and nothing else."""
-    server = ThreadingHTTPServer(("127.0.0.1", _free_port()), _PageHandler)
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _PageHandler)
     origin = f"http://127.0.0.1:{server.server_address[1]}"
     monkeypatch.setenv("CORS_ALLOWED_ORIGINS", origin)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -89,8 +89,8 @@ def page_origin(monkeypatch) -> Iterator[str]:
 
 @pytest.fixture
 def browser_stack(page_origin: str, stack: Stack) -> Stack:  # noqa: F811 - ordered: origin first
-    stack.wait_until("both APIs ready", lambda: _http("GET", f"{stack.write_url}/health/ready/")[0] == 200
-                     and _http("GET", f"{stack.read_url}/health/ready/")[0] == 200)
+    stack.wait_until("both APIs ready", lambda: http_call("GET", f"{stack.write_url}/health/ready/")[0] == 200
+                     and http_call("GET", f"{stack.read_url}/health/ready/")[0] == 200)
     return stack
 
 
@@ -104,7 +104,7 @@ def test_a_page_on_another_origin_writes_and_reads_its_own_write(page_origin: st
     from playwright.sync_api import sync_playwright
 
     title = f"Kinhin walking meditation {uuid.uuid4().hex[:6]}"
-    stranger = ThreadingHTTPServer(("127.0.0.1", _free_port()), _PageHandler)  # an origin not admitted
+    stranger = ThreadingHTTPServer(("127.0.0.1", free_port()), _PageHandler)  # an origin not admitted
     threading.Thread(target=stranger.serve_forever, daemon=True).start()
     try:
         with sync_playwright() as playwright:

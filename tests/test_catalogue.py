@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.conftest import authenticate, register
+from tests.clients import authenticate, register
 from workers import runtime
 
 pytestmark = pytest.mark.django_db(transaction=True)

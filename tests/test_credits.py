@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
 from api_conventions.errors import Conflict, PermissionDenied
+from tests.clients import authenticate
 from tests.concurrency import in_parallel
-from tests.conftest import authenticate
 from write_api.accounts.models import User
 from write_api.accounts.tokens import token_pair_for
 from write_api.credits.models import CreditAccount, CreditTransaction

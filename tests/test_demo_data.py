@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from tests.conftest import ReadApiClient
+from tests.clients import ReadApiClient
 from tests.openapi_contract import published_schema, violations
 from workers import registry, runtime
 from workers.demo_marketplace import HISTORY_DAYS

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import authenticate, register
+from tests.clients import authenticate, register
 from workers import runtime
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,8 @@ from django.db import connection, transaction
 
 from api_conventions.request_context import request_id_var
 from kernel.events import ServiceUpdated, UserRegistered
-from tests.conftest import authenticate, register
+from tests.clients import authenticate, register
+from tests.concurrency import in_thread
 from workers import event_reader
 from write_api.eventlog.models import Event
 from write_api.eventlog.services import event_append
@@ -44,18 +45,6 @@ def append_command(count: int = 1) -> int:
 
 def all_positions() -> list[int]:
     return list(Event.objects.order_by("position").values_list("position", flat=True))
-
-
-def in_thread(target: Callable[[], None]) -> Callable[[], None]:
-    """Run ``target`` on a thread with its own database connection, closed at the end."""
-
-    def run() -> None:
-        try:
-            target()
-        finally:
-            connection.close()
-
-    return run
 
 
 def backend_pid() -> int:

@@ -27,19 +27,9 @@ import jwt
 import psutil
 import pytest
 import redis
-from django.db import connection
 
 from infra.environment import PROJECT_ROOT
-from tests.test_processes import (  # noqa: F401,E501
-    Stack,
-    _database_url,
-    _free_port,
-    _http,
-    _is_alive,
-    _signed_up,
-    fresh_lake_catalog,
-    stack,
-)
+from tests.stack import Stack, database_url, free_port, fresh_lake_catalog, http_call, is_alive, signed_up
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
@@ -50,12 +40,12 @@ HEAL_SECONDS = 90  # generous for a loaded 2-core machine: Celery reconnects to 
 def embedded_redis_stack(tmp_path: Path) -> Iterator[tuple[Stack, dict[str, str]]]:
     """``make run`` as it is on a laptop: ``infra.with_services`` starts its own Redis (the test database
     stands in for the embedded PostgreSQL) and runs the supervisor."""
-    write_port, read_port = _free_port(), _free_port()
+    write_port, read_port = free_port(), free_port()
     # A fresh `make run`: no keys in the environment either (it generates its own into DATA_DIR).
     environment = {k: v for k, v in os.environ.items()
                    if k not in ("REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "JWT_SIGNING_KEY")}
     environment.update({
-        "DATABASE_URL": _database_url(connection.settings_dict), "WRITE_API_PORT": str(write_port),
+        "DATABASE_URL": database_url(), "WRITE_API_PORT": str(write_port),
         "READ_API_PORT": str(read_port), "BIND_HOST": "127.0.0.1", "DEMO_DATA": "0", "EVENT_DISPATCH": "celery",
         "WEB_CONCURRENCY": "1", "WORKER_CONCURRENCY": "1", "DATA_DIR": str(tmp_path / "data"),
         "MIN_POSITION_WAIT_SECONDS": "10", "THROTTLE_ANON": "100000/min", "THROTTLE_USER": "100000/min",
@@ -77,7 +67,7 @@ def embedded_redis_stack(tmp_path: Path) -> Iterator[tuple[Stack, dict[str, str]
             except subprocess.TimeoutExpired:
                 owner.kill()
                 owner.wait()
-        leftovers = [p for p in running.seen.values() if _is_alive(p)]
+        leftovers = [p for p in running.seen.values() if is_alive(p)]
         for process in leftovers:
             with contextlib.suppress(psutil.NoSuchProcess):
                 process.kill()
@@ -100,10 +90,10 @@ def _manage(environment: dict[str, str], *args: str) -> subprocess.CompletedProc
 def test_redis_killed_and_emptied_during_writes_heals_with_no_manual_command(embedded_redis_stack) -> None:
     running, environment = embedded_redis_stack
     data_dir = Path(environment["DATA_DIR"])
-    running.wait_until("both APIs ready", lambda: _http("GET", f"{running.write_url}/health/ready/")[0] == 200
-                       and _http("GET", f"{running.read_url}/health/ready/")[0] == 200)
-    _, auth = _signed_up(running.write_url, "fault")
-    status, _, body = _http("POST", f"{running.write_url}/api/v1/practitioners/",
+    running.wait_until("both APIs ready", lambda: http_call("GET", f"{running.write_url}/health/ready/")[0] == 200
+                       and http_call("GET", f"{running.read_url}/health/ready/")[0] == 200)
+    _, auth = signed_up(running.write_url, "fault")
+    status, _, body = http_call("POST", f"{running.write_url}/api/v1/practitioners/",
                             {"display_name": "Grace Hopper", "title": "Qigong teacher", "timezone": "Europe/Paris"},
                             auth)
     assert status == 201, body
@@ -122,24 +112,24 @@ def test_redis_killed_and_emptied_during_writes_heals_with_no_manual_command(emb
             restarted = redis.Redis.from_url(url)
             running.wait_until("Redis answers", restarted.ping, timeout=15)
             restarted.flushall()
-        status, _, body = _http("POST", f"{running.write_url}/api/v1/services/",
+        status, _, body = http_call("POST", f"{running.write_url}/api/v1/services/",
                                 {"title": f"Zhan zhuang qigong {i}", "service_type": "session",
                                  "price_cents": 4000 + i}, auth)
         assert status == 201, (i, body)
         service_id = body["data"]["id"]
         prices[service_id] = 4000 + i
         if i % 3 == 0:
-            status, _, body = _http("PATCH", f"{running.write_url}/api/v1/services/{service_id}/",
+            status, _, body = http_call("PATCH", f"{running.write_url}/api/v1/services/{service_id}/",
                                     {"price_cents": 5000 + i}, auth)
             assert status == 200, (i, body)
             prices[service_id] = 5000 + i
 
     def every_service_is_served() -> bool:
         for service_id, price in prices.items():
-            status, _, body = _http("GET", f"{running.read_url}/api/v1/services/{service_id}/")
+            status, _, body = http_call("GET", f"{running.read_url}/api/v1/services/{service_id}/")
             if status != 200 or body["data"]["price_cents"] != price:
                 return False
-        status, _, body = _http("GET", f"{running.read_url}/api/v1/search/?q=qigong&type=service&page_size=100")
+        status, _, body = http_call("GET", f"{running.read_url}/api/v1/search/?q=qigong&type=service&page_size=100")
         return status == 200 and {hit["id"] for hit in body["data"]} == set(prices)
 
     writes_done = time.monotonic()
@@ -169,8 +159,8 @@ def _warehouse_ready_lines(running: Stack) -> int:
 
 
 def test_a_killed_warehouse_writer_is_back_within_10s_while_both_apis_answer(stack: Stack) -> None:  # noqa: F811
-    stack.wait_until("both APIs ready", lambda: _http("GET", f"{stack.write_url}/health/ready/")[0] == 200
-                     and _http("GET", f"{stack.read_url}/health/ready/")[0] == 200)
+    stack.wait_until("both APIs ready", lambda: http_call("GET", f"{stack.write_url}/health/ready/")[0] == 200
+                     and http_call("GET", f"{stack.read_url}/health/ready/")[0] == 200)
     stack.wait_until("the warehouse writer ready", lambda: _warehouse_ready_lines(stack) == 1)
     victim = _warehouse_leader(stack)
     victim.kill()
@@ -179,7 +169,7 @@ def test_a_killed_warehouse_writer_is_back_within_10s_while_both_apis_answer(sta
     back_after = None
     while time.monotonic() - killed_at < 15 and (back_after is None or len(answers) < 20):
         for url in (stack.write_url, stack.read_url):
-            answers.append((url, _http("GET", f"{url}/health/")[0]))
+            answers.append((url, http_call("GET", f"{url}/health/")[0]))
         with contextlib.suppress(LookupError, psutil.Error):
             if back_after is None and _warehouse_leader(stack).pid != victim.pid and _warehouse_ready_lines(stack) == 2:
                 back_after = time.monotonic() - killed_at
@@ -217,24 +207,24 @@ def _forged(key: str, user_id: str) -> str:
 def test_a_fresh_run_refuses_tokens_signed_with_any_key_committed_in_the_repository(embedded_redis_stack) -> None:
     running, environment = embedded_redis_stack
     data_dir = Path(environment["DATA_DIR"])
-    running.wait_until("both APIs ready", lambda: _http("GET", f"{running.write_url}/health/ready/")[0] == 200
-                       and _http("GET", f"{running.read_url}/health/ready/")[0] == 200)
+    running.wait_until("both APIs ready", lambda: http_call("GET", f"{running.write_url}/health/ready/")[0] == 200
+                       and http_call("GET", f"{running.read_url}/health/ready/")[0] == 200)
     assert stat.S_IMODE((data_dir / "keys.env").stat().st_mode) == 0o600
     assert stat.S_IMODE((data_dir / "runtime.env").stat().st_mode) == 0o600
     generated = (data_dir / "keys.env").read_text()
-    user_id, genuine = _signed_up(running.write_url, "keys")
+    user_id, genuine = signed_up(running.write_url, "keys")
     me = f"{running.write_url}/api/v1/auth/me/"
-    assert _http("GET", me, headers=genuine)[0] == 200
+    assert http_call("GET", me, headers=genuine)[0] == 200
     # Control: the same forgery with this run's own key is accepted, so a refusal below is the key's doing.
     own = next(line.split("=", 1)[1] for line in generated.splitlines() if line.startswith("JWT_SIGNING_KEY="))
-    assert _http("GET", me, headers={"Authorization": f"Bearer {_forged(own, user_id)}"})[0] == 200
+    assert http_call("GET", me, headers={"Authorization": f"Bearer {_forged(own, user_id)}"})[0] == 200
 
     keys = _committed_keys()
     assert len(keys) >= 3, keys  # the old code default and the two compose defaults at least
     for key in keys:
         assert key not in generated and key != own
         forged = {"Authorization": f"Bearer {_forged(key, user_id)}"}
-        status, _, body = _http("GET", f"{running.write_url}/api/v1/auth/me/", headers=forged)
+        status, _, body = http_call("GET", f"{running.write_url}/api/v1/auth/me/", headers=forged)
         assert (status, body["code"]) == (401, "not_authenticated"), (key, body)
-        status, _, body = _http("GET", f"{running.read_url}/api/v1/projections/", headers=forged)
+        status, _, body = http_call("GET", f"{running.read_url}/api/v1/projections/", headers=forged)
         assert (status, body["code"]) == (401, "not_authenticated"), (key, body)

@@ -16,12 +16,11 @@ import jwt
 import orjson
 import pytest
 from django.conf import settings
-from django.db import connection
 from rest_framework.test import APIClient
 
 from infra.environment import PROJECT_ROOT
-from tests.conftest import authenticate, register
-from tests.test_processes import _database_url, _free_port
+from tests.clients import authenticate, register
+from tests.stack import database_url, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,8 +93,8 @@ def _raw(port: int, payload: bytes) -> tuple[int, dict]:
 
 @pytest.mark.processes
 def test_requests_gunicorn_refuses_itself_get_the_envelope_not_html(tmp_path: Path):
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), "DATA_DIR": str(tmp_path),
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url(), "DATA_DIR": str(tmp_path),
            "DJANGO_SETTINGS_MODULE": "write_api.settings"}
     server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--config",
                                "python:infra.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "--workers", "1",

@@ -16,9 +16,9 @@ import time_machine
 from django.db import connection
 from rest_framework.test import APIClient
 
+from tests.clients import authenticate
 from tests.concurrency import in_parallel
-from tests.conftest import authenticate
-from tests.test_projection_runtime import database_url_for_tests
+from tests.stack import database_url
 from write_api.accounts.models import User
 from write_api.accounts.tokens import token_pair_for
 from write_api.credits.models import CreditTransaction
@@ -113,7 +113,7 @@ def test_ten_parallel_identical_purchases_with_one_key_charge_once():
 def _held_by_another_session(user: User, key: str):
     """A database session holding ``key``'s lock, as a request still running the command does."""
     scope = idempotency._Scope(key=key, user_id=user.id, route=f"POST {PURCHASE}", request_hash="")
-    other = psycopg.connect(database_url_for_tests(), autocommit=True)
+    other = psycopg.connect(database_url(), autocommit=True)
     other.execute("SELECT pg_advisory_lock(%s)", [idempotency._lock_key(scope)])
     return other
 
@@ -231,7 +231,7 @@ def test_a_claim_is_free_at_once_when_the_database_connection_dies_mid_request()
     user = make_user()
     client_for(user)  # the account exists
     purchase(client_for(user), None, {"amount_cents": 100, "payment_token": "tok_test_success"})
-    blocker = psycopg.connect(database_url_for_tests())
+    blocker = psycopg.connect(database_url())
     blocker.execute("SELECT 1 FROM credit_account WHERE user_id = %s FOR UPDATE", [user.id])
     blocker_pid = blocker.info.backend_pid
     outcome: dict = {}
@@ -244,7 +244,7 @@ def test_a_claim_is_free_at_once_when_the_database_connection_dies_mid_request()
 
     thread = threading.Thread(target=first_attempt)
     thread.start()
-    with psycopg.connect(database_url_for_tests(), autocommit=True) as admin:
+    with psycopg.connect(database_url(), autocommit=True) as admin:
         deadline = time.monotonic() + 10
         victims: list = []
         while not victims and time.monotonic() < deadline:
@@ -264,3 +264,35 @@ def test_a_claim_is_free_at_once_when_the_database_connection_dies_mid_request()
     assert time.monotonic() - failed_at < 10
     assert CreditTransaction.objects.filter(user=user, amount_cents=int(str(BODY["amount_cents"]))).count() == 1
     assert purchase(client_for(user), "cut-off").content == retry.content  # and it is remembered now
+
+
+def test_a_command_applied_whose_response_was_lost_is_never_run_again():
+    """The command commits, then storing its response fails (a real PostgreSQL error raised by a trigger on
+    that exact UPDATE, as when the connection dies between the two): a retry with the key must not charge
+    again. It gets 409 ``idempotency_response_lost`` with the command's event position, every time."""
+    user = make_user()
+    api = client_for(user)
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            CREATE FUNCTION refuse_idempotent_response() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'storing the response failed'; END $$;
+            CREATE TRIGGER refuse_idempotent_response BEFORE UPDATE ON idempotency_record
+              FOR EACH ROW WHEN (NEW.status_code IS NOT NULL) EXECUTE FUNCTION refuse_idempotent_response();
+        """)
+    try:
+        first = purchase(api, "lost-response")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER refuse_idempotent_response ON idempotency_record; "
+                           "DROP FUNCTION refuse_idempotent_response()")
+    assert first.status_code == 201, first.content  # the command committed; the client may never see this
+    record = IdempotencyRecord.objects.get(key="lost-response")
+    assert record.status_code is None and record.applied_position == int(first["X-Event-Position"])
+    for _ in range(2):
+        retry = purchase(api, "lost-response")
+        assert (retry.status_code, retry.json()["code"]) == (409, "idempotency_response_lost"), retry.content
+        assert retry.json()["errors"]["event_position"] == int(first["X-Event-Position"])
+    assert purchase(api, "lost-response", {"amount_cents": 1, "payment_token": "tok_test_success"}).json()[
+        "code"] == "idempotency_key_reused"
+    assert CreditTransaction.objects.filter(user=user).count() == 1
+    assert Event.objects.filter(type="credits.purchased", aggregate_id=user.id).count() == 1

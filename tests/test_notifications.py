@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.utils import timezone
 
@@ -26,14 +25,7 @@ from write_api.sessions import services as sessions
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 08:00 in London (GMT)
 TUESDAY_10 = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
 
 
 def titles(actor, **filters) -> list[str]:

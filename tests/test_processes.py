@@ -9,182 +9,45 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote, urlsplit
 
-import orjson
 import psutil
-import psycopg
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
 from infra.environment import PROJECT_ROOT, data_path
+from tests.stack import STARTUP_SECONDS, STOP_SECONDS, Stack, http_call, is_alive, signed_up
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
-STARTUP_SECONDS = 30
-STOP_SECONDS = 15
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _database_url(settings_dict: dict) -> str:
-    """The URL of the database this test runs on (pytest's committed test database)."""
-    auth = quote(settings_dict.get("USER") or "", safe="")
-    if settings_dict.get("PASSWORD"):
-        auth += ":" + quote(settings_dict["PASSWORD"], safe="")
-    host = quote(settings_dict.get("HOST") or "", safe="")  # a socket directory is percent-encoded
-    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-    return f"postgresql://{auth}@{host}{port}/{quote(settings_dict['NAME'], safe='')}"
-
-
-def _http(method: str, url: str, body: dict | None = None, headers: dict | None = None):
-    request = urllib.request.Request(url, method=method, data=orjson.dumps(body) if body is not None else None,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers, orjson.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, orjson.loads(error.read())
-
-
-def _signed_up(write_url: str, prefix: str = "proc") -> tuple[str, dict]:
-    """Register a fresh user over HTTP and log in: (user id, the Authorization header)."""
-    email, password = f"{prefix}-{uuid.uuid4().hex[:8]}@example.com", "a-strong-password-1"
-    status, _, body = _http("POST", f"{write_url}/api/v1/auth/register/", {"email": email, "password": password})
-    assert status == 202, body
-    status, _, body = _http("POST", f"{write_url}/api/v1/auth/login/", {"email": email, "password": password})
-    assert status == 200, body
-    auth = {"Authorization": f"Bearer {body['data']['access']}"}
-    status, _, body = _http("GET", f"{write_url}/api/v1/auth/me/", headers=auth)
-    assert status == 200, body
-    return body["data"]["id"], auth
-
-
-def fresh_lake_catalog() -> str:
-    """A warehouse catalog database of the stack's own, empty (a catalog names its data directory, and a
-    stack's DATA_DIR is new): the suite's catalog URL with ``_processes`` appended, dropped first."""
-    catalog = urlsplit(os.environ["WAREHOUSE_CATALOG_URL"])
-    with psycopg.connect(catalog._replace(path="/postgres").geturl(), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{catalog.path.lstrip("/")}_processes" WITH (FORCE)')
-    return catalog._replace(path=catalog.path + "_processes").geturl()
-
-
-def _is_alive(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-class Stack:
-    def __init__(self, supervisor: subprocess.Popen, log: Path, write_url: str, read_url: str) -> None:
-        self.supervisor = supervisor
-        self.log = log
-        self.write_url = write_url
-        self.read_url = read_url
-        self.seen: dict[int, psutil.Process] = {}  # every descendant ever listed, for the cleanup
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-6000:]
-
-    def descendants(self) -> list[psutil.Process]:
-        try:
-            found = psutil.Process(self.supervisor.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
-        self.seen.update((p.pid, p) for p in found)
-        return found
-
-    def wait_until(self, what: str, predicate, timeout: float = STARTUP_SECONDS) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.supervisor.poll() is None, f"supervisor exited while waiting for {what}:\n{self.output()}"
-            try:
-                if predicate():
-                    return
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"timed out waiting for {what}:\n{self.output()}")
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    write_port, read_port = _free_port(), _free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": _database_url(connection.settings_dict),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "WRITE_API_PORT": str(write_port),
-        "READ_API_PORT": str(read_port),
-        "BIND_HOST": "127.0.0.1",
-        "DEMO_DATA": "0",
-        "EVENT_DISPATCH": "celery",
-        "WEB_CONCURRENCY": "1",
-        "WORKER_CONCURRENCY": "1",
-        "DATA_DIR": str(tmp_path / "data"),
-        # Generous for a loaded CI machine; the read still has to wait for the worker's projection.
-        "MIN_POSITION_WAIT_SECONDS": "10",
-    }
-    environment["WAREHOUSE_CATALOG_URL"] = fresh_lake_catalog()
-    log = tmp_path / "supervise.log"
-    with log.open("wb") as sink:
-        supervisor = subprocess.Popen([sys.executable, "-m", "infra.supervise"], cwd=PROJECT_ROOT, env=environment,
-                                      stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      start_new_session=True)
-    stack = Stack(supervisor, log, f"http://127.0.0.1:{write_port}", f"http://127.0.0.1:{read_port}")
-    try:
-        yield stack
-    finally:
-        stack.descendants()
-        if supervisor.poll() is None:
-            supervisor.kill()
-            supervisor.wait()
-        leftovers = [p for p in stack.seen.values() if _is_alive(p)]  # only when the test failed
-        for process in leftovers:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.kill()
-        psutil.wait_procs(leftovers, timeout=5)
 
 
 def test_supervised_stack_serves_the_slice_over_http_and_stops_without_orphans(stack: Stack) -> None:
-    stack.wait_until("both APIs ready", lambda: _http("GET", f"{stack.write_url}/health/ready/")[0] == 200
-                     and _http("GET", f"{stack.read_url}/health/ready/")[0] == 200)
+    stack.wait_until("both APIs ready", lambda: http_call("GET", f"{stack.write_url}/health/ready/")[0] == 200
+                     and http_call("GET", f"{stack.read_url}/health/ready/")[0] == 200)
     # The worker drains on every beat tick and publishes its position: once it shows, worker and beat run.
     positions = redis.Redis.from_url(settings.REDIS_URL)
     stack.wait_until("the projector worker", lambda: positions.exists("projection:search") == 1)
 
-    _, auth = _signed_up(stack.write_url)
-    status, _, body = _http("POST", f"{stack.write_url}/api/v1/practitioners/",
+    _, auth = signed_up(stack.write_url)
+    status, _, body = http_call("POST", f"{stack.write_url}/api/v1/practitioners/",
                             {"display_name": "Grace Hopper", "title": "Qigong teacher", "timezone": "Europe/Paris"},
                             auth)
     assert status == 201, body
     auth = {"Authorization": f"Bearer {body['data']['tokens']['access']}"}
-    status, headers, body = _http("POST", f"{stack.write_url}/api/v1/services/",
+    status, headers, body = http_call("POST", f"{stack.write_url}/api/v1/services/",
                                   {"title": "Zhan zhuang standing qigong", "service_type": "session",
                                    "price_cents": 4200}, auth)
     assert status == 201, body
     service_id = body["data"]["id"]
     position = int(headers["X-Event-Position"])
 
-    status, headers, body = _http("GET", f"{stack.read_url}/api/v1/search/?q=qigong",
+    status, headers, body = http_call("GET", f"{stack.read_url}/api/v1/search/?q=qigong",
                                   headers={"X-Min-Position": str(position)})
     if status != 200:
         pytest.fail(f"search answered {status}: {body}\n{stack.output()}")
@@ -197,20 +60,20 @@ def test_supervised_stack_serves_the_slice_over_http_and_stops_without_orphans(s
 
     # A booking shows in the practitioner's revenue as soon as the lake has committed it (X-Min-Position):
     # analytics read the lake the warehouse writer process commits to, nothing is published in between.
-    status, _, body = _http("PUT", f"{stack.write_url}/api/v1/practitioner/schedule/", {"windows": [
+    status, _, body = http_call("PUT", f"{stack.write_url}/api/v1/practitioner/schedule/", {"windows": [
         {"weekday": d, "start_minute": 0, "end_minute": 1440} for d in range(7)]}, auth)
     assert status == 200, body
-    _, client = _signed_up(stack.write_url, "client")
-    status, _, body = _http("POST", f"{stack.write_url}/api/v1/credits/purchase/",
+    _, client = signed_up(stack.write_url, "client")
+    status, _, body = http_call("POST", f"{stack.write_url}/api/v1/credits/purchase/",
                             {"amount_cents": 10_000, "payment_token": "tok_test_success"}, client)
     assert status == 201, body
     start = (datetime.now(UTC) + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
-    status, headers, body = _http("POST", f"{stack.write_url}/api/v1/bookings/",
+    status, headers, body = http_call("POST", f"{stack.write_url}/api/v1/bookings/",
                                   {"service_id": service_id, "start_at": start.isoformat()}, client)
     assert status == 201, body
     position = int(headers["X-Event-Position"])
     today = datetime.now(UTC).date()
-    status, headers, body = _http(
+    status, headers, body = http_call(
         "GET", f"{stack.read_url}/api/v1/practitioner/analytics/revenue/?start={today - timedelta(days=1)}"
                f"&end={today + timedelta(days=1)}&timezone=UTC", headers={**auth, "X-Min-Position": str(position)})
     if status != 200:
@@ -232,7 +95,7 @@ def test_supervised_stack_serves_the_slice_over_http_and_stops_without_orphans(s
     stack.supervisor.send_signal(signal.SIGTERM)
     assert stack.supervisor.wait(timeout=STOP_SECONDS) == 0, stack.output()
     _, alive = psutil.wait_procs(processes, timeout=max(STOP_SECONDS - (time.monotonic() - started), 0.1))
-    survivors = [p for p in alive if _is_alive(p)]
+    survivors = [p for p in alive if is_alive(p)]
     assert survivors == [], [(p.pid, p.cmdline()) for p in survivors]
     assert "all processes stopped" in stack.output()
 
@@ -277,12 +140,12 @@ def test_embedded_servers_are_shared_while_their_owner_runs_and_adopted_after_it
         out, err = borrower.communicate(timeout=STARTUP_SECONDS)
         assert borrower.returncode == 0, err.decode()
         assert out.decode().split() == [urls["DATABASE_URL"], urls["REDIS_URL"]]
-        assert all(_is_alive(p) for p in servers)
+        assert all(is_alive(p) for p in servers)
 
         # The owner dies without cleaning up: the servers outlive it, and its marker stays behind.
         os.killpg(owner.pid, signal.SIGKILL)
         owner.wait()
-        assert all(_is_alive(p) for p in servers) and _marker(data_dir)["OWNER_PID"] == str(owner.pid)
+        assert all(is_alive(p) for p in servers) and _marker(data_dir)["OWNER_PID"] == str(owner.pid)
 
         # The next command adopts them (same Redis, data intact) and stops them when it ends.
         probe = ("import os, psycopg, redis; psycopg.connect(os.environ['DATABASE_URL']).execute('SELECT 1'); "
@@ -292,7 +155,7 @@ def test_embedded_servers_are_shared_while_their_owner_runs_and_adopted_after_it
         assert adopter.returncode == 0, err.decode()
         assert out.decode().split() == ["True", urls["REDIS_URL"]]
         _, alive = psutil.wait_procs(servers, timeout=STOP_SECONDS)
-        assert [p for p in alive if _is_alive(p)] == []
+        assert [p for p in alive if is_alive(p)] == []
         assert not (data_dir / "runtime.env").exists()
     finally:
         with contextlib.suppress(ProcessLookupError):

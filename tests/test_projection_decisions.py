@@ -4,10 +4,12 @@
   tuples restored), and an older payload missing a defaulted field still decodes.
 * Each projection handles an event type (``@on(EventClass)``) or lists it in ``ignores``; a type added to
   ``kernel/events.py`` without that decision fails ``test_every_projection_decided_about_every_event_type``.
+  A projection may ignore a whole context (``kernel.events.CONTEXTS``), so every type must be in exactly one.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import enum
 import inspect
@@ -18,7 +20,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from kernel.events import BookingCancelled, DomainEvent, RecordedEvent, decode, registered_events
+from kernel.events import CONTEXTS, BookingCancelled, DomainEvent, RecordedEvent, decode, registered_events
 from kernel.projection import Projection, on
 from kernel.vocabulary import Actor
 from workers import registry  # noqa: F401  (imports every projection the runtime drives)
@@ -111,6 +113,14 @@ def test_every_projection_decided_about_every_event_type(projection: type[Projec
     assert projection.undecided() == [], (
         f"{projection.__name__} neither handles nor ignores these event types: add an @on(...) handler or "
         "list them in its `ignores`")
+
+
+def test_every_event_type_belongs_to_exactly_one_context() -> None:
+    placed = collections.Counter(c for members in CONTEXTS.values() for c in members)
+    missing = sorted(c.event_type for c in registered_events().values() if c not in placed)
+    assert missing == [], "add these event types to their context's set at the end of kernel/events.py"
+    assert sorted(c.event_type for c, times in placed.items() if times > 1) == []
+    assert set(placed) <= set(registered_events().values())
 
 
 @dataclasses.dataclass(frozen=True)

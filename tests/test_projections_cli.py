@@ -17,8 +17,9 @@ from django.core.management.base import CommandError
 
 from infra.environment import PROJECT_ROOT, data_path
 from read_models.catalogue import store
-from tests.conftest import authenticate
-from tests.test_projection_runtime import database_url_for_tests, run_history
+from tests.clients import authenticate
+from tests.history import run_history
+from tests.stack import database_url
 from workers import event_reader, runtime, tasks
 from workers.registry import projection as projection_named
 from workers.registry import projections
@@ -133,7 +134,7 @@ def test_verify_mismatch_exits_non_zero_from_the_command_line():
     run_history(random.Random(27), practitioners=1, clients=False)
     runtime.drain_all()
     store.client().set(store.prefix(1) + "service:bogus", b'{"id": "bogus"}')
-    env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "REDIS_URL": settings.REDIS_URL,
+    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
            "DATA_DIR": str(data_path()), "DJANGO_SETTINGS_MODULE": "workers.settings"}
     done = subprocess.run([sys.executable, "manage.py", "projections", "verify", "catalogue"], cwd=PROJECT_ROOT,
                           env=env, capture_output=True, text=True, timeout=120)

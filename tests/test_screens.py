@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
-import time_machine
 
+from tests.clock import NOW
 from tests.engagement_fixtures import (
     anonymous,
     make_practitioner,
@@ -20,13 +20,6 @@ from write_api.notifications.services import NotificationDraft, notifications_de
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday, 08:00 in London
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
 
 
 def book(actor, service, start: datetime) -> dict:

@@ -16,8 +16,7 @@ from django.core.management import call_command
 
 from read_models.search import popular_queries
 from search_index.geo import Point, haversine_km
-from tests.conftest import authenticate, register
-from tests.test_search_conformance import opensearch_url  # noqa: F401 - the osmem-server fixture
+from tests.clients import authenticate, register
 from workers import runtime
 from write_api.accounts.models import User
 

@@ -41,21 +41,6 @@ LONDON = Point(51.5074, -0.1278)
 
 
 # --- engines ------------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def opensearch_url():
-    """An osmem-server process for the whole session (the binary ships in the ``osmem-server`` wheel)."""
-    try:
-        from osmem_server import OsmemServer
-
-        server = OsmemServer.start(japanese=False, startup_timeout=30)
-    except Exception as exc:  # noqa: BLE001 - report exactly why the OpenSearch leg is skipped
-        message = f"osmem-server could not start: {type(exc).__name__}: {exc}"
-        print(message)
-        pytest.skip(message)
-    yield server.url
-    server.close()
-
-
 def _new_engine(name: str, request: pytest.FixtureRequest, root) -> SearchEngine:
     prefix = f"conf_{uuid.uuid4().hex[:10]}"
     if name == "tantivy":

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tests.conftest import register
+from tests.clients import register
 from tests.engagement_fixtures import make_practitioner, make_service, make_stream, make_user
 from workers import runtime
 from write_api.accounts.models import User

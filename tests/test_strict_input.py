@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import authenticate, register
+from tests.clients import authenticate, register
 
 pytestmark = pytest.mark.django_db
 

@@ -13,15 +13,13 @@ import sys
 import threading
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from infra.environment import PROJECT_ROOT, data_path
 from kernel.events import RecordedEvent
-from tests.test_analytics_oracle import (
+from tests.analytics_oracle import (
     ENDPOINTS,
     PARAMETER_SETS,
     as_practitioner,
@@ -30,6 +28,7 @@ from tests.test_analytics_oracle import (
     oracle,
     sql,
 )
+from tests.stack import database_url
 from warehouse import maintenance, reader
 from warehouse.projection import WarehouseProjection
 from workers import event_reader, runtime
@@ -184,12 +183,8 @@ def test_readers_never_fail_nor_see_a_half_written_state_during_writes_and_compa
 # --- a killed writer ------------------------------------------------------------------------------------
 
 
-def database_url_for_tests() -> str:
-    return urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + connection.settings_dict["NAME"]).geturl()
-
-
 def writer_process(batch_size: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "REDIS_URL": settings.REDIS_URL,
+    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
            "DATA_DIR": str(data_path()), "PROJECTION_BATCH_SIZE": str(batch_size),
            "PROJECTION_CATCH_UP_BATCH_SIZE": str(batch_size), "EVENT_DISPATCH": "off",
            "DJANGO_SETTINGS_MODULE": "workers.settings"}
@@ -324,7 +319,7 @@ def test_maintenance_runs_on_the_writers_queue_and_waits_out_a_rebuild_elsewhere
     done = maintain_warehouse()
     assert done["files_after"] <= done["files_before"]
     # Another process (its own session) is rebuilding: the compaction must not race its commits.
-    with psycopg.connect(database_url_for_tests(), autocommit=True) as other:
+    with psycopg.connect(database_url(), autocommit=True) as other:
         key = runtime._lock_key("rebuild:warehouse")
         assert other.execute("SELECT pg_try_advisory_lock(%s, %s)", [runtime._LOCK_NAMESPACE, key]).fetchone()[0]
         assert maintain_warehouse() == {"skipped": "a rebuild or verify of the warehouse is running"}

@@ -13,7 +13,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
-from tests.booking_fixtures import NOW, book, client_with_credits, make_service, open_week, register_practitioner
+from tests.booking_fixtures import book, client_with_credits, open_week, post_service, register_practitioner
+from tests.clock import NOW
 from tests.concurrency import in_parallel
 from write_api.accounts.models import User
 from write_api.bookings.models import Booking
@@ -24,19 +25,11 @@ from write_api.reference.models import Category
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def clock():
-    import time_machine
-
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
-
-
 def test_service_edits_and_bookings_by_one_practitioner_in_parallel_never_fail(clock, write_api):
     practitioner = register_practitioner(write_api)
     open_week(write_api)
-    service = make_service(write_api)
-    other = make_service(write_api, title="Other")
+    service = post_service(write_api)
+    other = post_service(write_api, title="Other")
     owner = User.objects.get(practitioner__id=practitioner["id"])
     clients = [client_with_credits()[0] for _ in range(6)]
 

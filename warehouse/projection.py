@@ -27,6 +27,9 @@ import duckdb
 import orjson
 
 from kernel.events import (
+    FAVORITE_EVENTS,
+    SCHEDULE_EVENTS,
+    SESSION_EVENTS,
     BookingCancelled,
     BookingCompleted,
     BookingConfirmed,
@@ -37,8 +40,6 @@ from kernel.events import (
     CreditsPurchased,
     CreditsRefunded,
     CreditsSpent,
-    FavoriteAdded,
-    FavoriteRemoved,
     PractitionerRegistered,
     PractitionerUpdated,
     RecordedEvent,
@@ -46,13 +47,7 @@ from kernel.events import (
     ReviewPublished,
     ReviewReplied,
     ReviewUpdated,
-    ScheduleBlockAdded,
-    ScheduleBlockRemoved,
-    ScheduleOverrideSet,
-    ScheduleUpdated,
     ServiceCreated,
-    ServiceSessionCancelled,
-    ServiceSessionScheduled,
     ServiceUpdated,
     StreamArchived,
     StreamLiked,
@@ -64,7 +59,7 @@ from kernel.events import (
     StreamUpdated,
     UserRegistered,
 )
-from kernel.projection import Projection, on
+from kernel.projection import CheckpointOwner, on
 from warehouse import lake, schema, staging
 from warehouse.schema import Table
 
@@ -257,27 +252,14 @@ def _stamp(connection: duckdb.DuckDBPyConnection, generation: int, position: int
                        {"info": info})
 
 
-class WarehouseProjection(Projection):
+class WarehouseProjection(CheckpointOwner):
     name = "warehouse"
     description = "Analytics facts and dimensions (DuckLake: one writer, readers attach the lake read-only)."
-    # Event types this read model does not need (a new type must be handled or added here).
-    ignores = frozenset({
-        FavoriteAdded,
-        FavoriteRemoved,
-        ScheduleBlockAdded,
-        ScheduleBlockRemoved,
-        ScheduleOverrideSet,
-        ScheduleUpdated,
-        ServiceSessionCancelled,
-        ServiceSessionScheduled,
-        StreamArchived,
-        StreamLiked,
-        StreamPublished,
-        StreamSaved,
-        StreamUnliked,
-        StreamUnsaved,
-        StreamUpdated,
-    })
+    # Event types this read model does not need: whole contexts it needs nothing of, then single types (a new
+    # type must be handled or ignored here).
+    ignores = (FAVORITE_EVENTS | SCHEDULE_EVENTS | SESSION_EVENTS
+               | {StreamArchived, StreamLiked, StreamPublished, StreamSaved, StreamUnliked, StreamUnsaved,
+                  StreamUpdated})
     # The Celery queue whose single worker process drains this projection (one writer: no commit conflicts).
     queue = "warehouse"
 

@@ -29,13 +29,10 @@ def projections() -> dict[str, Projection]:
     return {name: p for name, p in every.items() if not wanted or name in wanted}
 
 
-DEFAULT_QUEUE = "projections"
-
-
 def names_on_queue(queue: str) -> list[str]:
-    """The projections the workers of ``queue`` drain: a projection may name its own queue (``queue``
-    attribute; the DuckDB warehouse has one writer process), the others share ``projections``."""
-    return [name for name, p in projections().items() if getattr(p, "queue", DEFAULT_QUEUE) == queue]
+    """The projections the workers of ``queue`` drain: a projection may name its own queue
+    (:attr:`Projection.queue`; the warehouse has one writer process), the others share ``projections``."""
+    return [name for name, p in projections().items() if p.queue == queue]
 
 
 def projection(name: str) -> Projection:

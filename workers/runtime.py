@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from infra.environment import env_int
 from kernel.events import registered_events
-from kernel.projection import Projection
+from kernel.projection import Projection, RuntimeCheckpoint
 from workers import event_reader, positions
 from workers.registry import projection as projection_named
 from workers.registry import projections
@@ -238,6 +238,33 @@ def needing_drain(names: Iterable[str]) -> list[str]:
     return [name for name in names
             if (state := states.get(name)) is None or state.active_position < head
             or published.get(name) != (state.active_generation, state.active_position)]
+
+
+class RuntimeBookkeeping:
+    """:class:`kernel.projection.Bookkeeping` over this runtime's table, locks and published positions, for
+    a projection that orchestrates its own drain (``warehouse.catch_up``)."""
+
+    def checkpoint(self, name: str) -> RuntimeCheckpoint | None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT s.active_generation, s.active_position, h.position FROM projection_state s, "
+                           "event_log_head h WHERE s.name = %s AND h.id = 1", [name])
+            row = cursor.fetchone()
+        return None if row is None else RuntimeCheckpoint(*row)
+
+    def set_position(self, name: str, generation: int, position: int) -> None:
+        ProjectionState.objects.filter(name=name, active_generation=generation).update(active_position=position)
+
+    def published(self, name: str) -> bool:
+        return name in positions.published([name])
+
+    def drain_lock(self, name: str) -> contextlib.AbstractContextManager[bool]:
+        return projection_lock(name)
+
+    def drain(self, name: str) -> None:
+        drain(name)
+
+
+BOOKKEEPING = RuntimeBookkeeping()
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,16 @@ from typing import Any
 
 import orjson
 
+from kernel.projection import DEFAULT_QUEUE, CheckpointOwner
+from warehouse import maintenance
+from warehouse.catch_up import WarehouseRun, catch_up
+from warehouse.projection import WarehouseProjection
 from workers import event_reader, positions, registry, runtime
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
+
+WAREHOUSE = WarehouseProjection.name  # drained on its own queue by one writer process
 
 
 @app.task(name="workers.tasks.drain_all_projections")
@@ -20,14 +26,14 @@ def drain_all_projections() -> list[dict[str, Any]]:
     # is passed on to it when the log has moved past what it published (an idle tick wakes nobody).
     if _warehouse_behind():
         drain_warehouse.apply_async(expires=5)
-    return [dataclasses.asdict(r) for r in runtime.drain_all(registry.names_on_queue(registry.DEFAULT_QUEUE))]
+    return [dataclasses.asdict(r) for r in runtime.drain_all(registry.names_on_queue(DEFAULT_QUEUE))]
 
 
 def _warehouse_behind() -> bool:
     if WAREHOUSE not in registry.projections():
         return False
-    published = positions.client().hget(f"projection:{WAREHOUSE}", "position")
-    return published is None or int(published) < event_reader.head_position()
+    published = positions.published([WAREHOUSE]).get(WAREHOUSE)
+    return published is None or published[1] < event_reader.head_position()
 
 
 @app.task(name="workers.tasks.catch_up_projections")
@@ -37,7 +43,7 @@ def catch_up_projections() -> list[str]:
     stale = runtime.needing_drain(registry.projections())
     if WAREHOUSE in stale:  # its own queue and writer process
         drain_warehouse.apply_async(expires=5)
-    shared = [name for name in registry.names_on_queue(registry.DEFAULT_QUEUE) if name in stale]
+    shared = [name for name in registry.names_on_queue(DEFAULT_QUEUE) if name in stale]
     if shared:
         runtime.drain_all(shared)
     return stale
@@ -57,72 +63,12 @@ def send_session_reminders() -> int:
     return notifications_send_session_reminders()
 
 
-# --- the warehouse: one writer process (queue ``warehouse``, concurrency 1) ----------------------------
-
-WAREHOUSE = "warehouse"
-
-
-@dataclasses.dataclass(frozen=True)
-class WarehouseRun:
-    ran: bool
-    generation: int = 0
-    position: int = 0
-
+# --- the warehouse: one writer process (queue ``warehouse``, concurrency 1); see ``warehouse.catch_up`` ---
 
 def warehouse_catch_up() -> WarehouseRun:
-    """Drain the warehouse, holding its drain lock; every batch is a DuckLake commit readers see at once.
-
-    The checkpoint committed with the lake's rows is authoritative: the runtime's PostgreSQL checkpoint
-    is set to it before draining (a batch committed but not yet recorded in PostgreSQL is not replayed; a
-    lake behind PostgreSQL — restored or lost — is caught up from its own position), and the lake is
-    told the drained position afterwards (events it does not handle).
-    """
-    from write_api.eventlog.models import ProjectionState
-
     projection = registry.projection(WAREHOUSE)
-    idle = _idle(projection)
-    if idle is not None:
-        return idle
-    with runtime.projection_lock(WAREHOUSE) as acquired:
-        if not acquired:
-            return WarehouseRun(ran=False)
-        state = ProjectionState.objects.filter(name=WAREHOUSE).first()
-        if state is not None:
-            _align_checkpoint(projection, state)
-        runtime.drain(WAREHOUSE)
-        state = ProjectionState.objects.get(name=WAREHOUSE)
-        projection.mark_drained(state.active_generation, state.active_position)
-        return WarehouseRun(True, state.active_generation, state.active_position)
-
-
-def _idle(projection: Any) -> WarehouseRun | None:
-    """One query, no lock: when the head has not moved past what this process last committed to the active
-    generation, there is nothing to do (an idle writer reads neither the lake nor its catalog)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT s.active_generation, s.active_position, h.position FROM projection_state s, "
-                       "event_log_head h WHERE s.name = %s AND h.id = 1", [WAREHOUSE])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    generation, position, head = row
-    if projection.known_checkpoint(generation) == position and head <= position \
-            and positions.client().exists(f"projection:{WAREHOUSE}"):
-        return WarehouseRun(True, generation, position)
-    return None
-
-
-def _align_checkpoint(projection: Any, state: Any) -> None:
-    lake_position = projection.checkpoint(state.active_generation)
-    if lake_position is None:  # the generation is gone: fill it again from the first event
-        log.warning("warehouse generation %s is missing; replaying it from position 0", state.active_generation)
-        projection.prepare(state.active_generation)
-        projection.activate(state.active_generation)
-        lake_position = 0
-    if lake_position != state.active_position:
-        type(state).objects.filter(name=WAREHOUSE, active_generation=state.active_generation).update(
-            active_position=lake_position)
+    assert isinstance(projection, CheckpointOwner)
+    return catch_up(projection, runtime.BOOKKEEPING)
 
 
 @app.task(name="workers.tasks.drain_warehouse")
@@ -137,8 +83,6 @@ def maintain_warehouse() -> dict[str, Any]:
     Skipped while a rebuild or verify writes a generation from another process (compacting the tables it
     writes would make one of the two commits conflict); otherwise it holds the drain lock, so no drain
     commits meanwhile either (same lock order as a rebuild: rebuild lock, then drain lock)."""
-    from warehouse import maintenance
-
     with runtime.projection_lock(WAREHOUSE, purpose="rebuild") as free:
         if not free:
             return {"skipped": "a rebuild or verify of the warehouse is running"}

@@ -12,28 +12,25 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import duckdb
-from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api_conventions.errors import ProjectionLagging, ServiceUnavailable, ValidationFailed
 from api_conventions.responses import ok
-from read_models import positions
 from read_models.analytics import cache
 from read_models.analytics.params import AnalyticsQuery, as_of_position, parse
 from read_models.analytics.payloads import ClientsReport, RevenueReport, TrendsReport
 from read_models.analytics.reports import REPORTS
 from read_models.views import ReadModelView
 from warehouse.lake import LakeUnavailable
-from warehouse.queries import practitioner_zone
 from warehouse.reader import LakeReader, NoWarehouse, PositionOutOfRange, View, shared
 
 log = logging.getLogger(__name__)
@@ -73,37 +70,42 @@ class AnalyticsView(ReadModelView):
     permission_classes = [IsPractitionerToken]
     report: ClassVar[str]
 
-    def initial(self, request: Request, *args, **kwargs) -> None:
-        APIView.initial(self, request, *args, **kwargs)  # auth, permissions, throttles; not the Redis wait
-        raw = request.headers.get("X-Min-Position")
-        if raw is None:
-            return
-        try:
-            minimum = int(raw) if raw.strip().isascii() else -1
-            if not 0 <= minimum < 2**63:
-                raise ValueError
-        except ValueError:
-            raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]}) from None
+    def projection_position(self, minimum: int | None) -> int | None:
+        """Only an ``X-Min-Position`` wait is settled here (on the lake's latest snapshot, by the read API's
+        one rule); otherwise the answering snapshot gives the position (:meth:`_answer`)."""
+        if minimum is None:
+            return None
+        self._validate_query()  # a bad question is a 400 before any wait on the lake
         with _lake_errors():
-            latest = reader().latest()
-            if latest.position >= minimum:
-                request.projection_position = latest.position
-                return
-            with positions.waiting_turn(minimum, latest.position):  # beyond the head: 400 at once
-                reached = reader().wait_for_position(minimum, timeout=settings.MIN_POSITION_WAIT_SECONDS)
-            if reached is None:
-                raise ProjectionLagging(errors={"requested_position": minimum,
-                                                "projection_position": reader().latest().position})
-        request.projection_position = reached.position
+            return super().projection_position(minimum)
+
+    def _validate_query(self) -> None:
+        """Bad input is a 400 whatever state the lake is in (the zone only supplies a default, so any zone
+        validates the same)."""
+        query = self.request.query_params
+        as_of_position(query)
+        parse(query, practitioner_id=practitioner_claim(self.request) or "", default_zone="UTC", today=timezone.now())
+
+    def applied_position(self) -> int:
+        return reader().head().position
+
+    def wait_until(self, minimum: int, timeout: float) -> int | None:
+        reached = reader().wait_for_position(minimum, timeout=timeout)
+        return None if reached is None else reached.position
 
     def get(self, request: Request) -> Response:
         practitioner_id = practitioner_claim(request)
         assert practitioner_id is not None  # IsPractitionerToken
+        self._validate_query()
         as_of = as_of_position(request.query_params)
         with _lake_errors():
             try:
-                with reader().open(as_of) as (view, connection):
-                    body, hit = self._answer(request, practitioner_id, view, connection)
+                cached = self._cached(request, practitioner_id) if as_of is None else None
+                if cached is not None:
+                    body, hit = cached, True
+                else:
+                    with reader().practitioner(practitioner_id, as_of) as (view, zone, connection):
+                        body, hit = self._answer(request, practitioner_id, view, zone, connection)
             except PositionOutOfRange as exc:
                 raise ValidationFailed(
                     f"as_of_position must lie in the retained history: {exc.earliest}…{exc.latest}.",
@@ -111,10 +113,25 @@ class AnalyticsView(ReadModelView):
                             "available": {"earliest": exc.earliest, "latest": exc.latest}}) from None
         return ok(body["data"], meta=body["meta"], headers={"X-Cache": "hit" if hit else "miss"})
 
-    def _answer(self, request: Request, practitioner_id: str, view: View,
+    def _cached(self, request: Request, practitioner_id: str) -> dict[str, Any] | None:
+        """The answer cached for the latest snapshot, found without opening the lake: the head comes from one
+        catalog query, the practitioner's zone (when the request names none) from this process's memory of
+        that snapshot. None: not cached, or the zone not known here yet (the lake answers)."""
+        head = reader().head()
+        zone = request.query_params.get("timezone") or _zones.get((head.snapshot_id, practitioner_id))
+        if zone is None:
+            return None
+        parsed = parse(request.query_params, practitioner_id=practitioner_id, default_zone=zone, today=timezone.now())
+        cached = cache.get(cache.key(str(head.snapshot_id), self.report, parsed.cache_key()))
+        if cached is not None:
+            request.projection_position = head.position
+        return cached
+
+    def _answer(self, request: Request, practitioner_id: str, view: View, known_zone: str | None,
                 connection: Any) -> tuple[dict[str, Any], bool]:
+        """The answer computed on ``connection`` (the practitioner's rows of ``view``'s snapshot)."""
         request.projection_position = view.position
-        zone = practitioner_zone(connection, practitioner_id) or "UTC"
+        zone = _remember_zone(view, practitioner_id, known_zone or "UTC")
         parsed = parse(request.query_params, practitioner_id=practitioner_id, default_zone=zone, today=timezone.now())
         key = cache.key(str(view.snapshot_id), self.report, parsed.cache_key())
         cached = cache.get(key)
@@ -128,6 +145,20 @@ class AnalyticsView(ReadModelView):
                                       "position": view.position}}}
         cache.put(key, body)
         return body, False
+
+
+# (snapshot id, practitioner id) -> the practitioner's zone in that snapshot, for the cache lookup of requests
+# that name no timezone (bounded: the oldest entries go first).
+_zones: OrderedDict[tuple[int, str], str] = OrderedDict()
+_ZONES_KEPT = 4096
+
+
+def _remember_zone(view: View, practitioner_id: str, zone: str) -> str:
+    _zones[(view.snapshot_id, practitioner_id)] = zone
+    while len(_zones) > _ZONES_KEPT:
+        with contextlib.suppress(KeyError):
+            _zones.popitem(last=False)
+    return zone
 
 
 @contextlib.contextmanager

@@ -8,18 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from kernel.events import (
+    ACCOUNT_EVENTS,
+    CREDIT_EVENTS,
+    FAVORITE_EVENTS,
+    STREAM_EVENTS,
     BookingCancelled,
     BookingCompleted,
     BookingConfirmed,
     BookingCreatedUnscheduled,
     BookingRescheduled,
     BookingScheduled,
-    CreditsAdjusted,
-    CreditsPurchased,
-    CreditsRefunded,
-    CreditsSpent,
-    FavoriteAdded,
-    FavoriteRemoved,
     PractitionerRegistered,
     PractitionerUpdated,
     RecordedEvent,
@@ -35,15 +33,6 @@ from kernel.events import (
     ServiceSessionCancelled,
     ServiceSessionScheduled,
     ServiceUpdated,
-    StreamArchived,
-    StreamLiked,
-    StreamPublished,
-    StreamSaved,
-    StreamUnliked,
-    StreamUnlocked,
-    StreamUnsaved,
-    StreamUpdated,
-    UserRegistered,
 )
 from kernel.projection import on
 from kernel.vocabulary import CONTAINER_TYPES, SessionStatus
@@ -54,26 +43,10 @@ from read_models.store_projection import StoreProjection
 class CatalogueProjection(StoreProjection):
     name = "catalogue"
     description = "Service detail, practitioner profiles, schedules, sessions and busy time (Redis)."
-    # Event types this read model does not need (a new type must be handled or added here).
-    ignores = frozenset({
-        BookingCompleted,
-        BookingCreatedUnscheduled,
-        CreditsAdjusted,
-        CreditsPurchased,
-        CreditsRefunded,
-        CreditsSpent,
-        FavoriteAdded,
-        FavoriteRemoved,
-        StreamArchived,
-        StreamLiked,
-        StreamPublished,
-        StreamSaved,
-        StreamUnliked,
-        StreamUnlocked,
-        StreamUnsaved,
-        StreamUpdated,
-        UserRegistered,
-    })
+    # Event types this read model does not need: whole contexts it needs nothing of, then single types (a new
+    # type must be handled or ignored here).
+    ignores = (ACCOUNT_EVENTS | FAVORITE_EVENTS | STREAM_EVENTS | CREDIT_EVENTS
+               | {BookingCompleted, BookingCreatedUnscheduled})
 
     store = catalogue_store.STORE
     batch: catalogue_store.Batch | None

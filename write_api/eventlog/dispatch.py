@@ -14,11 +14,11 @@ from celery import Celery
 from django.conf import settings
 
 from infra.redis_client import redis_client
+from kernel.positions import HEAD_KEY
 
 log = logging.getLogger(__name__)
 
 DRAIN_TASK = "workers.tasks.drain_all_projections"
-HEAD_KEY = "eventlog:head"
 
 # Keep the head monotonic even when two commits publish out of order.
 _SET_MAX = ("local c = tonumber(redis.call('GET', KEYS[1]) or '0') "

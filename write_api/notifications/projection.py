@@ -16,6 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kernel.events import (
+    ACCOUNT_EVENTS,
+    FAVORITE_EVENTS,
+    PRACTITIONER_EVENTS,
+    SCHEDULE_EVENTS,
+    SERVICE_EVENTS,
+    SESSION_EVENTS,
     BookingCancelled,
     BookingCompleted,
     BookingConfirmed,
@@ -27,23 +33,11 @@ from kernel.events import (
     CreditsPurchased,
     CreditsRefunded,
     CreditsSpent,
-    FavoriteAdded,
-    FavoriteRemoved,
-    PractitionerRegistered,
-    PractitionerUpdated,
     RecordedEvent,
     ReviewDeleted,
     ReviewPublished,
     ReviewReplied,
     ReviewUpdated,
-    ScheduleBlockAdded,
-    ScheduleBlockRemoved,
-    ScheduleOverrideSet,
-    ScheduleUpdated,
-    ServiceCreated,
-    ServiceSessionCancelled,
-    ServiceSessionScheduled,
-    ServiceUpdated,
     StreamArchived,
     StreamLiked,
     StreamPublished,
@@ -52,7 +46,6 @@ from kernel.events import (
     StreamUnlocked,
     StreamUnsaved,
     StreamUpdated,
-    UserRegistered,
 )
 from kernel.projection import Projection, on
 from kernel.vocabulary import CONTAINER_TYPES, Actor
@@ -94,35 +87,13 @@ class _Lookups:
 class NotificationsProjection(Projection):
     name = "notifications"
     description = "Notification rows in PostgreSQL (exactly once per event and recipient, by dedupe key)."
-    # Event types this read model does not need (a new type must be handled or added here).
-    ignores = frozenset({
-        BookingCreatedUnscheduled,
-        CreditsAdjusted,
-        CreditsPurchased,
-        CreditsSpent,
-        FavoriteAdded,
-        FavoriteRemoved,
-        PractitionerRegistered,
-        PractitionerUpdated,
-        ReviewDeleted,
-        ReviewUpdated,
-        ScheduleBlockAdded,
-        ScheduleBlockRemoved,
-        ScheduleOverrideSet,
-        ScheduleUpdated,
-        ServiceCreated,
-        ServiceSessionCancelled,
-        ServiceSessionScheduled,
-        ServiceUpdated,
-        StreamArchived,
-        StreamLiked,
-        StreamPublished,
-        StreamSaved,
-        StreamUnliked,
-        StreamUnsaved,
-        StreamUpdated,
-        UserRegistered,
-    })
+    # Event types this read model does not need: whole contexts it needs nothing of, then single types (a new
+    # type must be handled or ignored here).
+    ignores = (ACCOUNT_EVENTS | PRACTITIONER_EVENTS | SCHEDULE_EVENTS | SERVICE_EVENTS | SESSION_EVENTS
+               | FAVORITE_EVENTS
+               | {BookingCreatedUnscheduled, CreditsAdjusted, CreditsPurchased, CreditsSpent, ReviewDeleted,
+                  ReviewUpdated, StreamArchived, StreamLiked, StreamPublished, StreamSaved, StreamUnliked,
+                  StreamUnsaved, StreamUpdated})
 
     def __init__(self) -> None:
         self._dry_runs: dict[int, dict[str, dict[str, Any]]] = {}
