@@ -67,12 +67,13 @@ def _inputs(generation: int, practitioner: dict[str, Any], start: datetime, end:
     """What the slots of [start, end) depend on besides the clock, as one hashable value."""
     pid = practitioner["id"]
     low, high = start.timestamp() - _MARGIN, end.timestamp() + _MARGIN
+    busy, blocks = store.read_calendar(generation, pid, low, high)
     return SlotInputs(
         weekly=tuple((w["weekday"], w["start_minute"], w["end_minute"]) for w in practitioner.get("windows", [])),
         overrides=tuple(sorted((d, tuple(tuple(w) for w in ws))
                                for d, ws in (practitioner.get("overrides") or {}).items())),
-        busy=tuple(store.read_intervals(generation, "busy", pid, low, high)),
-        blocks=tuple(store.read_intervals(generation, "blocks", pid, low, high)),
+        busy=tuple(busy),
+        blocks=tuple(blocks),
     )
 
 

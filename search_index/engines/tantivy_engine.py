@@ -14,13 +14,15 @@ fast-field values of all hits, so the order is exactly the one the other engines
 
 from __future__ import annotations
 
+import functools
 import heapq
 import html
 import math
 import os
 import shutil
 import threading
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +56,7 @@ _RETRIES = 3
 _MAX_TIED_CANDIDATES = 2_000
 _FIRST_FETCH_STEPS = 2  # ×4 steps the first search skips (see _first_fetch)
 _REGEX_CACHE_SIZE = 4_096
+_RESULT_CACHE_SIZE = 256  # answers kept per process and kind of question (search, suggestions)
 _FAST_SORT_FIELDS = {"price_cents": "price_cents", "rating": "rating", "review_count": "review_count",
                      "popularity": "popularity", "created_at": "created_ts", "id": "doc_key"}
 
@@ -167,6 +170,34 @@ def _order_keys(doc: dict[str, Any]) -> dict[str, int]:
     }
 
 
+IndexVersion = tuple[int, int]  # generation, and the opstamp of its last commit (from its meta.json)
+
+
+class _Answers:
+    """The last :data:`_RESULT_CACHE_SIZE` answers of one kind, by (index version, request): least recently
+    used first out. An answer is a pure function of the request and the committed index, and every commit
+    records a higher opstamp in the generation's ``meta.json``, so an answer is reused only while the index
+    is exactly the one it was computed on (the version is read before the reader reloads, so an answer
+    computed on a newer commit can be stored under the older version, never the reverse)."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                found: _T = self._entries[key]
+                return found
+        value = compute()
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > _RESULT_CACHE_SIZE:
+                self._entries.popitem(last=False)
+        return value
+
+
 def _first_fetch(wanted: int) -> int:
     """The first candidate count: ``wanted + 1`` grown :data:`_FIRST_FETCH_STEPS` ×4 steps, but never past the
     last size the growth would try (the first more than ``_MAX_TIED_CANDIDATES`` beyond ``wanted``)."""
@@ -189,6 +220,8 @@ class TantivyEngine(SearchEngine):
         self._readers: dict[int, tantivy.Index] = {}
         self._lock = threading.Lock()
         self._regexes: dict[tuple[str, str], Query] = {}
+        self._searches = _Answers()
+        self._suggestions = _Answers()
 
     def _regex(self, field_name: str, pattern: str) -> Query:
         """A regex query, compiled once per field and pattern (compiling costs ~0.4 ms; queries are immutable).
@@ -349,7 +382,7 @@ class TantivyEngine(SearchEngine):
         shutil.rmtree(self._dir(generation), ignore_errors=True)
 
     # --- read side: plumbing --------------------------------------------------------------------------
-    def _reader(self) -> tuple[int, tantivy.Index] | None:
+    def _reader(self) -> tuple[int, tantivy.Index, IndexVersion | None] | None:
         generation = self.active_generation()
         if generation is None or not tantivy.Index.exists(str(self._dir(generation))):
             return None
@@ -358,18 +391,28 @@ class TantivyEngine(SearchEngine):
             if index is None:
                 index = self._registered(tantivy.Index.open(str(self._dir(generation))))
                 self._readers = {generation: index}
+        try:  # before the reload: what the reader then sees is this version or a newer one
+            meta = orjson.loads((self._dir(generation) / "meta.json").read_bytes())
+            version: IndexVersion | None = (generation, int(meta["opstamp"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            version = None
         index.reload()
-        return generation, index
+        return generation, index, version
 
-    def _with_reader(self, answer: Callable[[tantivy.Index], _T], empty: _T) -> _T:
-        """Run ``answer(index)`` on the active generation; retry if a rebuild switched it meanwhile."""
+    def _with_reader(self, answer: Callable[[tantivy.Index], _T], empty: _T, *, answers: _Answers | None = None,
+                     question: Hashable = None) -> _T:
+        """Run ``answer(index)`` on the active generation; retry if a rebuild switched it meanwhile. With
+        ``answers``, the answer to ``question`` on this version of the index is computed once."""
         for attempt in range(_RETRIES):
             opened = None
             try:
                 opened = self._reader()
                 if opened is None:
                     return empty
-                return answer(opened[1])
+                _, index, version = opened
+                if answers is None or version is None:
+                    return answer(index)
+                return answers.get_or_compute((version, question), functools.partial(answer, index))
             except Exception:
                 switched = opened is None or self.active_generation() != opened[0]
                 if attempt == _RETRIES - 1 or not switched:
@@ -437,7 +480,8 @@ class TantivyEngine(SearchEngine):
     def search(self, request: SearchRequest) -> SearchResult:
         if matches_nothing(request):
             return SearchResult(total=0)
-        return self._with_reader(lambda index: self._search(index, request), SearchResult(total=0))
+        return self._with_reader(lambda index: self._search(index, request), SearchResult(total=0),
+                                 answers=self._searches, question=request)
 
     def _search(self, index: tantivy.Index, request: SearchRequest) -> SearchResult:
         searcher = index.searcher()
@@ -595,7 +639,8 @@ class TantivyEngine(SearchEngine):
         plan = suggest_plan(request)
         if plan is None or request.limit < 1:
             return []
-        return self._with_reader(lambda index: self._suggest(index, request, plan), [])
+        return self._with_reader(lambda index: self._suggest(index, request, plan), [],
+                                 answers=self._suggestions, question=request)
 
     def _suggest(self, index: tantivy.Index, request: SuggestRequest, plan: SuggestPlan) -> list[Suggestion]:
         searcher = index.searcher()
