@@ -1,11 +1,14 @@
 """The warehouse projection: events into the lake's facts and dimensions, one schema per generation.
 
-* **Checkpoint with the rows.** ``apply`` reads ``warehouse_checkpoint``, skips every event at or below
-  it, writes the rows and the new checkpoint in one DuckLake transaction (one snapshot). A batch
-  replayed after a crash (the runtime's PostgreSQL checkpoint not saved yet) is therefore a no-op, and
-  a writer killed mid-batch leaves the lake at the previous batch (the commit never happened).
-  :meth:`WarehouseProjection.mark_drained` moves the checkpoint over events the warehouse does not
-  handle, so the lake's checkpoint is the authoritative drain position (see ``workers.tasks``).
+* **Checkpoint with the rows.** A batch (:meth:`WarehouseProjection.apply_log`: a position range DuckDB
+  reads from the log itself; :meth:`WarehouseProjection.apply`: events in memory) is staged in the writer's
+  connection, then one DuckLake transaction (one snapshot) reads ``warehouse_checkpoint``, derives the
+  rows of the staged events after it in SQL (:mod:`warehouse.derivation`), then the derived facts, and
+  moves the checkpoint to the batch's end (the events the warehouse ignores included). A batch replayed
+  after a crash (the runtime's PostgreSQL checkpoint not saved yet) is therefore a no-op, and a writer
+  killed mid-batch leaves the lake at the previous batch (the commit never happened).
+  :meth:`WarehouseProjection.mark_drained` moves the checkpoint over events no batch covered, so the
+  lake's checkpoint is the authoritative drain position (see ``workers.tasks``).
 * **Every commit says where it stands**: its DuckLake commit message carries ``{"generation", "position",
   "active"}``, which is how ``as_of_position`` finds the snapshot that answered after event N.
 * **Generations are schemas** (``g<N>``): ``prepare`` creates an empty one, ``activate`` points
@@ -284,7 +287,10 @@ class WarehouseProjection(Projection):
 
     def mark_drained(self, generation: int, position: int) -> None:
         """Every event up to ``position`` is applied or irrelevant here: move the checkpoint there (no
-        commit when it is there already: an idle drain writes nothing)."""
+        commit when it is there already: an idle drain writes nothing). Nothing to read either when this
+        process committed that far itself (a batch of the log's range moves the checkpoint to its end)."""
+        if self._known.get(generation, -1) >= position:
+            return
         with lake.writer() as connection:
             _use(connection, generation)
             connection.execute("BEGIN TRANSACTION")
