@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from kernel.events import DomainEvent, RecordedEvent, event_class_of, registered_events
@@ -26,6 +27,18 @@ def on(*event_classes: type[DomainEvent]) -> Callable[[_Method], _Method]:
         return method
 
     return mark
+
+
+@dataclass(frozen=True)
+class LogRange:
+    """The events at positions ``after < position <= through`` of the types a projection handles, for one that
+    reads the log itself: ``query`` (PostgreSQL; columns position, type, payload as JSON text, recorded_at,
+    in position order) to run on the database ``conninfo`` (libpq) names."""
+
+    after: int
+    through: int
+    conninfo: str
+    query: str
 
 
 class Projection(ABC):
@@ -100,9 +113,9 @@ class Projection(ABC):
         if events:
             self.apply(events, generation)
 
-    def apply_log(self, generation: int, after: int, through: int) -> None:
-        """Apply the events at positions ``after < position <= through`` read from the log by the projection
-        itself, and record ``through`` as its position (projections with :attr:`reads_log`)."""
+    def apply_log(self, generation: int, batch: LogRange) -> None:
+        """Apply the events of ``batch`` read from the log by the projection itself, and record ``batch.through``
+        as its position (projections with :attr:`reads_log`)."""
         raise NotImplementedError(f"{type(self).__name__} does not read the log itself")
 
     def applied_position(self, generation: int) -> int | None:

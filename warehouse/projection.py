@@ -45,9 +45,8 @@ from kernel.events import (
     StreamUnsaved,
     StreamUpdated,
 )
-from kernel.projection import Projection
+from kernel.projection import LogRange, Projection
 from warehouse import derivation, lake, schema, staging
-from workers import event_reader
 
 # One booking's row = its stored row (if any) folded with this batch's events for it. ``booking_event``
 # and ``fact_credit_movement`` rows after ``$since`` are this batch's (files are pruned by position).
@@ -317,15 +316,14 @@ class WarehouseProjection(Projection):
             staging.from_events(connection, events)
             self._apply_staged(connection, generation, events[-1].position)
 
-    def apply_log(self, generation: int, after: int, through: int) -> None:
-        """Apply the log's events ``after < position <= through``: DuckDB reads them from the write database
-        itself (``postgres_query``, only the types the warehouse handles) and derives every row in SQL; the
-        checkpoint moves to ``through`` in the same commit (the events it ignores included)."""
-        query = event_reader.range_query(after, through, sorted(event.event_type for event in self.handled_in_bulk))
+    def apply_log(self, generation: int, batch: LogRange) -> None:
+        """Apply the log's events of ``batch``: DuckDB reads them from the write database itself
+        (``postgres_query``, only the types the warehouse handles) and derives every row in SQL; the
+        checkpoint moves to ``batch.through`` in the same commit (the events it ignores included)."""
         with lake.writer() as connection:
-            alias = lake.attach_event_log(connection, event_reader.conninfo())
-            staging.from_log(connection, alias, query)
-            self._apply_staged(connection, generation, through)
+            alias = lake.attach_event_log(connection, batch.conninfo)
+            staging.from_log(connection, alias, batch.query)
+            self._apply_staged(connection, generation, batch.through)
 
     def _apply_staged(self, connection: duckdb.DuckDBPyConnection, generation: int, through: int) -> None:
         """One DuckLake transaction: the facts and dimensions of the staged events after the checkpoint, the

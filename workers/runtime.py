@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from infra.environment import env_int
 from kernel.events import registered_events
-from kernel.projection import Projection
+from kernel.projection import LogRange, Projection
 from workers import event_reader, positions
 from workers.registry import projection as projection_named
 from workers.registry import projections
@@ -166,14 +166,17 @@ LOG_RANGE_FACTOR = 5
 def _replay_ranges(projection: Projection, generation: int, start: int, *, up_to: int | None,
                    save: Callable[[int], None], progress: Progress | None, target: int) -> int:
     position = start
+    types = handled_types(projection)
+    conninfo = event_reader.conninfo()
     size, ceiling = batch_size(), catch_up_batch_size() * LOG_RANGE_FACTOR
     while True:
         head = event_reader.head_position() if up_to is None else up_to
         if position >= head:
             return position
         reached = min(head, position + size)
+        batch = LogRange(position, reached, conninfo, event_reader.range_query(position, reached, types))
         with _apply_lock(projection.name):
-            projection.apply_log(generation, position, reached)
+            projection.apply_log(generation, batch)
         position = reached
         save(position)
         if progress is not None:
