@@ -95,10 +95,15 @@ class LakeReader:
             return self._connection
 
     def close(self) -> None:
+        """Forget the attachment: the next read attaches afresh.
+
+        The connection is dropped, never ``close()``d: closing it also closes the cursors other threads are
+        reading with, and a cursor closed with its transaction open rolls back in a C++ destructor, which
+        throws when the catalog link is broken (the catalog database stopped) and aborts the whole process
+        (``std::terminate``). Each cursor instead rolls back explicitly, where the error is catchable, and
+        closes itself (:meth:`open`); the connection is released with its last cursor.
+        """
         with self._lock:
-            if self._connection is not None:
-                with contextlib.suppress(duckdb.Error):
-                    self._connection.close()
             self._connection = None
             self._pinned.clear()
 

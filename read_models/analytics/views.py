@@ -100,6 +100,9 @@ class AnalyticsView(ReadModelView):
         practitioner_id = practitioner_claim(request)
         assert practitioner_id is not None  # IsPractitionerToken
         as_of = as_of_position(request.query_params)
+        # Bad input is a 400 whatever state the lake is in: validate before touching it (the zone only
+        # supplies a default, so any zone validates the same).
+        parse(request.query_params, practitioner_id=practitioner_id, default_zone="UTC", today=timezone.now())
         with _lake_errors():
             try:
                 with reader().open(as_of) as (view, connection):
