@@ -32,6 +32,18 @@ def on(*event_classes: type[DomainEvent]) -> Callable[[_Method], _Method]:
     return mark
 
 
+@dataclass(frozen=True)
+class LogRange:
+    """The events at positions ``after < position <= through`` of the types a projection handles, for one that
+    reads the log itself: ``query`` (PostgreSQL; columns position, type, payload as JSON text, recorded_at,
+    in position order) to run on the database ``conninfo`` (libpq) names."""
+
+    after: int
+    through: int
+    conninfo: str
+    query: str
+
+
 class Projection(ABC):
     """Handlers are found by event class: ``@on(ServiceCreated)`` above a method, each receiving a
     :class:`RecordedEvent` whose ``event`` is that dataclass. An event type a projection does not need is
@@ -46,6 +58,11 @@ class Projection(ABC):
     ignores: ClassVar[frozenset[type[DomainEvent]]] = frozenset()
     handlers: ClassVar[dict[type[DomainEvent], str]] = {}
     """Event class -> name of the method handling it (collected from ``@on`` marks, base classes first)."""
+    handled_in_bulk: ClassVar[frozenset[type[DomainEvent]]] = frozenset()
+    """Event types a projection handles as a whole batch, with no method per event (the warehouse derives its
+    rows in SQL): they count as handled, and ``handler_for`` has nothing for them."""
+    reads_log: ClassVar[bool] = False
+    """The projection reads the event log itself: the runtime hands it position ranges (:meth:`apply_log`)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -54,7 +71,7 @@ class Projection(ABC):
             for attribute, value in vars(klass).items():
                 for event_class in getattr(value, "__handles__", ()):
                     found[event_class] = attribute
-        both = sorted(c.event_type for c in set(found) & cls.ignores)
+        both = sorted(c.event_type for c in (set(found) | cls.handled_in_bulk) & cls.ignores)
         if both:
             raise TypeError(f"{cls.__name__} both handles and ignores {', '.join(both)}")
         cls.handlers = found
@@ -63,7 +80,8 @@ class Projection(ABC):
     def undecided(cls, event_classes: Iterable[type[DomainEvent]] | None = None) -> list[str]:
         """Event types (of all registered ones, or ``event_classes``) this projection neither handles nor ignores."""
         every = registered_events().values() if event_classes is None else event_classes
-        return sorted(c.event_type for c in every if c not in cls.handlers and c not in cls.ignores)
+        return sorted(c.event_type for c in every
+                      if c not in cls.handlers and c not in cls.handled_in_bulk and c not in cls.ignores)
 
     def handler_for(self, event_type: str) -> Callable[[RecordedEvent[Any]], Any] | None:
         """The bound method handling ``event_type``; None when this projection ignores it."""
@@ -72,7 +90,8 @@ class Projection(ABC):
         return None if method is None else getattr(self, method)
 
     def handles(self, event_type: str) -> bool:
-        return self.handler_for(event_type) is not None
+        event_class = event_class_of(event_type)
+        return event_class is not None and (event_class in self.handlers or event_class in self.handled_in_bulk)
 
     def holding(self, generation: int) -> contextlib.AbstractContextManager[None]:
         """Keep what this projection opens for ``generation`` open across the batches of one replay."""
@@ -99,6 +118,11 @@ class Projection(ABC):
         """
         if events:
             self.apply(events, generation)
+
+    def apply_log(self, generation: int, batch: LogRange) -> None:
+        """Apply the events of ``batch`` read from the log by the projection itself, and record ``batch.through``
+        as its position (projections with :attr:`reads_log`)."""
+        raise NotImplementedError(f"{type(self).__name__} does not read the log itself")
 
     def applied_position(self, generation: int) -> int | None:
         """The position ``generation`` itself says it holds, or None when it keeps no position of its own.

@@ -300,6 +300,23 @@ def writer() -> Iterator[duckdb.DuckDBPyConnection]:
             raise
 
 
+EVENT_LOG_ALIAS = "eventlog"
+
+
+def attach_event_log(connection: duckdb.DuckDBPyConnection, conninfo: str) -> str:
+    """Attach the write database ``READ_ONLY`` to the writer's connection (once) so that a batch reads the log
+    with ``postgres_query`` instead of through Python; the alias. Only the writer does this: the read API
+    never gets the write database's credentials."""
+    attached = connection.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = $alias",
+                                  {"alias": EVENT_LOG_ALIAS}).fetchone()
+    if not attached or not attached[0]:
+        try:
+            connection.execute(f"ATTACH '{_quoted(conninfo)}' AS {EVENT_LOG_ALIAS} (TYPE postgres, READ_ONLY)")
+        except duckdb.Error as error:
+            raise LakeUnavailable(f"the warehouse writer cannot attach the event log's database: {error}") from error
+    return EVENT_LOG_ALIAS
+
+
 def reader_connection() -> duckdb.DuckDBPyConnection:
     """A new connection with the lake attached ``READ_ONLY`` as ``lake``, with the reader's credentials."""
     connection = _connect(object_store=_uses_object_store(data_location()))

@@ -1,11 +1,14 @@
 """The warehouse projection: events into the lake's facts and dimensions, one schema per generation.
 
-* **Checkpoint with the rows.** ``apply`` reads ``warehouse_checkpoint``, skips every event at or below
-  it, writes the rows and the new checkpoint in one DuckLake transaction (one snapshot). A batch
-  replayed after a crash (the runtime's PostgreSQL checkpoint not saved yet) is therefore a no-op, and
-  a writer killed mid-batch leaves the lake at the previous batch (the commit never happened).
-  :meth:`WarehouseProjection.mark_drained` moves the checkpoint over events the warehouse does not
-  handle, so the lake's checkpoint is the authoritative drain position (see ``workers.tasks``).
+* **Checkpoint with the rows.** A batch (:meth:`WarehouseProjection.apply_log`: a position range DuckDB
+  reads from the log itself; :meth:`WarehouseProjection.apply`: events in memory) is staged in the writer's
+  connection, then one DuckLake transaction (one snapshot) reads ``warehouse_checkpoint``, derives the
+  rows of the staged events after it in SQL (:mod:`warehouse.derivation`), then the derived facts, and
+  moves the checkpoint to the batch's end (the events the warehouse ignores included). A batch replayed
+  after a crash (the runtime's PostgreSQL checkpoint not saved yet) is therefore a no-op, and a writer
+  killed mid-batch leaves the lake at the previous batch (the commit never happened).
+  :meth:`WarehouseProjection.mark_drained` moves the checkpoint over events no batch covered, so the
+  lake's checkpoint is the authoritative drain position (see ``warehouse.catch_up``).
 * **Every commit says where it stands**: its DuckLake commit message carries ``{"generation", "position",
   "active"}``, which is how ``as_of_position`` finds the snapshot that answered after event N.
 * **Generations are schemas** (``g<N>``): ``prepare`` creates an empty one, ``activate`` points
@@ -17,11 +20,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import orjson
@@ -30,91 +31,17 @@ from kernel.events import (
     FAVORITE_EVENTS,
     SCHEDULE_EVENTS,
     SESSION_EVENTS,
-    BookingCancelled,
-    BookingCompleted,
-    BookingConfirmed,
-    BookingCreatedUnscheduled,
-    BookingRescheduled,
-    BookingScheduled,
-    CreditsAdjusted,
-    CreditsPurchased,
-    CreditsRefunded,
-    CreditsSpent,
-    PractitionerRegistered,
-    PractitionerUpdated,
     RecordedEvent,
-    ReviewDeleted,
-    ReviewPublished,
-    ReviewReplied,
-    ReviewUpdated,
-    ServiceCreated,
-    ServiceUpdated,
     StreamArchived,
     StreamLiked,
     StreamPublished,
     StreamSaved,
     StreamUnliked,
-    StreamUnlocked,
     StreamUnsaved,
     StreamUpdated,
-    UserRegistered,
 )
-from kernel.projection import CheckpointOwner, on
-from warehouse import lake, schema, staging
-from warehouse.schema import Table
-
-CREDIT_KINDS = {"credits.purchased": "purchase", "credits.spent": "spend", "credits.refunded": "refund",
-                "credits.adjusted": "adjustment"}
-
-
-def _utc(value: Any) -> datetime | None:
-    """An ISO string or aware datetime as naive UTC (the warehouse's representation), None stays None."""
-    if value in (None, ""):
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _local(moment: datetime | None, zone_name: str) -> datetime | None:
-    """Wall-clock time in ``zone_name`` of a naive-UTC ``moment`` (UTC if the zone is unknown)."""
-    if moment is None:
-        return None
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return moment.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
-
-
-def _uuid_or_none(value: Any) -> str | None:
-    try:
-        return str(UUID(str(value))) if value else None
-    except ValueError:
-        return None
-
-
-class _Batch:
-    """Rows gathered from one batch of events, written in bulk at its end."""
-
-    def __init__(self) -> None:
-        self.upserts: dict[str, dict[str, dict[str, Any]]] = {}  # table -> key -> row (latest wins)
-        self.appends: dict[str, list[dict[str, Any]]] = {}
-
-    def upsert(self, table: Table, key: str, row: dict[str, Any]) -> None:
-        self.upserts.setdefault(table.name, {})[key] = row
-
-    def append(self, table: Table, row: dict[str, Any]) -> None:
-        self.appends.setdefault(table.name, []).append(row)
-
-    def write(self, connection: Any) -> None:
-        by_name = {table.name: table for table in schema.TABLES}
-        for name, rows in self.upserts.items():
-            staging.load(connection, by_name[name], rows.values(), replace=True)
-        for name, listed in self.appends.items():
-            staging.load(connection, by_name[name], listed, replace=False)
-
+from kernel.projection import CheckpointOwner, LogRange
+from warehouse import derivation, lake, schema, staging
 
 # One booking's row = its stored row (if any) folded with this batch's events for it. ``booking_event``
 # and ``fact_credit_movement`` rows after ``$since`` are this batch's (files are pruned by position).
@@ -260,11 +187,13 @@ class WarehouseProjection(CheckpointOwner):
     ignores = (FAVORITE_EVENTS | SCHEDULE_EVENTS | SESSION_EVENTS
                | {StreamArchived, StreamLiked, StreamPublished, StreamSaved, StreamUnliked, StreamUnsaved,
                   StreamUpdated})
+    # Every other type: its rows are derived in SQL (``warehouse.derivation``), a whole batch at once.
+    handled_in_bulk = derivation.HANDLED
+    reads_log = True
     # The Celery queue whose single worker process drains this projection (one writer: no commit conflicts).
     queue = "warehouse"
 
     def __init__(self) -> None:
-        self._batch: _Batch | None = None
         # The checkpoint this process last committed or read, per generation (forgotten when this process
         # prepares or discards it); lets an idle drain skip the lake entirely.
         self._known: dict[int, int] = {}
@@ -339,7 +268,10 @@ class WarehouseProjection(CheckpointOwner):
 
     def mark_drained(self, generation: int, position: int) -> None:
         """Every event up to ``position`` is applied or irrelevant here: move the checkpoint there (no
-        commit when it is there already: an idle drain writes nothing)."""
+        commit when it is there already: an idle drain writes nothing). Nothing to read either when this
+        process committed that far itself (a batch of the log's range moves the checkpoint to its end)."""
+        if self._known.get(generation, -1) >= position:
+            return
         with lake.writer() as connection:
             _use(connection, generation)
             connection.execute("BEGIN TRANSACTION")
@@ -359,139 +291,59 @@ class WarehouseProjection(CheckpointOwner):
 
     # --- applying ------------------------------------------------------------------------------------
     def apply(self, events: Sequence[RecordedEvent[Any]], generation: int) -> None:
+        """Apply events given in memory (the same SQL as the log's path, over these events staged)."""
+        if not events:
+            return
         with lake.writer() as connection:
-            _use(connection, generation)
-            connection.execute("BEGIN TRANSACTION")
-            since = _checkpoint(connection)
-            fresh = [e for e in events if e.position > since]
-            if not fresh:
-                connection.execute("ROLLBACK")
-                return
-            self._apply_fresh(connection, fresh, since)
-            _stamp(connection, generation, fresh[-1].position)
-            connection.execute("COMMIT")
-        self._known[generation] = fresh[-1].position
+            staging.from_events(connection, events)
+            self._apply_staged(connection, generation, events[-1].position)
 
-    def _apply_fresh(self, connection: Any, events: Sequence[RecordedEvent[Any]], since: int) -> None:
-        batch = self._batch = _Batch()
-        try:
-            for event in events:
-                handler: Callable[[RecordedEvent[Any]], Any] | None = self.handler_for(event.type)
-                if handler is not None:
-                    handler(event)
-            batch.write(connection)
-        finally:
-            self._batch = None
-        bookings = schema.BOOKING_EVENT.name in batch.appends
-        money = schema.FACT_CREDIT_MOVEMENT.name in batch.appends
+    def apply_log(self, generation: int, batch: LogRange) -> None:
+        """Apply the log's events of ``batch``: DuckDB reads them from the write database itself
+        (``postgres_query``, only the types the warehouse handles) and derives every row in SQL; the
+        checkpoint moves to ``batch.through`` in the same commit (the events it ignores included)."""
+        with lake.writer() as connection:
+            alias = lake.attach_event_log(connection, batch.conninfo)
+            staging.from_log(connection, alias, batch.query)
+            self._apply_staged(connection, generation, batch.through)
+
+    def _apply_staged(self, connection: duckdb.DuckDBPyConnection, generation: int, through: int) -> None:
+        """One DuckLake transaction: the facts and dimensions of the staged events after the checkpoint, the
+        derived facts, the checkpoint ``through``; nothing when the checkpoint is there already."""
+        _use(connection, generation)
+        connection.execute("BEGIN TRANSACTION")
+        since = _checkpoint(connection)
+        if through <= since:
+            connection.execute("ROLLBACK")
+            self._known[generation] = since
+            return
+        present = _present_types(connection, since)
+        for derivation_ in derivation.DERIVATIONS:
+            if present.intersection(derivation_.types):
+                connection.execute(derivation_.statement(), {"since": since})
+        self._derive(connection, present, since)
+        connection.execute("UPDATE warehouse_checkpoint SET position = $position, applied_at = $now WHERE id = 1",
+                           {"position": through, "now": datetime.now(UTC).replace(tzinfo=None)})
+        _stamp(connection, generation, through)
+        connection.execute("COMMIT")
+        self._known[generation] = through
+
+    @staticmethod
+    def _derive(connection: duckdb.DuckDBPyConnection, present: set[str], since: int) -> None:
+        """Facts derived from other facts, for what this batch touched (after its own rows are written)."""
+        bookings = bool(present.intersection(derivation.BOOKING_EVENT.types))
+        money = bool(present.intersection(derivation.FACT_CREDIT_MOVEMENT.types))
         if bookings or money:
             connection.execute(_DERIVE_BOOKINGS, {"since": since})
             connection.execute(_RESOLVE_BOOKING_MONEY)
-        if money or schema.DIM_STREAM.name in batch.upserts:
+        if money or present.intersection(derivation.DIM_STREAM.types):
             connection.execute(_RESOLVE_STREAM_MONEY)
-        connection.execute("UPDATE warehouse_checkpoint SET position = $position, applied_at = $now WHERE id = 1",
-                           {"position": events[-1].position, "now": datetime.now(UTC).replace(tzinfo=None)})
 
-    @property
-    def batch(self) -> _Batch:
-        assert self._batch is not None, "handlers run inside apply()"
-        return self._batch
 
-    # --- dimensions ------------------------------------------------------------------------------------
-    @on(UserRegistered)
-    def on_user_registered(self, event: RecordedEvent[UserRegistered]) -> None:
-        p = event.payload
-        name = " ".join(part for part in (p.get("first_name", ""), p.get("last_name", "")) if part).strip()
-        self.batch.upsert(schema.DIM_CLIENT, p["user_id"], {
-            "client_id": p["user_id"], "name": name, "registered_at": _utc(event.recorded_at)})
-
-    @on(PractitionerRegistered, PractitionerUpdated)
-    def _practitioner(self, event: RecordedEvent[PractitionerRegistered | PractitionerUpdated]) -> None:
-        p = event.payload
-        self.batch.upsert(schema.DIM_PRACTITIONER, p["practitioner_id"], {
-            "practitioner_id": p["practitioner_id"], "user_id": p["user_id"], "display_name": p["display_name"],
-            "timezone": p["timezone"], "is_active": bool(p["is_active"]), "updated_position": event.position})
-
-    @on(ServiceCreated, ServiceUpdated)
-    def _service(self, event: RecordedEvent[ServiceCreated | ServiceUpdated]) -> None:
-        p = event.payload
-        self.batch.upsert(schema.DIM_SERVICE, p["service_id"], {
-            "service_id": p["service_id"], "practitioner_id": p["practitioner_id"], "title": p["title"],
-            "service_type": p["service_type"], "format": p["format"], "status": p["status"],
-            "price_cents": p["price_cents"], "duration_minutes": p["duration_minutes"],
-            "created_at": _utc(p["created_at"]), "updated_position": event.position})
-
-    @on(StreamUnlocked)
-    def on_stream_unlocked(self, event: RecordedEvent[StreamUnlocked]) -> None:
-        # What a stream reference in a credit movement needs: whose stream it is.
-        p = event.payload
-        self.batch.upsert(schema.DIM_STREAM, p["stream_id"], {
-            "stream_id": p["stream_id"], "practitioner_id": p["practitioner_id"], "title": p.get("title", ""),
-            "updated_position": event.position})
-
-    # --- bookings ------------------------------------------------------------------------------------
-    @on(BookingConfirmed)
-    def on_booking_confirmed(self, event: RecordedEvent[BookingConfirmed]) -> None:
-        self._booking(event)
-
-    @on(BookingCreatedUnscheduled)
-    def on_booking_created_unscheduled(self, event: RecordedEvent[BookingCreatedUnscheduled]) -> None:
-        self._booking(event)
-
-    @on(BookingScheduled)
-    def on_booking_scheduled(self, event: RecordedEvent[BookingScheduled]) -> None:
-        self._booking(event)
-
-    @on(BookingRescheduled)
-    def on_booking_rescheduled(self, event: RecordedEvent[BookingRescheduled]) -> None:
-        self._booking(event)
-
-    @on(BookingCancelled)
-    def on_booking_cancelled(self, event: RecordedEvent[BookingCancelled]) -> None:
-        self._booking(event, cancelled_by=event.payload.get("cancelled_by", ""),
-                      refund_cents=int(event.payload.get("refund_cents") or 0))
-
-    @on(BookingCompleted)
-    def on_booking_completed(self, event: RecordedEvent[BookingCompleted]) -> None:
-        self._booking(event, completed_by=event.payload.get("completed_by", ""))
-
-    def _booking(self, event: RecordedEvent[Any], **extra: Any) -> None:
-        p = event.payload
-        start_at = _utc(p.get("start_at"))
-        zone = p.get("practitioner_timezone") or "UTC"
-        self.batch.append(schema.BOOKING_EVENT, {
-            "position": event.position, "event_type": event.type, "occurred_at": _utc(event.recorded_at),
-            "booking_id": p["booking_id"], "client_id": p["client_id"], "practitioner_id": p["practitioner_id"],
-            "service_id": p["service_id"], "service_type": p["service_type"], "status": p["status"],
-            "start_at": start_at, "end_at": _utc(p.get("end_at")), "price_cents": p["price_cents"],
-            "parent_id": p.get("parent_id"), "practitioner_timezone": zone, "start_local": _local(start_at, zone),
-            "created_at": _utc(p["created_at"]), "cancelled_by": extra.get("cancelled_by"),
-            "refund_cents": extra.get("refund_cents"), "completed_by": extra.get("completed_by")})
-
-    # --- credits -------------------------------------------------------------------------------------
-    @on(CreditsPurchased, CreditsSpent, CreditsRefunded, CreditsAdjusted)
-    def _credit(
-            self, event: RecordedEvent[CreditsPurchased | CreditsSpent | CreditsRefunded | CreditsAdjusted]) -> None:
-        p = event.payload
-        reference_type, reference_id = p.get("reference_type") or "", str(p.get("reference_id") or "")
-        self.batch.append(schema.FACT_CREDIT_MOVEMENT, {
-            "transaction_id": p["transaction_id"], "position": event.position, "kind": CREDIT_KINDS[event.type],
-            "user_id": p["user_id"], "amount_cents": p["amount_cents"],
-            "balance_after_cents": p.get("balance_after_cents"), "occurred_at": _utc(p.get("created_at")
-                                                                                    or event.recorded_at),
-            "reference_type": reference_type, "reference_id": reference_id,
-            "booking_id": _uuid_or_none(reference_id) if reference_type == "booking" else None,
-            "stream_id": _uuid_or_none(reference_id) if reference_type == "stream" else None})
-
-    # --- reviews -------------------------------------------------------------------------------------
-    @on(ReviewPublished, ReviewUpdated, ReviewDeleted, ReviewReplied)
-    def _review(self, event: RecordedEvent[ReviewPublished | ReviewUpdated | ReviewDeleted | ReviewReplied]) -> None:
-        p = event.payload
-        self.batch.upsert(schema.FACT_REVIEW, p["review_id"], {
-            "review_id": p["review_id"], "booking_id": p["booking_id"], "client_id": p["client_id"],
-            "practitioner_id": p["practitioner_id"], "service_id": p["service_id"], "rating": p["rating"],
-            "status": p["status"], "created_at": _utc(p["created_at"]), "updated_at": _utc(p["updated_at"]),
-            "replied_at": _utc(p.get("replied_at")), "last_position": event.position})
+def _present_types(connection: duckdb.DuckDBPyConnection, since: int) -> set[str]:
+    rows = connection.execute(f"SELECT DISTINCT type FROM {derivation.STAGED} WHERE position > $since",
+                              {"since": since}).fetchall()
+    return {str(row[0]) for row in rows}
 
 
 def _checkpoint(connection: Any) -> int:

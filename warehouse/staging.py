@@ -1,52 +1,46 @@
-"""Bulk loading rows into the lake through a newline-delimited JSON file.
+"""Staging a batch of events in the writer's connection, where :mod:`warehouse.derivation` reads them.
 
-Binding Python values as statement parameters costs about a millisecond per row in DuckDB's Python
-client; writing the batch to a file and reading it with ``read_json`` (types given, nothing sniffed)
-loads tens of thousands of rows per second. The file is local scratch space (``DATA_DIR/warehouse/
-staging``) even when the lake's data files live in an object store.
+From the log (the runtime's path): ``postgres_query`` over the write database attached read-only, by
+position range and by the event types the warehouse handles; no Python object per event. From events in
+memory (``WarehouseProjection.apply``): one newline-delimited JSON file read with ``read_json`` (types
+given, nothing sniffed; binding Python values as parameters costs about a millisecond per row). The file
+is local scratch space (``DATA_DIR/warehouse/staging``) even when the lake's data files live in an object
+store. Staging happens before the batch's lake transaction (a transaction writes to one database only).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
 import orjson
 
 from infra.environment import data_path
-from warehouse.schema import Table
+from kernel.events import RecordedEvent
+from warehouse.derivation import STAGED, STAGED_COLUMNS
 
 
-def _stage_path(table: Table) -> Path:
-    return data_path("warehouse", "staging") / f"stage-{os.getpid()}-{threading.get_ident()}-{table.name}.jsonl"
+def from_log(connection: duckdb.DuckDBPyConnection, alias: str, query: str) -> None:
+    """Stage the rows of ``query`` (run by PostgreSQL on the database attached as ``alias``)."""
+    quoted = query.replace("'", "''")
+    casts = ", ".join(f"CAST({name} AS {kind}) AS {name}" for name, kind in STAGED_COLUMNS.items())
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED.rpartition('.')[2]} AS "
+                       f"SELECT {casts} FROM postgres_query('{alias}', '{quoted}')")
 
 
-def load(connection: duckdb.DuckDBPyConnection, table: Table, rows: Iterable[dict[str, Any]], *,
-         replace: bool) -> int:
-    """Insert ``rows`` (dicts keyed by column name) into ``table``; the row count.
-
-    With ``replace`` the rows already stored under the same keys are deleted first (an upsert: the lake
-    has no key constraints). Without it the rows are appended as they are.
-    """
-    names = table.column_names
-    lines = [orjson.dumps({name: row.get(name) for name in names}) for row in rows]
-    if not lines:
-        return 0
-    path = _stage_path(table)
+def from_events(connection: duckdb.DuckDBPyConnection, events: Sequence[RecordedEvent[Any]]) -> None:
+    """Stage ``events`` given in memory."""
+    path = data_path("warehouse", "staging") / f"events-{os.getpid()}-{threading.get_ident()}.jsonl"
+    lines = [orjson.dumps({"position": e.position, "type": e.type, "payload": orjson.dumps(e.payload).decode(),
+                           "recorded_at": e.recorded_at}) for e in events]
+    columns = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in STAGED_COLUMNS.items()) + "}"
     try:
         path.write_bytes(b"\n".join(lines) + b"\n")
-        columns = ", ".join(names)
-        json_columns = table.json_columns().replace(" NOT NULL", "")
         quoted = str(path).replace("'", "''")
-        source = f"read_json('{quoted}', format = 'newline_delimited', columns = {json_columns})"
-        if replace:
-            keys = ", ".join(table.key)
-            connection.execute(f"DELETE FROM {table.name} WHERE ({keys}) IN (SELECT ({keys}) FROM {source})")
-        connection.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {source}")
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED.rpartition('.')[2]} AS SELECT * FROM "
+                           f"read_json('{quoted}', format = 'newline_delimited', columns = {columns})")
     finally:
         path.unlink(missing_ok=True)
-    return len(lines)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import orjson
 from django.db import connection
+from psycopg.conninfo import make_conninfo
 
 from kernel.events import RecordedEvent
 
@@ -40,6 +41,30 @@ def events_after(position: int, *, limit: int, up_to: int | None = None,
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [_row(r) for r in cursor.fetchall()]
+
+
+# libpq settings a deployment may give in the database OPTIONS (the others are Django's own).
+_LIBPQ_OPTIONS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "options", "application_name",
+                  "target_session_attrs")
+
+
+def conninfo() -> str:
+    """libpq connection string of the database holding the log, as this process's Django connection reaches
+    it (the write database; under tests its test database). For a projection that reads the log itself."""
+    settings = connection.settings_dict
+    values: dict[str, Any] = {"dbname": settings["NAME"], "user": settings.get("USER"),
+                              "password": settings.get("PASSWORD"), "host": settings.get("HOST"),
+                              "port": settings.get("PORT")}
+    values.update({key: value for key, value in (settings.get("OPTIONS") or {}).items() if key in _LIBPQ_OPTIONS})
+    return make_conninfo(**{key: str(value) for key, value in values.items() if value not in (None, "")})
+
+
+def range_query(after: int, through: int, types: Sequence[str]) -> str:
+    """PostgreSQL query of the events of ``types`` at positions ``after < position <= through``, in order:
+    position, type, payload (JSON text), recorded_at (for a projection that reads the log itself)."""
+    listed = ", ".join("'" + t.replace("'", "''") + "'" for t in types)
+    return (f"SELECT position, type, payload::text AS payload, recorded_at FROM event_log "
+            f"WHERE position > {int(after)} AND position <= {int(through)} AND type IN ({listed}) ORDER BY position")
 
 
 def head_position() -> int:

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from infra.environment import env_int
 from kernel.events import registered_events
-from kernel.projection import Projection, RuntimeCheckpoint
+from kernel.projection import LogRange, Projection, RuntimeCheckpoint
 from workers import event_reader, positions
 from workers.registry import projection as projection_named
 from workers.registry import projections
@@ -135,6 +135,9 @@ def _replay(projection: Projection, generation: int, start: int, *, up_to: int |
 
 def _replay_batches(projection: Projection, generation: int, start: int, *, up_to: int | None,
                     save: Callable[[int], None], progress: Progress | None, target: int) -> int:
+    if projection.reads_log:
+        return _replay_ranges(projection, generation, start, up_to=up_to, save=save, progress=progress,
+                              target=target)
     position = start
     types = handled_types(projection)
     size, ceiling = batch_size(), catch_up_batch_size()
@@ -147,6 +150,33 @@ def _replay_batches(projection: Projection, generation: int, start: int, *, up_t
         reached = events[-1].position if len(events) == size else scan_to
         with _apply_lock(projection.name):
             projection.apply_through(events, generation, reached)
+        position = reached
+        save(position)
+        if progress is not None:
+            progress(position, max(target, position))
+        if position < head:
+            size = min(size * 2, ceiling)
+
+
+# A projection that reads the log itself takes position ranges: up to this many times the catch-up batch
+# size while it is behind (the events it ignores are skipped by the query, not handed over one by one).
+LOG_RANGE_FACTOR = 5
+
+
+def _replay_ranges(projection: Projection, generation: int, start: int, *, up_to: int | None,
+                   save: Callable[[int], None], progress: Progress | None, target: int) -> int:
+    position = start
+    types = handled_types(projection)
+    conninfo = event_reader.conninfo()
+    size, ceiling = batch_size(), catch_up_batch_size() * LOG_RANGE_FACTOR
+    while True:
+        head = event_reader.head_position() if up_to is None else up_to
+        if position >= head:
+            return position
+        reached = min(head, position + size)
+        batch = LogRange(position, reached, conninfo, event_reader.range_query(position, reached, types))
+        with _apply_lock(projection.name):
+            projection.apply_log(generation, batch)
         position = reached
         save(position)
         if progress is not None:
