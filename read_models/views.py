@@ -14,6 +14,12 @@ from api_conventions.errors import ValidationFailed
 from read_models import positions, timing
 
 
+def answers_at(request: Request, position: int | None) -> None:
+    """Records the position the answer reflects, for its ``X-Projection-Position`` header."""
+    # DRF builds the request, so the attribute cannot be declared on a subclass of it.
+    request.projection_position = position  # type: ignore[attr-defined]
+
+
 class ReadModelView(APIView):
     """Declares the read models it answers from.
 
@@ -42,9 +48,9 @@ class ReadModelView(APIView):
             if self.read_models:
                 try:
                     with timing.fetching():
-                        request.projection_position = positions.lowest_position(self.read_models)
+                        answers_at(request, positions.lowest_position(self.read_models))
                 except Exception:  # noqa: BLE001 - the header must not turn an answer into an error
-                    request.projection_position = None
+                    answers_at(request, None)
             return
         try:
             minimum = int(raw) if raw.strip().isascii() else -1
@@ -53,7 +59,7 @@ class ReadModelView(APIView):
         except ValueError:
             raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]}) from None
         with timing.fetching():
-            request.projection_position = positions.wait_for(self.read_models, minimum)  # type: ignore[attr-defined]
+            answers_at(request, positions.wait_for(self.read_models, minimum))
 
     def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -73,7 +73,7 @@ class _NotDueTaskLines(logging.Filter):
         return not str(record.msg).startswith("Scheduler: Sending due task")
 
 
-@signals.after_setup_logger.connect
+@signals.after_setup_logger.connect  # type: ignore[untyped-decorator]  # Celery is untyped
 def _task_traffic_at_debug(loglevel: Any = logging.INFO, **_: Any) -> None:
     """Task traffic (received, succeeded, beat's sends: several lines a second, idle or not) shows only at
     ``LOG_LEVEL=DEBUG``; failures, retries exhausted and everything else keep their levels."""

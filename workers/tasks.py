@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from warehouse.projection import WarehouseProjection
 from workers import event_reader, positions, registry, runtime
 from workers.celery_app import app
 
@@ -80,6 +81,7 @@ def warehouse_catch_up() -> WarehouseRun:
     from write_api.eventlog.models import ProjectionState
 
     projection = registry.projection(WAREHOUSE)
+    assert isinstance(projection, WarehouseProjection)  # the registry's, under this name
     idle = _idle(projection)
     if idle is not None:
         return idle

@@ -26,12 +26,13 @@ from rest_framework.views import APIView
 
 from api_conventions.errors import ProjectionLagging, ServiceUnavailable, ValidationFailed
 from api_conventions.responses import ok
+from kernel.vocabulary import ErrorCode
 from read_models import positions
 from read_models.analytics import cache
 from read_models.analytics.params import AnalyticsQuery, as_of_position, parse
 from read_models.analytics.payloads import ClientsReport, RevenueReport, TrendsReport
 from read_models.analytics.reports import REPORTS
-from read_models.views import ReadModelView
+from read_models.views import ReadModelView, answers_at
 from warehouse.lake import LakeUnavailable
 from warehouse.queries import practitioner_zone
 from warehouse.reader import LakeReader, NoWarehouse, PositionOutOfRange, View, shared
@@ -58,7 +59,7 @@ class IsPractitionerToken(BasePermission):
 
 
 class AnalyticsUnavailable(ServiceUnavailable):
-    code = "analytics_unavailable"
+    code = ErrorCode.ANALYTICS_UNAVAILABLE
     default_message = "Analytics are unavailable right now (the warehouse catalog cannot be reached); retry shortly."
 
 
@@ -87,14 +88,14 @@ class AnalyticsView(ReadModelView):
         with _lake_errors():
             latest = reader().latest()
             if latest.position >= minimum:
-                request.projection_position = latest.position
+                answers_at(request, latest.position)
                 return
             with positions.waiting_turn(minimum, latest.position):  # beyond the head: 400 at once
                 reached = reader().wait_for_position(minimum, timeout=settings.MIN_POSITION_WAIT_SECONDS)
             if reached is None:
                 raise ProjectionLagging(errors={"requested_position": minimum,
                                                 "projection_position": reader().latest().position})
-        request.projection_position = reached.position
+        answers_at(request, reached.position)
 
     def get(self, request: Request) -> Response:
         practitioner_id = practitioner_claim(request)
@@ -113,7 +114,7 @@ class AnalyticsView(ReadModelView):
 
     def _answer(self, request: Request, practitioner_id: str, view: View,
                 connection: Any) -> tuple[dict[str, Any], bool]:
-        request.projection_position = view.position
+        answers_at(request, view.position)
         zone = practitioner_zone(connection, practitioner_id) or "UTC"
         parsed = parse(request.query_params, practitioner_id=practitioner_id, default_zone=zone, today=timezone.now())
         key = cache.key(str(view.snapshot_id), self.report, parsed.cache_key())

@@ -69,7 +69,7 @@ def _inputs(generation: int, practitioner: dict[str, Any], start: datetime, end:
     low, high = start.timestamp() - _MARGIN, end.timestamp() + _MARGIN
     return SlotInputs(
         weekly=tuple((w["weekday"], w["start_minute"], w["end_minute"]) for w in practitioner.get("windows", [])),
-        overrides=tuple(sorted((d, tuple(tuple(w) for w in ws))
+        overrides=tuple(sorted((d, tuple((w[0], w[1]) for w in ws))
                                for d, ws in (practitioner.get("overrides") or {}).items())),
         busy=tuple(store.read_intervals(generation, "busy", pid, low, high)),
         blocks=tuple(store.read_intervals(generation, "blocks", pid, low, high)),
@@ -79,7 +79,7 @@ def _inputs(generation: int, practitioner: dict[str, Any], start: datetime, end:
 @dataclass(frozen=True)
 class SlotInputs:
     weekly: tuple[tuple[int, int, int], ...]
-    overrides: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
+    overrides: tuple[tuple[str, tuple[tuple[int, int], ...]], ...]  # date, its (start, end) minutes
     busy: tuple[tuple[float, float], ...]  # epoch seconds
     blocks: tuple[tuple[float, float], ...]
 

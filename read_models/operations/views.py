@@ -12,7 +12,7 @@ from rest_framework.permissions import BasePermission
 from api_conventions.payloads import example
 from api_conventions.responses import ok
 from read_models import positions
-from read_models.views import ReadModelView
+from read_models.views import ReadModelView, answers_at
 
 
 class IsStaffToken(BasePermission):
@@ -69,5 +69,5 @@ class ProjectionsApi(ReadModelView):
                          "store_position": detail.get(name, {}).get("store_position"),
                          "health": detail.get(name, {}).get("health", "ok" if not lag_events else "catching up")})
         # This view answers from every projection: its position is the lowest of them.
-        request.projection_position = min((row["position"] for row in rows), default=head)
+        answers_at(request, min((row["position"] for row in rows), default=head))
         return ok(rows)

@@ -6,10 +6,7 @@ from typing import Literal, TypedDict
 
 from api_conventions.payloads import DateTime, Money, Uuid, example
 from kernel import refund_policy
-from write_api.bookings.models import Booking
-from write_api.catalogue.payloads import ServiceType
-
-BookingStatus = Literal[tuple(Booking.Status.values)]  # type: ignore[valid-type]
+from kernel.vocabulary import Actor, BookingStatus, ServiceType
 
 
 class BookingService(TypedDict):
@@ -54,7 +51,7 @@ class BookingPayload(TypedDict):
     session_ids: list[Uuid]
     children: list[BookingChild]
     cancelled_at: DateTime | None
-    cancelled_by: Literal[tuple(Booking.Actor.values)] | None  # type: ignore[valid-type]
+    cancelled_by: Actor | None
     completed_at: DateTime | None
     created_at: DateTime
 
