@@ -10,6 +10,7 @@ practitioner's zone, with the clock frozen at each command (``time_machine``).
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
 from collections.abc import Callable
@@ -122,8 +123,7 @@ class Market:
             starts = [(workshop, START + timedelta(days=7 * week, hours=3 + i)) for week in range(1, 10, 2)]
             starts += [(course, START + timedelta(days=20 + 7 * week, hours=5 + i)) for week in range(3)]
             for service, start_at in starts:
-                self.attempt(lambda s=service, t=start_at, u=user: session_create(service_id=s.id, actor=u,
-                                                                                   start_at=t))
+                self.attempt(functools.partial(session_create, service_id=service.id, actor=user, start_at=start_at))
             stream = stream_publish(actor=user, title=f"Calm {i}", access="premium", price_cents=700)
             self.practitioners.append({"user": user, "practitioner": practitioner, "zone": zone,
                                        "sessions": [flow, breath], "workshop": workshop, "course": course,
@@ -148,7 +148,7 @@ class Market:
         client = self.rng.choice(self.clients)
         for _ in range(4):
             start = self._future(2, 24 * 20)
-            if self.attempt(lambda s=start: booking_create(client=client, service_id=service.id, start_at=s)):
+            if self.attempt(functools.partial(booking_create, client=client, service_id=service.id, start_at=start)):
                 return
 
     def book_group(self) -> None:
@@ -174,8 +174,8 @@ class Market:
         if child is not None:
             for _ in range(3):
                 start = self._future(2, 24 * 15)
-                if self.attempt(lambda s=start: booking_schedule(booking_id=child.id, actor=child.client,
-                                                                 start_at=s)):
+                if self.attempt(functools.partial(booking_schedule, booking_id=child.id, actor=child.client,
+                                                  start_at=start)):
                     return
 
     def cancel(self) -> None:
@@ -231,8 +231,8 @@ class Market:
             base = START + timedelta(days=day)
             found += [base + timedelta(minutes=self.rng.randrange(0, 24 * 60)) for _ in range(self.rng.randint(2, 5))]
         for zone in {p["zone"] for p in self.practitioners} | {"Europe/London", "America/New_York"}:
-            for day in DST_DAYS:
-                midnight = datetime(day.year, day.month, day.day)
+            for dst_day in DST_DAYS:
+                midnight = datetime(dst_day.year, dst_day.month, dst_day.day)
                 for local in (midnight - timedelta(minutes=10), midnight.replace(minute=20),
                               midnight.replace(hour=3, minute=5)):
                     found.append(local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC))
@@ -297,8 +297,9 @@ def oracle_revenue(params: dict[str, Any]) -> dict[str, Any]:
                sum(CASE WHEN kind = 'spend' THEN -amount_cents ELSE 0 END),
                sum(CASE WHEN kind = 'refund' THEN amount_cents ELSE 0 END)
         FROM money m, w WHERE m.created_at >= w.lo AND m.created_at < w.hi GROUP BY 1, 2""", params)
-    periods = {p: {"period": p.isoformat(), "gross_cents": 0, "refunds_cents": 0, "net_cents": 0,
-                   "by_service_type": {}} for p in spine(params)}
+    periods: dict[date, dict[str, Any]] = {
+        p: {"period": p.isoformat(), "gross_cents": 0, "refunds_cents": 0, "net_cents": 0, "by_service_type": {}}
+        for p in spine(params)}
     kinds: dict[str, list[int]] = {}
     for period, kind, gross, refunds in rows:
         entry = periods[period]

@@ -7,13 +7,14 @@ from rest_framework import serializers
 
 from write_api.catalogue.models import Service, ServiceSession
 from write_api.practitioners.models import Practitioner
+from write_api.reference.models import Category, Modality
 from write_api.reviews.models import Review
 from write_api.streams.models import Stream
 
 
 class ServiceCardSerializer(serializers.ModelSerializer):
     practitioner_name = serializers.CharField(source="practitioner.display_name")
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category: serializers.SlugRelatedField[Category] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     rating = serializers.FloatField(read_only=True)
     distance_km = serializers.FloatField(read_only=True, default=None)
     snippet = serializers.CharField(read_only=True, default=None)
@@ -42,7 +43,8 @@ class StreamCardSerializer(serializers.ModelSerializer):
 
 
 class PractitionerBriefSerializer(serializers.ModelSerializer):
-    modalities = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    modalities: serializers.SlugRelatedField[Modality] = serializers.SlugRelatedField(slug_field="slug", many=True,
+                                                                                     read_only=True)
 
     class Meta:
         model = Practitioner
@@ -64,8 +66,9 @@ class SessionSerializer(serializers.ModelSerializer):
 
 class ServiceDetailSerializer(serializers.ModelSerializer):
     practitioner = PractitionerBriefSerializer()
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    modalities = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    category: serializers.SlugRelatedField[Category] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    modalities: serializers.SlugRelatedField[Modality] = serializers.SlugRelatedField(slug_field="slug", many=True,
+                                                                                     read_only=True)
     upcoming_sessions = SessionSerializer(many=True, read_only=True)
     reviews = serializers.SerializerMethodField()
     included_in = serializers.SerializerMethodField()
