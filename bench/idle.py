@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import orjson
 import psutil
 
+from bench.report import render
 from bench.stack import free_port
 from infra.environment import PROJECT_ROOT
 
@@ -176,7 +177,6 @@ def main(argv: list[str]) -> int:
     print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())
     (args.results_dir / "idle").mkdir(parents=True, exist_ok=True)
     (args.results_dir / "idle" / "idle.json").write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
-    from bench.report import render
 
     render(args.results_dir, args.report, args.charts_dir)
     return 0

@@ -7,10 +7,16 @@ import logging
 from typing import Any
 
 import orjson
+from django.db import connection
 
+from warehouse import maintenance
 from warehouse.projection import WarehouseProjection
 from workers import event_reader, positions, registry, runtime
 from workers.celery_app import app
+from write_api.bookings.services import bookings_autocomplete
+from write_api.eventlog.idempotency import idempotency_records_purge
+from write_api.eventlog.models import ProjectionState
+from write_api.notifications.reminders import notifications_send_session_reminders
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +59,6 @@ def publish_projection_status() -> None:
 @app.task(name="workers.tasks.send_session_reminders")
 def send_session_reminders() -> int:
     """Notify of sessions starting within 24 h; each reminder once (dedupe key per booking and start)."""
-    from write_api.notifications.reminders import notifications_send_session_reminders
-
     return notifications_send_session_reminders()
 
 
@@ -78,8 +82,6 @@ def warehouse_catch_up() -> WarehouseRun:
     lake behind PostgreSQL — restored or lost — is caught up from its own position), and the lake is
     told the drained position afterwards (events it does not handle).
     """
-    from write_api.eventlog.models import ProjectionState
-
     projection = registry.projection(WAREHOUSE)
     assert isinstance(projection, WarehouseProjection)  # the registry's, under this name
     idle = _idle(projection)
@@ -100,8 +102,6 @@ def warehouse_catch_up() -> WarehouseRun:
 def _idle(projection: Any) -> WarehouseRun | None:
     """One query, no lock: when the head has not moved past what this process last committed to the active
     generation, there is nothing to do (an idle writer reads neither the lake nor its catalog)."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT s.active_generation, s.active_position, h.position FROM projection_state s, "
                        "event_log_head h WHERE s.name = %s AND h.id = 1", [WAREHOUSE])
@@ -139,8 +139,6 @@ def maintain_warehouse() -> dict[str, Any]:
     Skipped while a rebuild or verify writes a generation from another process (compacting the tables it
     writes would make one of the two commits conflict); otherwise it holds the drain lock, so no drain
     commits meanwhile either (same lock order as a rebuild: rebuild lock, then drain lock)."""
-    from warehouse import maintenance
-
     with runtime.projection_lock(WAREHOUSE, purpose="rebuild") as free:
         if not free:
             return {"skipped": "a rebuild or verify of the warehouse is running"}
@@ -150,13 +148,9 @@ def maintain_warehouse() -> dict[str, Any]:
 
 @app.task(name="workers.tasks.complete_ended_bookings")
 def complete_ended_bookings() -> int:
-    from write_api.bookings.services import bookings_autocomplete
-
     return bookings_autocomplete()
 
 
 @app.task(name="workers.tasks.purge_idempotency_records")
 def purge_idempotency_records() -> int:
-    from write_api.eventlog.idempotency import idempotency_records_purge
-
     return idempotency_records_purge()

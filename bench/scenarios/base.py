@@ -65,8 +65,9 @@ class Context:
     def token(self, user_id: str) -> str:
         """An access token for a generated user, minted with the APIs' signing key (logging in is not measured)."""
         if user_id not in self._tokens:
-            from write_api.accounts.models import User
-            from write_api.accounts.tokens import token_pair_for
+            # Models: bench.runner imports the scenarios before django.setup().
+            from write_api.accounts.models import User  # noqa: PLC0415
+            from write_api.accounts.tokens import token_pair_for  # noqa: PLC0415
 
             self._tokens[user_id] = token_pair_for(User.objects.get(id=user_id))["access"]
         return self._tokens[user_id]
