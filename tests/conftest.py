@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -14,6 +16,14 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from infra.environment import data_path
+from read_models import settings as read_settings
+from search_index.engines import configured_engine
+from warehouse import lake
+from workers import registry
+from write_api.accounts.models import User
+from write_api.accounts.views import user_out
+from write_api.reference import reference_data as reference_rows
+from write_api.reference.models import Category, Modality
 
 # APIView takes its class-level defaults (authentication classes…) from the settings active when
 # rest_framework.views is first imported. It is imported above, under the write API's settings, so
@@ -24,8 +34,6 @@ from infra.environment import data_path
 def _reset_read_side() -> None:
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     shutil.rmtree(data_path("search"), ignore_errors=True)
-    from search_index.engines import configured_engine
-    from workers import registry
 
     configured_engine.cache_clear()
     registry.projections.cache_clear()
@@ -40,8 +48,6 @@ def clean_read_side() -> Iterator[None]:
 @pytest.fixture
 def fresh_lake() -> Iterator[None]:
     """An empty warehouse: the lake's catalog database dropped and its data files deleted (then closed)."""
-    from warehouse import lake
-
     lake.drop_catalog()
     shutil.rmtree(data_path("warehouse"), ignore_errors=True)
     yield
@@ -54,10 +60,8 @@ def reference_data(request) -> None:
     if "django_db_setup" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
         return
     request.getfixturevalue("_django_db_helper")
-    from write_api.reference import reference_data as data
-    from write_api.reference.models import Category, Modality
 
-    data.load(Category, Modality)
+    reference_rows.load(Category, Modality)
 
 
 @pytest.fixture
@@ -70,8 +74,6 @@ class ReadApiClient(APIClient):
     settings, so a test can talk to both APIs. (A separate-process test covers the real deployment.)"""
 
     def request(self, **kwargs):
-        from read_models import settings as read_settings
-
         with override_settings(ROOT_URLCONF=read_settings.ROOT_URLCONF, MIDDLEWARE=read_settings.MIDDLEWARE,
                                REST_FRAMEWORK=read_settings.REST_FRAMEWORK,
                                SPECTACULAR_SETTINGS=read_settings.SPECTACULAR_SETTINGS):
@@ -91,8 +93,6 @@ def register(client: APIClient, email: str | None = None, password: str = "a-str
     assert response.status_code == 202, response.content
     tokens = client.post("/api/v1/auth/login/", {"email": email, "password": password}, format="json")
     assert tokens.status_code == 200, tokens.content
-    from write_api.accounts.models import User
-    from write_api.accounts.views import user_out
 
     return {"user": user_out(User.objects.get(email=email.lower())), "tokens": tokens.json()["data"]}
 
@@ -131,9 +131,6 @@ def pytest_unconfigure(config) -> None:
     which would turn a green run red. Everything the suite owns is closed by then, and the embedded
     servers are stopped by ``infra.with_services`` after this process ends.
     """
-    import os
-    import sys
-
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(_exit_status.get("code", 0))

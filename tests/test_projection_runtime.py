@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 import time_machine
 from django.conf import settings
@@ -31,9 +32,11 @@ from django.utils import timezone
 from infra.environment import PROJECT_ROOT, data_path
 from kernel.events import PractitionerUpdated, RecordedEvent, ReviewPublished, ServiceUpdated, registered_events
 from kernel.projection import Projection, on
+from read_models import settings as read_settings
 from read_models.catalogue import store
 from search_index.engines import configured_engine
-from workers import event_reader, positions, runtime
+from search_index.engines import configured_engine as engine_factory
+from workers import event_reader, positions, registry, runtime, tasks
 from workers.registry import projections
 from write_api.accounts.models import User
 from write_api.accounts.services import user_register
@@ -418,8 +421,6 @@ def test_drain_is_skipped_while_another_instance_holds_the_lock():
 
 
 def test_a_second_rebuild_is_refused_while_one_runs_in_another_session():
-    import psycopg
-
     name = next(iter(projections()))
     params = connection.settings_dict
     other = psycopg.connect(dbname=params["NAME"], host=params["HOST"] or None, port=params["PORT"] or None,
@@ -446,9 +447,6 @@ def test_a_second_rebuild_is_refused_while_one_runs_in_another_session():
 def test_two_workers_taking_turns_equal_a_rebuild(monkeypatch):
     """Celery runs several worker processes; each has its own projection objects and takes the drain
     lock in turn, often milliseconds apart. What one caches must not hide what the other applied."""
-    from search_index.engines import configured_engine as engine_factory
-    from workers import registry
-
     run_history(random.Random(15), practitioners=1, clients=False)
     worker_a = registry.projections()
     runtime.drain_all()  # worker A has now read (and may cache) every read model
@@ -587,8 +585,6 @@ def tantivy_generation_dirs(generation: int) -> list[str]:
 
 
 def test_rebuild_switches_generation_while_reads_keep_answering(read_api, monkeypatch):
-    from read_models import settings as read_settings
-
     unthrottled = {**read_settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         scope: None for scope in read_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}}
     monkeypatch.setattr(read_settings, "REST_FRAMEWORK", unthrottled)  # this reader is one busy client
@@ -742,8 +738,6 @@ def test_a_crash_between_the_two_switch_steps_heals_on_the_next_drain(monkeypatc
 
 
 def test_the_safety_net_wakes_only_projections_that_need_it(monkeypatch):
-    from workers import tasks
-
     run_history(random.Random(5), practitioners=1, clients=False)
     assert set(runtime.needing_drain(projections())) == set(projections())  # never drained
     runtime.drain_all()
@@ -924,8 +918,6 @@ def test_batches_double_while_behind_up_to_the_catch_up_size(monkeypatch):
 
 
 def test_projections_variable_limits_what_a_deployment_drives(monkeypatch):
-    from workers import registry
-
     every = set(registry.projections())
     try:
         monkeypatch.setenv("PROJECTIONS", "warehouse, search")

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from osmem_server import OsmemServer
 
 from kernel.events import (
     BookingConfirmed,
@@ -30,10 +31,13 @@ from kernel.events import (
 )
 from search_index.documents import KINDS, index_name
 from search_index.engine import SearchEngine, SearchFilters, SearchRequest, SuggestRequest
+from search_index.engines import configured_engine
+from search_index.engines.elasticsearch_engine import ElasticsearchEngine
 from search_index.engines.opensearch_engine import OpenSearchEngine
 from search_index.engines.tantivy_engine import TantivyEngine
 from search_index.geo import Point, haversine_km
 from search_index.projection import SearchProjection
+from workers import registry, runtime
 
 ENGINES = ["tantivy", "opensearch", "elasticsearch"]
 ON_OSMEM: set[str] = set()  # index prefixes of engines talking to osmem-server
@@ -45,8 +49,6 @@ LONDON = Point(51.5074, -0.1278)
 def opensearch_url():
     """An osmem-server process for the whole session (the binary ships in the ``osmem-server`` wheel)."""
     try:
-        from osmem_server import OsmemServer
-
         server = OsmemServer.start(japanese=False, startup_timeout=30)
     except Exception as exc:  # noqa: BLE001 - report exactly why the OpenSearch leg is skipped
         message = f"osmem-server could not start: {type(exc).__name__}: {exc}"
@@ -66,7 +68,6 @@ def _new_engine(name: str, request: pytest.FixtureRequest, root) -> SearchEngine
     url = os.environ.get("ELASTICSEARCH_URL")
     if not url:
         pytest.skip("ELASTICSEARCH_URL is not set")
-    from search_index.engines.elasticsearch_engine import ElasticsearchEngine
 
     return ElasticsearchEngine(url, prefix=prefix)
 
@@ -537,9 +538,6 @@ def test_replay_equals_batch_by_batch_application(request, tmp_path):
 @pytest.mark.parametrize("engine_name", ENGINES)
 def test_rebuild_while_a_reader_queries_in_a_loop_never_fails_nor_reads_empty(engine_name, request, monkeypatch,
                                                                                 write_api, practitioner):
-    from search_index.engines import configured_engine
-    from workers import registry, runtime
-
     if engine_name == "opensearch":
         monkeypatch.setenv("OPENSEARCH_URL", request.getfixturevalue("opensearch_url"))
     if engine_name == "elasticsearch" and not os.environ.get("ELASTICSEARCH_URL"):

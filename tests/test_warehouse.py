@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
+import psycopg
 import pytest
 
 from infra.environment import data_path
@@ -340,8 +341,6 @@ def test_readers_see_each_commit_at_once_read_only_and_one_snapshot_per_read():
 
 
 def test_the_reader_role_has_no_write_access_to_the_catalog_database():
-    import psycopg
-
     fresh().activate(1)
     with psycopg.connect(lake.reader_url()) as conn:
         assert lake.scalar(conn.execute("SELECT current_user").fetchone()) == lake.READER_ROLE

@@ -15,6 +15,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -34,6 +35,7 @@ from warehouse import lake, maintenance, reader
 from warehouse.projection import WarehouseProjection
 from workers import event_reader, runtime
 from workers.registry import projection as projection_named
+from workers.tasks import maintain_warehouse, warehouse_catch_up
 from write_api.eventlog.models import ProjectionState
 from write_api.practitioners.models import Practitioner
 
@@ -253,8 +255,6 @@ def warehouse_projection() -> WarehouseProjection:
 
 
 def runtime_catch_up() -> bool:
-    from workers.tasks import warehouse_catch_up
-
     result = warehouse_catch_up()
     return result.ran and result.position == event_reader.head_position()
 
@@ -322,10 +322,6 @@ def test_the_lakes_checkpoint_is_authoritative_so_a_restored_or_lost_generation_
 
 
 def test_maintenance_runs_on_the_writers_queue_and_waits_out_a_rebuild_elsewhere():
-    import psycopg
-
-    from workers.tasks import maintain_warehouse
-
     build_market(13, ("Europe/Berlin",), clients=2, days=10)
     catch_up()
     done = maintain_warehouse()

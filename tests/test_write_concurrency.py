@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
@@ -26,8 +27,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def clock():
-    import time_machine
-
     with time_machine.travel(NOW, tick=True) as traveller:
         yield traveller
 
