@@ -8,7 +8,8 @@ annotated with it, and the views name it (``payload = BookingPayload``), from wh
 undeclared fields refused, so a field added to a dict and not to its declaration fails the suite.
 
 Field types: ``str``, ``int``, ``float``, ``bool``, ``X | None``, ``list[X]``, ``dict[str, X]``,
-``Literal[...]``, a ``StrEnum`` (the words of :mod:`kernel.vocabulary`: a string enum of its values),
+``Literal[...]``, a string enum (the words of :mod:`kernel.vocabulary`, a model's ``TextChoices``: an
+OpenAPI enum of its values),
 nested ``TypedDict``s (each a named component), ``NotRequired[X]`` for keys that may be absent, and the
 string formats below (``Uuid``, ``DateTime``, ``Date``).
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum
 from typing import Annotated, Any, Literal, NotRequired, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 from drf_spectacular.plumbing import ResolvedComponent, build_basic_type
@@ -96,7 +97,7 @@ def payload_schema(hint: Any, registry: Any) -> dict[str, Any]:
         return {"type": "object", "additionalProperties": payload_schema(args[1], registry)}
     if origin is Literal:
         return {**_basic(_BASIC[type(args[0])]), "enum": list(args)}
-    if isinstance(hint, type) and issubclass(hint, StrEnum):
+    if isinstance(hint, type) and issubclass(hint, Enum) and issubclass(hint, str):
         return {**_basic(OpenApiTypes.STR), "enum": [member.value for member in hint]}
     if hint in _BASIC:
         return _basic(_BASIC[hint]) if hint is not Any else {}

@@ -30,7 +30,7 @@ from bench.machine import machine
 from bench.report import render
 from bench.scales import SCALES
 from bench.scenarios import SCENARIOS
-from bench.scenarios.base import Context
+from bench.scenarios.base import Context, Scenario, ScenarioResult
 from bench.stack import running_stack
 from infra.environment import data_path, database_url, env, redis_url
 from warehouse import lake
@@ -207,7 +207,7 @@ def _previous(path: Path) -> dict | None:
     return orjson.loads(path.read_bytes()) if path.exists() else None
 
 
-def _run(scenario, ctx):
+def _run(scenario: Scenario, ctx: Context) -> ScenarioResult:
     started = time.perf_counter()
     try:
         result = scenario.run(ctx)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,14 +36,14 @@ class ReadModelView(APIView):
     # only in settings, because DRF copies its defaults onto APIView once, when first imported.
     authentication_classes = [CheckedStatelessJWTAuthentication]
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         token = timing.start()
         try:
             return super().dispatch(request, *args, **kwargs)
         finally:
             timing.stop(token)
 
-    def initial(self, request: Request, *args, **kwargs) -> None:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         raw = request.headers.get("X-Min-Position")
         if raw is None:
@@ -61,7 +63,7 @@ class ReadModelView(APIView):
         with timing.fetching():
             answers_at(request, positions.wait_for(self.read_models, minimum))
 
-    def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         position = getattr(request, "projection_position", None)
         if position is not None:

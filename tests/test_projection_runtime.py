@@ -674,7 +674,7 @@ def test_the_old_generation_stays_readable_for_a_grace_period_after_the_switch()
         readers.append(threading.Thread(target=read_old_generation_a_moment_later))
         readers[-1].start()
 
-    projection.activate = activate  # type: ignore[method-assign]
+    projection.activate = activate  # type: ignore[method-assign]  # the test wraps it
     try:
         result = runtime.rebuild("catalogue", grace=0.5)
     finally:

@@ -76,7 +76,7 @@ def _drop(engine: SearchEngine) -> None:
     if isinstance(engine, TantivyEngine):
         return
     for generation, kind in itertools.product(range(1, 4), (*KINDS, "position")):
-        engine._delete_index(index_name(engine.prefix, kind, generation))  # type: ignore[attr-defined]
+        engine._delete_index(index_name(engine.prefix, kind, generation))  # type: ignore[attr-defined]  # server engines
 
 
 # --- events -------------------------------------------------------------------------------------------
@@ -591,7 +591,7 @@ def test_rebuild_while_a_reader_queries_in_a_loop_never_fails_nor_reads_empty(en
     if engine_name != "tantivy":
         for generation in range(1, 5):
             for kind in KINDS:
-                engine._delete_index(index_name(engine.prefix, kind, generation))  # type: ignore[attr-defined]
+                engine._delete_index(index_name(engine.prefix, kind, generation))  # type: ignore[attr-defined]  # server engines
 
 
 @pytest.mark.parametrize("engine_name", ENGINES)

@@ -142,6 +142,9 @@ class Scenario:
 
 ORM_BASELINE = "django_orm"
 
+Baselines = dict[str, tuple[str, Callable[[random.Random], Iterator[Job]]]]
+"""``{name: (description, jobs(rng))}``: a scenario's SQL baselines."""
+
 
 class HttpVsSql(Scenario):
     """An API endpoint against one or more SQL baselines answering the same questions, and against the
@@ -152,7 +155,7 @@ class HttpVsSql(Scenario):
     def requests(self, ctx: Context, rng: random.Random) -> Iterator[HttpRequest]:
         raise NotImplementedError
 
-    def baselines(self, ctx: Context) -> dict[str, tuple[str, Callable[[random.Random], Iterator[Job]]]]:
+    def baselines(self, ctx: Context) -> Baselines:
         """``{name: (description, jobs(rng))}``."""
         raise NotImplementedError
 

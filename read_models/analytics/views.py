@@ -54,7 +54,7 @@ class IsPractitionerToken(BasePermission):
 
     message = "Analytics are for practitioners; become one at POST /api/v1/practitioners/."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return practitioner_claim(request) is not None
 
 
@@ -74,7 +74,7 @@ class AnalyticsView(ReadModelView):
     permission_classes = [IsPractitionerToken]
     report: ClassVar[str]
 
-    def initial(self, request: Request, *args, **kwargs) -> None:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         APIView.initial(self, request, *args, **kwargs)  # auth, permissions, throttles; not the Redis wait
         raw = request.headers.get("X-Min-Position")
         if raw is None:

@@ -13,8 +13,11 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from api_conventions.errors import Conflict, ValidationFailed
 from api_conventions.responses import ok
@@ -128,7 +131,7 @@ class TimeSlotsApi(ReadModelView):
     payload = list[TimeSlot]
     conflicts = ("not_schedulable",)
 
-    def get(self, request, service_id):
+    def get(self, request: Request, service_id: UUID) -> Response:
         query = TimeSlotQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         generation = active_generation()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from uuid import UUID
+
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from api_conventions.deprecation import Deprecated
 from api_conventions.errors import NotFound, ServiceUnavailable
@@ -91,7 +95,7 @@ class ServiceDetailApi(ReadModelView):
         Deprecated.field("practitioner.longitude", replacement="`practitioner.location`"),
     )
 
-    def get(self, request, service_id):
+    def get(self, request: Request, service_id: UUID) -> Response:
         generation = active_generation()
         service, practitioner = visible_service(request, generation, str(service_id))
         now = time.time()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import TypedDict
 
 from api_conventions.payloads import DateTime, Money, Uuid, example
 from kernel import refund_policy
@@ -46,7 +46,7 @@ class BookingPayload(TypedDict):
     price: Money
     charged_cents: int
     refund_cents: int
-    refund_reason: Literal[refund_policy.REFUND_REASONS] | None  # type: ignore[valid-type]
+    refund_reason: refund_policy.RefundReason | None
     valid_until: DateTime | None
     session_ids: list[Uuid]
     children: list[BookingChild]

@@ -12,6 +12,7 @@ from api_conventions.errors import NotFound
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import created, ok
 from api_conventions.serializers import AwareDateTimeField, StrictInput, StrictUUIDField
+from kernel import refund_policy
 from kernel.vocabulary import Actor, BookingStatus, ServiceType
 from write_api.bookings import services
 from write_api.bookings.models import Booking
@@ -30,7 +31,8 @@ def booking_out(b: Booking) -> BookingPayload:
             "start_at": b.start_at.isoformat() if b.start_at else None,
             "end_at": b.end_at.isoformat() if b.end_at else None,
             "price_cents": b.price_cents, "price": f"{b.price_cents / 100:.2f}", "charged_cents": b.charged_cents,
-            "refund_cents": b.refund_cents, "refund_reason": b.refund_reason or None,
+            "refund_cents": b.refund_cents,
+            "refund_reason": b.refund_reason if refund_policy.is_refund_reason(b.refund_reason) else None,
             "valid_until": b.valid_until.isoformat() if b.valid_until else None,
             "session_ids": [str(s.session_id) for s in b.seats.all()],
             "children": [{"id": str(c.id), "service_id": str(c.service_id), "status": BookingStatus(c.status),
