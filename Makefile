@@ -2,7 +2,8 @@
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+# The venv has the runtime lock and the dev lock on top (tests, lint, benchmarks); the image only the first.
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 export PYTHONUNBUFFERED := 1
 
 .PHONY: run test lint manage bench bench-smoke clean
@@ -15,9 +16,9 @@ $(CHROMIUM):
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
 	else echo "chromium is missing and cannot be installed here: the browser test will be skipped"; fi
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 ## run: embedded or configured servers, migrate, demo data, write API, read API, workers, beat

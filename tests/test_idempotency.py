@@ -264,3 +264,35 @@ def test_a_claim_is_free_at_once_when_the_database_connection_dies_mid_request()
     assert time.monotonic() - failed_at < 10
     assert CreditTransaction.objects.filter(user=user, amount_cents=int(str(BODY["amount_cents"]))).count() == 1
     assert purchase(client_for(user), "cut-off").content == retry.content  # and it is remembered now
+
+
+def test_a_command_applied_whose_response_was_lost_is_never_run_again():
+    """The command commits, then storing its response fails (a real PostgreSQL error raised by a trigger on
+    that exact UPDATE, as when the connection dies between the two): a retry with the key must not charge
+    again. It gets 409 ``idempotency_response_lost`` with the command's event position, every time."""
+    user = make_user()
+    api = client_for(user)
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            CREATE FUNCTION refuse_idempotent_response() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'storing the response failed'; END $$;
+            CREATE TRIGGER refuse_idempotent_response BEFORE UPDATE ON idempotency_record
+              FOR EACH ROW WHEN (NEW.status_code IS NOT NULL) EXECUTE FUNCTION refuse_idempotent_response();
+        """)
+    try:
+        first = purchase(api, "lost-response")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER refuse_idempotent_response ON idempotency_record; "
+                           "DROP FUNCTION refuse_idempotent_response()")
+    assert first.status_code == 201, first.content  # the command committed; the client may never see this
+    record = IdempotencyRecord.objects.get(key="lost-response")
+    assert record.status_code is None and record.applied_position == int(first["X-Event-Position"])
+    for _ in range(2):
+        retry = purchase(api, "lost-response")
+        assert (retry.status_code, retry.json()["code"]) == (409, "idempotency_response_lost"), retry.content
+        assert retry.json()["errors"]["event_position"] == int(first["X-Event-Position"])
+    assert purchase(api, "lost-response", {"amount_cents": 1, "payment_token": "tok_test_success"}).json()[
+        "code"] == "idempotency_key_reused"
+    assert CreditTransaction.objects.filter(user=user).count() == 1
+    assert Event.objects.filter(type="credits.purchased", aggregate_id=user.id).count() == 1

@@ -17,7 +17,7 @@ import pytest
 
 from infra.environment import data_path
 from kernel.events import DomainEvent, RecordedEvent
-from warehouse import lake, maintenance, reader
+from warehouse import lake, maintenance, reader, slices
 from warehouse.projection import WarehouseProjection
 
 pytestmark = pytest.mark.usefixtures("fresh_lake")
@@ -431,3 +431,96 @@ def test_an_object_store_data_path_loads_httpfs_and_the_stores_credentials(monke
     assert secret is not None and secret[0] == "s3"
     assert "endpoint=minio:9000" in secret[1] and "url_style=path" in secret[1] and "use_ssl=false" in secret[1]
     assert "key_id=reader" in secret[1]
+
+
+# --- the read path: the head from the catalog, practitioners' slices --------------------------------------
+
+
+def _busiest_practitioner(generation: int) -> str:
+    return str(query(generation, "SELECT practitioner_id FROM fact_booking WHERE practitioner_id IS NOT NULL "
+                                 "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")[0][0])
+
+
+def test_the_head_from_the_catalog_is_the_view_the_lake_gives():
+    history = rich_history()
+    projection = fresh()
+    projection.activate(1)
+    shared = reader.LakeReader()
+    for end in (5, 30, len(history.events)):
+        projection.apply(history.events[:end], 1)
+        assert shared.head() == shared.latest()
+        assert shared.head().position == end
+    maintenance.compact(history_seconds=3600, file_grace_seconds=0)  # commits without a stamp
+    assert shared.head() == shared.latest()
+    assert shared.head().position == len(history.events)
+    shared.close()
+
+
+def test_the_head_of_a_lake_never_built_is_no_warehouse():
+    shared = reader.LakeReader()
+    with pytest.raises(reader.NoWarehouse):
+        shared.head()
+    shared.close()
+
+
+SLICE_QUERIES = {
+    "fact_booking": "SELECT * FROM fact_booking WHERE practitioner_id = '{p}' ORDER BY booking_id",
+    "fact_credit_movement": "SELECT * FROM fact_credit_movement WHERE practitioner_id = '{p}' ORDER BY transaction_id",
+    "dim_service": "SELECT * FROM dim_service WHERE service_id IN (SELECT service_id FROM fact_booking "
+                   "WHERE practitioner_id = '{p}') ORDER BY service_id",
+    "dim_client": "SELECT * FROM dim_client WHERE client_id IN (SELECT client_id FROM fact_booking "
+                  "WHERE practitioner_id = '{p}') ORDER BY client_id",
+    "dim_practitioner": "SELECT * FROM dim_practitioner WHERE practitioner_id = '{p}'",
+}
+
+
+def test_a_practitioners_slice_holds_exactly_their_rows_of_one_snapshot_and_follows_commits():
+    history = rich_history()
+    projection = fresh()
+    projection.activate(1)
+    projection.apply(history.events[:60], 1)
+    shared = reader.LakeReader()
+    practitioner = _busiest_practitioner(1)
+
+    def compare(as_of: int | None = None) -> reader.View:
+        with shared.practitioner(practitioner, as_of) as (view, zone, sliced), shared.open(as_of) as (_, lake_cursor):
+            for name, sql in SLICE_QUERIES.items():
+                text = sql.format(p=practitioner)
+                assert sliced.execute(text).fetchall() == lake_cursor.execute(text).fetchall(), name
+            assert lake.scalar(sliced.execute("SELECT count(*) FROM fact_booking").fetchone()) == lake.scalar(
+                lake_cursor.execute(
+                    f"SELECT count(*) FROM fact_booking WHERE practitioner_id = '{practitioner}'").fetchone())
+            assert zone == lake.scalar(lake_cursor.execute(
+                f"SELECT timezone FROM dim_practitioner WHERE practitioner_id = '{practitioner}'").fetchone())
+            with pytest.raises(duckdb.Error):  # a slice is a copy: nothing reaches the lake through it
+                sliced.execute("DELETE FROM lake.g1.booking_event")
+            return view
+
+    first = compare()
+    again = compare()  # held: the same snapshot, answered from the copy
+    assert again == first
+    projection.apply(history.events, 1)  # a commit: the next read copies the new snapshot
+    latest = compare()
+    assert latest.snapshot_id > first.snapshot_id and latest.position == len(history.events)
+    assert compare(60).position == 60  # time travel reads a slice of the pinned snapshot
+    shared.close()
+
+
+def test_slices_beyond_the_bound_are_dropped_once_unused(monkeypatch):
+    monkeypatch.setattr(slices, "SLICES_KEPT", 1)
+    history = rich_history()
+    projection = fresh()
+    projection.activate(1)
+    projection.apply(history.events, 1)
+    practitioners = [_busiest_practitioner(1), str(uuid.uuid4())]  # the second has no rows: an empty slice
+    shared = reader.LakeReader()
+    with shared.practitioner(practitioners[0]) as (_view, _zone, held):
+        with shared.practitioner(practitioners[1]) as (_view2, _zone2, _other):
+            pass  # the first slice is beyond the bound now, but still in use
+        assert lake.scalar(held.execute("SELECT count(*) FROM fact_booking").fetchone()) > 0
+    with shared.open() as (_view, cursor):
+        schemas = {row[0] for row in cursor.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = 'memory' "
+            "AND schema_name LIKE 'slice_%'").fetchall()}
+    assert len(schemas) == 1 and uuid.UUID(practitioners[1]).hex in next(iter(schemas))
+    shared.close()

@@ -23,11 +23,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import orjson
+import psycopg
 
-from warehouse import lake, schema
+from warehouse import lake, schema, slices
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +76,72 @@ def _view(cursor: duckdb.DuckDBPyConnection, alias: str, snapshot_id: int | None
     return View(snapshot_id, generation, int(position[0]) if position else 0)
 
 
+# The lake's head in one catalog round trip: the newest snapshot and the newest commit stamp of the
+# generation readers use (``warehouse.projection._stamp`` writes it into the commit's extra info; orjson
+# writes no spaces). Maintenance commits carry no stamp: they change files, not rows, so the stamp before
+# them still gives the position and generation of what the newest snapshot holds.
+_HEAD_SQL = """
+SELECT s.id, c.commit_extra_info
+FROM (SELECT max(snapshot_id) AS id FROM ducklake_snapshot) AS s
+LEFT JOIN LATERAL (
+    SELECT commit_extra_info FROM ducklake_snapshot_changes
+    WHERE snapshot_id <= s.id AND commit_extra_info LIKE '%"active":true%'
+    ORDER BY snapshot_id DESC LIMIT 1
+) AS c ON true
+"""
+
+
+def _stamped_view(snapshot_id: int | None, info: str | None) -> View | None:
+    if snapshot_id is None or info is None:
+        return None
+    try:
+        stamp = orjson.loads(info)
+        return View(int(snapshot_id), int(stamp["generation"]), int(stamp["position"]))
+    except (orjson.JSONDecodeError, TypeError, KeyError, ValueError):
+        return None
+
+
+class _Catalog(threading.local):
+    """This thread's plain PostgreSQL connection to the catalog (reader's credentials), for :meth:`LakeReader.head`."""
+
+    connection: psycopg.Connection[tuple[Any, ...]] | None = None
+
+
 class LakeReader:
-    """Per-process reader (thread-safe): one read-only attachment, a cursor per read."""
+    """Per-process reader (thread-safe): one read-only attachment, a cursor per read.
+
+    :meth:`head` learns the latest snapshot without DuckDB (one indexed query on the catalog database), so a
+    request answered from the snapshot-keyed cache never opens a DuckLake transaction.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._pinned: OrderedDict[int, str] = OrderedDict()  # snapshot version -> alias
+        self._catalog = _Catalog()
+        self._slices = slices.Slices()
+
+    def head(self) -> View:
+        """The latest committed snapshot's view (as :meth:`latest`, in one catalog round trip)."""
+        try:
+            connection = self._catalog.connection
+            if connection is None or connection.closed:
+                connection = self._catalog.connection = psycopg.connect(
+                    lake.reader_url(), autocommit=True, connect_timeout=5)
+            row = connection.execute(_HEAD_SQL).fetchone()
+        except psycopg.Error:
+            # Not built yet (no catalog database, role or DuckLake tables) or unreachable: the lake's own
+            # attach tells which (NoWarehouse or LakeUnavailable).
+            self._drop_catalog()
+            return self.latest()
+        view = _stamped_view(row[0], row[1]) if row else None
+        return view if view is not None else self.latest()  # no stamp retained: ask the lake itself
+
+    def _drop_catalog(self) -> None:
+        connection, self._catalog.connection = self._catalog.connection, None
+        if connection is not None:
+            with contextlib.suppress(psycopg.Error):
+                connection.close()
 
     def _base(self) -> duckdb.DuckDBPyConnection:
         with self._lock:
@@ -92,15 +153,23 @@ class LakeReader:
                         raise NoWarehouse("the warehouse has not been built yet") from error
                     raise
                 self._pinned.clear()
+                self._slices.clear()
             return self._connection
 
     def close(self) -> None:
+        """Forget the attachment: the next read attaches afresh.
+
+        The connection is dropped, never ``close()``d: closing it also closes the cursors other threads are
+        reading with, and a cursor closed with its transaction open rolls back in a C++ destructor, which
+        throws when the catalog link is broken (the catalog database stopped) and aborts the whole process
+        (``std::terminate``). Each cursor instead rolls back explicitly, where the error is catchable, and
+        closes itself (:meth:`open`); the connection is released with its last cursor.
+        """
         with self._lock:
-            if self._connection is not None:
-                with contextlib.suppress(duckdb.Error):
-                    self._connection.close()
             self._connection = None
             self._pinned.clear()
+            self._slices.clear()
+        self._drop_catalog()
 
     def _pin(self, version: int) -> str:
         """The alias of the lake attached at snapshot ``version`` (attached on first use, few kept)."""
@@ -147,6 +216,35 @@ class LakeReader:
                 cursor.execute("ROLLBACK")
             cursor.close()
 
+    @contextlib.contextmanager
+    def practitioner(self, practitioner_id: str, as_of_position: int | None = None
+                     ) -> Iterator[tuple[View, str | None, duckdb.DuckDBPyConnection]]:
+        """A cursor over one practitioner's rows of one snapshot (:mod:`warehouse.slices`), the :class:`View` of
+        that snapshot and the practitioner's zone in it (None: unknown to the warehouse).
+
+        The latest snapshot is learnt from the catalog (:meth:`head`); when this process holds its slice the
+        lake is not opened at all. Otherwise (or with ``as_of_position``) the lake is read as :meth:`open`
+        does and the slice is copied from that snapshot.
+        """
+        if as_of_position is None:
+            head = self.head()
+            found = self._slices.acquire(head.snapshot_id, practitioner_id)
+            if found is not None:
+                with self._slices.reading(self._base(), found) as cursor:
+                    yield head, found.zone, cursor
+                return
+        with self.open(as_of_position) as (view, lake_cursor), self._slices.building(view.snapshot_id, practitioner_id):
+            found = self._slices.acquire(view.snapshot_id, practitioner_id)
+            if found is None:
+                try:
+                    built = slices.build(lake_cursor, view.snapshot_id, practitioner_id)
+                except duckdb.Error as error:
+                    self.close()
+                    raise lake.LakeUnavailable(f"the warehouse catalog cannot be reached: {error}") from error
+                found = self._slices.add(self._base(), view.snapshot_id, practitioner_id, built)
+        with self._slices.reading(self._base(), found) as cursor:
+            yield view, found.zone, cursor
+
     def version_at(self, cursor: duckdb.DuckDBPyConnection, position: int) -> int:
         """The newest snapshot whose commit was at or before ``position`` in the generation readers used."""
         rows = cursor.execute(f"SELECT snapshot_id, commit_extra_info FROM {lake.ALIAS}.snapshots() "
@@ -175,7 +273,7 @@ class LakeReader:
         deadline = time.monotonic() + timeout
         delay = 0.005
         while True:
-            view = self.latest()
+            view = self.head()
             if view.position >= minimum:
                 return view
             if time.monotonic() >= deadline:

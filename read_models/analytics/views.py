@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -34,7 +35,6 @@ from read_models.analytics.payloads import ClientsReport, RevenueReport, TrendsR
 from read_models.analytics.reports import REPORTS
 from read_models.views import ReadModelView, answers_at
 from warehouse.lake import LakeUnavailable
-from warehouse.queries import practitioner_zone
 from warehouse.reader import LakeReader, NoWarehouse, PositionOutOfRange, View, shared
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class AnalyticsView(ReadModelView):
         except ValueError:
             raise ValidationFailed(errors={"X-Min-Position": ["Must be a non-negative whole number."]}) from None
         with _lake_errors():
-            latest = reader().latest()
+            latest = reader().head()
             if latest.position >= minimum:
                 answers_at(request, latest.position)
                 return
@@ -94,17 +94,24 @@ class AnalyticsView(ReadModelView):
                 reached = reader().wait_for_position(minimum, timeout=settings.MIN_POSITION_WAIT_SECONDS)
             if reached is None:
                 raise ProjectionLagging(errors={"requested_position": minimum,
-                                                "projection_position": reader().latest().position})
+                                                "projection_position": reader().head().position})
         answers_at(request, reached.position)
 
     def get(self, request: Request) -> Response:
         practitioner_id = practitioner_claim(request)
         assert practitioner_id is not None  # IsPractitionerToken
         as_of = as_of_position(request.query_params)
+        # Bad input is a 400 whatever state the lake is in: validate before touching it (the zone only
+        # supplies a default, so any zone validates the same).
+        parse(request.query_params, practitioner_id=practitioner_id, default_zone="UTC", today=timezone.now())
         with _lake_errors():
             try:
-                with reader().open(as_of) as (view, connection):
-                    body, hit = self._answer(request, practitioner_id, view, connection)
+                cached = self._cached(request, practitioner_id) if as_of is None else None
+                if cached is not None:
+                    body, hit = cached, True
+                else:
+                    with reader().practitioner(practitioner_id, as_of) as (view, zone, connection):
+                        body, hit = self._answer(request, practitioner_id, view, zone, connection)
             except PositionOutOfRange as exc:
                 raise ValidationFailed(
                     f"as_of_position must lie in the retained history: {exc.earliest}…{exc.latest}.",
@@ -112,10 +119,25 @@ class AnalyticsView(ReadModelView):
                             "available": {"earliest": exc.earliest, "latest": exc.latest}}) from None
         return ok(body["data"], meta=body["meta"], headers={"X-Cache": "hit" if hit else "miss"})
 
-    def _answer(self, request: Request, practitioner_id: str, view: View,
+    def _cached(self, request: Request, practitioner_id: str) -> dict[str, Any] | None:
+        """The answer cached for the latest snapshot, found without opening the lake: the head comes from one
+        catalog query, the practitioner's zone (when the request names none) from this process's memory of
+        that snapshot. None: not cached, or the zone not known here yet (the lake answers)."""
+        head = reader().head()
+        zone = request.query_params.get("timezone") or _zones.get((head.snapshot_id, practitioner_id))
+        if zone is None:
+            return None
+        parsed = parse(request.query_params, practitioner_id=practitioner_id, default_zone=zone, today=timezone.now())
+        cached = cache.get(cache.key(str(head.snapshot_id), self.report, parsed.cache_key()))
+        if cached is not None:
+            answers_at(request, head.position)
+        return cached
+
+    def _answer(self, request: Request, practitioner_id: str, view: View, known_zone: str | None,
                 connection: Any) -> tuple[dict[str, Any], bool]:
+        """The answer computed on ``connection`` (the practitioner's rows of ``view``'s snapshot)."""
         answers_at(request, view.position)
-        zone = practitioner_zone(connection, practitioner_id) or "UTC"
+        zone = _remember_zone(view, practitioner_id, known_zone or "UTC")
         parsed = parse(request.query_params, practitioner_id=practitioner_id, default_zone=zone, today=timezone.now())
         key = cache.key(str(view.snapshot_id), self.report, parsed.cache_key())
         cached = cache.get(key)
@@ -129,6 +151,20 @@ class AnalyticsView(ReadModelView):
                                       "position": view.position}}}
         cache.put(key, body)
         return body, False
+
+
+# (snapshot id, practitioner id) -> the practitioner's zone in that snapshot, for the cache lookup of requests
+# that name no timezone (bounded: the oldest entries go first).
+_zones: OrderedDict[tuple[int, str], str] = OrderedDict()
+_ZONES_KEPT = 4096
+
+
+def _remember_zone(view: View, practitioner_id: str, zone: str) -> str:
+    _zones[(view.snapshot_id, practitioner_id)] = zone
+    while len(_zones) > _ZONES_KEPT:
+        with contextlib.suppress(KeyError):
+            _zones.popitem(last=False)
+    return zone
 
 
 @contextlib.contextmanager

@@ -22,6 +22,11 @@ Put :func:`idempotent` on a view's ``post``. With the header absent the view run
   request whose transaction failed, whose process died or whose PostgreSQL went away (restart, broken
   connection) holds it no more, so the next request with that key finds an unfinished claim nobody
   holds and takes it over at once — no lease to wait out.
+- **Applied, response lost.** The command's own transaction marks its claim applied
+  (``applied_position``, written by ``services.event_append``), so the mark commits exactly when the
+  command's effects do. A claim that is applied but has no stored response (the connection died after
+  the commit, before the response was stored) is never run again: a retry gets 409
+  ``idempotency_response_lost`` with the event position, to read the outcome from the resource.
 - **Expiry.** Records live :data:`RETENTION` (24 h) from their claim; an expired key is claimed afresh
   and :func:`idempotency_records_purge` (for a beat job) deletes old rows.
 """
@@ -51,7 +56,7 @@ from api_conventions.errors import Conflict, ValidationFailed
 from api_conventions.renderers import EnvelopeJSONRenderer
 from kernel.vocabulary import ErrorCode
 from write_api.eventlog.models import IdempotencyRecord
-from write_api.eventlog.services import last_appended_position
+from write_api.eventlog.services import applying_claim, last_appended_position
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +83,10 @@ INSERT INTO idempotency_record (key, user_id, route, request_hash, created_at, c
 VALUES (%(key)s, %(user_id)s, %(route)s, %(request_hash)s, %(now)s, %(token)s)
 ON CONFLICT (key, user_id, route) DO UPDATE
    SET request_hash = EXCLUDED.request_hash, created_at = EXCLUDED.created_at, claim_token = EXCLUDED.claim_token,
-       status_code = NULL, response_body = NULL, event_position = NULL, completed_at = NULL
+       status_code = NULL, response_body = NULL, event_position = NULL, completed_at = NULL,
+       applied_position = NULL
  WHERE idempotency_record.created_at < %(expired_before)s
-    OR idempotency_record.status_code IS NULL
+    OR (idempotency_record.status_code IS NULL AND idempotency_record.applied_position IS NULL)
 RETURNING id
 """
 
@@ -93,6 +99,12 @@ class IdempotencyKeyReused(Conflict):
 class IdempotencyKeyInProgress(Conflict):
     code = ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS
     default_message = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+
+class IdempotencyResponseLost(Conflict):
+    code = ErrorCode.IDEMPOTENCY_RESPONSE_LOST
+    default_message = ("The request with this Idempotency-Key was applied, but its response was lost; it will not "
+                       "run again. Read the resource to see the outcome (errors.event_position is its event).")
 
 
 @dataclass(frozen=True)
@@ -178,7 +190,7 @@ def _claim_or_wait(scope: _Scope) -> _Claim | Response:
                 claim = _try_claim(scope)
                 if claim is not None:
                     return claim
-                answer = _stored_answer(scope)
+                answer = _stored_answer(scope, holding_lock=True)
             except BaseException:
                 _unlock(scope)
                 raise
@@ -195,13 +207,19 @@ def _claim_or_wait(scope: _Scope) -> _Claim | Response:
         pause = min(pause * 2, 0.25)
 
 
-def _stored_answer(scope: _Scope) -> Response | None:
+def _stored_answer(scope: _Scope, *, holding_lock: bool = False) -> Response | None:
+    """The stored response to replay, else None (still running). Holding the scope's lock, an unfinished
+    claim is nobody's: if its command committed (applied) the response was lost, and it is not run again."""
     record = IdempotencyRecord.objects.filter(key=scope.key, user_id=scope.user_id, route=scope.route).first()
     if record is None:
         return None
     if record.request_hash != scope.request_hash:
         raise IdempotencyKeyReused()
-    return _replay(record) if record.status_code is not None else None
+    if record.status_code is not None:
+        return _replay(record)
+    if holding_lock and record.applied_position is not None:
+        raise IdempotencyResponseLost(errors={"event_position": record.applied_position})
+    return None
 
 
 def _lock_key(scope: _Scope) -> int:
@@ -239,7 +257,8 @@ def _try_claim(scope: _Scope) -> _Claim | None:
 def _run(claim: _Claim, command: Callable[[], Response], view: Any) -> Response:
     try:
         try:
-            response = command()
+            with applying_claim(claim.record_id):
+                response = command()
         except Exception as exc:  # noqa: BLE001 - rendered exactly as DRF's dispatch would, then remembered
             response = view.handle_exception(exc)
     except BaseException:

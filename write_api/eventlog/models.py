@@ -70,6 +70,9 @@ class IdempotencyRecord(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True)
     response_body = models.BinaryField(null=True)
     event_position = models.BigIntegerField(null=True)
+    # Set by the command's own transaction (``services.event_append``): the command committed, even if
+    # its response was never stored; such a claim is never run again.
+    applied_position = models.BigIntegerField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
     claim_token = models.UUIDField(null=True)
     completed_at = models.DateTimeField(null=True)

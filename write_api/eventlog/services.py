@@ -9,7 +9,9 @@ for each other in a cycle (a deadlock):
    booking is looked up unlocked, its practitioner locked, then the booking), then seats;
 3. the client's credit account (``credits``), when money moves;
 4. ``event_log_head``, taken by :func:`event_append` as the command's last statement and held until
-   commit (this is what makes positions visible in order).
+   commit (this is what makes positions visible in order). Under an ``Idempotency-Key`` the
+   append also marks the request's own claim row applied (:func:`applying_claim`): that row is
+   only ever written by the request holding the claim, so it waits for no one.
 
 Commands are wrapped in ``command_retry.retrying``, so a conflict PostgreSQL still reports (a lock
 taken implicitly, e.g. by a foreign key check) is retried transparently a bounded number of times.
@@ -17,9 +19,10 @@ taken implicitly, e.g. by a foreign key check) is retried transparently a bounde
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from uuid import UUID
 
 from django.db import connection, transaction
@@ -41,6 +44,23 @@ _CLAIM_POSITIONS = (
 
 # Per-thread record of the last position appended by the current request, for X-Event-Position.
 _last_position: contextvars.ContextVar[int | None] = contextvars.ContextVar("last_event_position", default=None)
+
+
+# The idempotency claim (its record id) of the command running in this context, if any.
+_applying_claim: contextvars.ContextVar[int | None] = contextvars.ContextVar("applying_claim", default=None)
+
+_MARK_APPLIED = "UPDATE idempotency_record SET applied_position = %s WHERE id = %s"
+
+
+@contextlib.contextmanager
+def applying_claim(record_id: int) -> Iterator[None]:
+    """While the block runs, each :func:`event_append` marks idempotency record ``record_id`` applied in
+    the command's own transaction: the mark commits exactly when the command's effects do."""
+    token = _applying_claim.set(record_id)
+    try:
+        yield
+    finally:
+        _applying_claim.reset(token)
 
 
 def last_appended_position() -> int | None:
@@ -83,6 +103,10 @@ def event_append(events: Sequence[DomainEvent], *, actor_id: UUID | None) -> int
             for offset, domain_event in enumerate(events)
         ]
     )
+    claim = _applying_claim.get()
+    if claim is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_APPLIED, [last, claim])
     _last_position.set(last)
     transaction.on_commit(lambda: after_commit_dispatch(last))
     return last
