@@ -7,6 +7,9 @@ Fonts, so this view renders its own page (ReDoc falls back to the system fonts).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.template import engines
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework.renderers import TemplateHTMLRenderer
@@ -32,7 +35,7 @@ PAGE = """<!DOCTYPE html>
 
 
 class _PageRenderer(TemplateHTMLRenderer):
-    def resolve_template(self, template_names):
+    def resolve_template(self, template_names: Iterable[str]) -> Any:  # DRF renders whatever engine template
         return engines["django"].from_string(PAGE)
 
 

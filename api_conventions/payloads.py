@@ -8,8 +8,10 @@ annotated with it, and the views name it (``payload = BookingPayload``), from wh
 undeclared fields refused, so a field added to a dict and not to its declaration fails the suite.
 
 Field types: ``str``, ``int``, ``float``, ``bool``, ``X | None``, ``list[X]``, ``dict[str, X]``,
-``Literal[...]``, nested ``TypedDict``s (each a named component), ``NotRequired[X]`` for keys that
-may be absent, and the string formats below (``Uuid``, ``DateTime``, ``Date``).
+``Literal[...]``, a string enum (the words of :mod:`kernel.vocabulary`, a model's ``TextChoices``: an
+OpenAPI enum of its values),
+nested ``TypedDict``s (each a named component), ``NotRequired[X]`` for keys that may be absent, and the
+string formats below (``Uuid``, ``DateTime``, ``Date``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated, Any, Literal, NotRequired, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 from drf_spectacular.plumbing import ResolvedComponent, build_basic_type
@@ -93,11 +96,19 @@ def payload_schema(hint: Any, registry: Any) -> dict[str, Any]:
     if origin is dict:
         return {"type": "object", "additionalProperties": payload_schema(args[1], registry)}
     if origin is Literal:
-        schema = build_basic_type(_BASIC[type(args[0])])
-        return {**schema, "enum": list(args)}
+        return {**_basic(_BASIC[type(args[0])]), "enum": list(args)}
+    if isinstance(hint, type) and issubclass(hint, Enum) and issubclass(hint, str):
+        return {**_basic(OpenApiTypes.STR), "enum": [member.value for member in hint]}
     if hint in _BASIC:
-        return build_basic_type(_BASIC[hint]) if hint is not Any else {}
+        return _basic(_BASIC[hint]) if hint is not Any else {}
     raise TypeError(f"no schema for {hint!r}")
+
+
+def _basic(kind: OpenApiTypes) -> dict[str, Any]:
+    schema = build_basic_type(kind)
+    if schema is None:  # only OpenApiTypes.NONE has no schema, and _BASIC does not map to it
+        raise TypeError(f"no schema for {kind}")
+    return schema
 
 
 def _component(hint: Any, registry: Any) -> dict[str, str]:

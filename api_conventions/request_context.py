@@ -68,7 +68,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _VALID.fullmatch(incoming) else uuid.uuid4().hex
-        request.request_id = request_id  # type: ignore[attr-defined]
+        request.request_id = request_id  # type: ignore[attr-defined]  # ours, on Django's request
         request_id_var.set(request_id)  # cleared on request_finished, see the module docstring
         response = self.get_response(request)
         response["X-Request-ID"] = request_id

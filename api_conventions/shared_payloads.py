@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 from api_conventions.payloads import DateTime, Money, NotRequired, Uuid, example
+from kernel.vocabulary import ServiceFormat, ServiceStatus, ServiceType, StreamAccess, StreamStatus
 
 
 class GeoPoint(TypedDict):
@@ -20,11 +21,6 @@ class GeoPoint(TypedDict):
 class CategoryRef(TypedDict):
     slug: str
     name: str | None
-
-
-ServiceType = Literal["session", "workshop", "course", "package", "bundle"]
-ServiceFormat = Literal["online", "in_person", "hybrid"]
-ServiceStatus = Literal["draft", "active", "inactive", "archived"]
 
 
 class ServiceFields(TypedDict):
@@ -69,10 +65,10 @@ class StreamPayload(TypedDict):
     description: str
     tags: list[str]
     modalities: list[str]
-    access: Literal["free", "premium"]
+    access: StreamAccess
     price_cents: int
     price: Money
-    status: Literal["published", "archived"]
+    status: StreamStatus
     locked: bool
     body: str | None
     media_url: str | None

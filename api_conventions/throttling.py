@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
@@ -27,6 +27,10 @@ from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rest_framework import throttling
 from rest_framework.settings import api_settings
+
+if TYPE_CHECKING:  # DRF's views import the throttle classes named in the settings: no import at run time
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 log = logging.getLogger("api.throttling")
 _LOCAL_COUNTS = LocMemCache("throttle-fallback", {"MAX_ENTRIES": 100_000})
@@ -50,25 +54,26 @@ def _script(location: str) -> Script:
     return client.register_script(_SLIDING_WINDOW)
 
 
-class _SlidingWindow:
+class _SlidingWindow(throttling.SimpleRateThrottle):
     """Replaces :class:`rest_framework.throttling.SimpleRateThrottle`'s cache-held history."""
 
-    rate: str | None
-    num_requests: int
-    duration: int
-    timer = throttling.SimpleRateThrottle.timer
+    # Set by DRF from the rate (``parse_rate``): None exactly when the scope has no rate.
+    num_requests: int | None
+    duration: int | None
+    _now: float
     _oldest: float | None = None
 
-    @property
-    def THROTTLE_RATES(self) -> dict[str, Any]:  # noqa: N802 - the name DRF reads
-        # A property (DRF has a class attribute) so that settings changed at run time apply.
-        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
-        return rates
+    def get_rate(self) -> str | None:
+        # DRF reads a class attribute fixed at import; the current settings here, so that settings
+        # changed at run time apply (a throttle is built per request).
+        # djangorestframework-stubs types the rates as numbers; they are DRF's "N/period" strings.
+        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]
+        return super().get_rate()
 
-    def allow_request(self, request, view) -> bool:
-        if self.rate is None:
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if self.rate is None or self.num_requests is None or self.duration is None:
             return True
-        key = self.get_cache_key(request, view)  # type: ignore[attr-defined]  # the DRF class's
+        key = self.get_cache_key(request, view)
         if key is None:
             return True
         now = self.timer()
@@ -84,16 +89,16 @@ class _SlidingWindow:
         self._now, self._oldest = now, float(oldest)
         return False
 
-    def _allow_locally(self, request, view) -> bool:
+    def _allow_locally(self, request: Request, view: APIView) -> bool:
         self.cache = _LOCAL_COUNTS
-        allowed: bool = throttling.SimpleRateThrottle.allow_request(self, request, view)  # type: ignore[arg-type]
+        allowed = throttling.SimpleRateThrottle.allow_request(self, request, view)
         if not allowed:
-            self._now, self._oldest = self.now, self.history[-1]  # type: ignore[attr-defined]
+            self._now, self._oldest = self.now, self.history[-1]
         return allowed
 
     def wait(self) -> float | None:
         """Seconds until the oldest request in the window leaves it (a place frees up)."""
-        if self._oldest is None:
+        if self._oldest is None or self.duration is None:
             return None
         return max(self.duration - (self._now - self._oldest), 0.0)
 
@@ -109,7 +114,7 @@ class UserThrottle(_SlidingWindow, throttling.UserRateThrottle):
 class ScopedThrottle(_SlidingWindow, throttling.ScopedRateThrottle):
     """Requests per view ``throttle_scope`` (e.g. ``auth``), per user or else per client IP."""
 
-    def allow_request(self, request, view) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         # DRF's ScopedRateThrottle learns its scope and rate from the view here, before deciding.
         self.scope = getattr(view, self.scope_attr, None)
         if not self.scope:

@@ -23,6 +23,8 @@ from django.apps import apps
 from django.db import models
 
 from kernel.events import DomainEvent
+from write_api.reference import reference_data
+from write_api.reference.models import Category, Modality
 
 FLUSH_ROWS = 20_000
 CHECK_FIRST = 50  # events of each type whose payload is checked against DomainEvent.payload()
@@ -245,7 +247,4 @@ def reset_database(connection: psycopg.Connection, tables: Iterable[str] | None 
 
 def ensure_reference_data() -> None:
     """Categories and modalities as the migration loads them (a flushed test database lacks them)."""
-    from write_api.reference import reference_data
-    from write_api.reference.models import Category, Modality
-
     reference_data.load(Category, Modality)

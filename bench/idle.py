@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections import Counter
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import orjson
 import psutil
 
+from bench.report import render
 from bench.stack import free_port
 from infra.environment import PROJECT_ROOT
 
@@ -120,8 +121,12 @@ def measure(seconds: float, settle: float, data_dir: Path) -> dict:
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, errors="replace",
                             start_new_session=True)
     lines: list[tuple[float, str]] = []
-    pump = threading.Thread(target=lambda: [lines.append((time.monotonic(), line)) for line in root.stdout or ()],
-                            daemon=True)
+
+    def read_lines() -> None:
+        for line in root.stdout or ():
+            lines.append((time.monotonic(), line))
+
+    pump = threading.Thread(target=read_lines, daemon=True)
     pump.start()
     read_url, write_url = f"http://127.0.0.1:{read_port}", f"http://127.0.0.1:{write_port}"
     try:
@@ -144,7 +149,7 @@ def measure(seconds: float, settle: float, data_dir: Path) -> dict:
             root.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(root.pid, signal.SIGKILL)
-    by_role: Counter[str] = Counter()
+    by_role: dict[str, float] = defaultdict(float)
     for pid, (label, total) in after.items():
         by_role[label] += total - (before[pid][1] if pid in before else 0.0)
     window = [line for at, line in lines if started <= at <= started + elapsed]
@@ -152,7 +157,8 @@ def measure(seconds: float, settle: float, data_dir: Path) -> dict:
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "seconds": round(elapsed, 1),
         "settle_seconds": settle, "processes": len(after),
         "cpu_percent_of_one_core": round(100 * sum(by_role.values()) / elapsed, 2),
-        "by_process": {label: round(100 * cpu / elapsed, 2) for label, cpu in by_role.most_common()},
+        "by_process": {label: round(100 * cpu / elapsed, 2)
+                       for label, cpu in sorted(by_role.items(), key=lambda item: -item[1])},
         "console_lines": len(window), "console_sample": [line.rstrip() for line in window[:10]],
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
@@ -171,7 +177,6 @@ def main(argv: list[str]) -> int:
     print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())
     (args.results_dir / "idle").mkdir(parents=True, exist_ok=True)
     (args.results_dir / "idle" / "idle.json").write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
-    from bench.report import render
 
     render(args.results_dir, args.report, args.charts_dir)
     return 0

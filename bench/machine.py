@@ -11,6 +11,8 @@ import psutil
 import psycopg
 import redis
 
+from infra.environment import search_engine_name
+
 
 def _cpu_model() -> str:
     try:
@@ -31,7 +33,6 @@ def machine(database_url: str, redis_url: str) -> dict[str, Any]:
         redis_version = server.get("redis_version", "?")
     except redis.RedisError:
         redis_version = "?"
-    from infra.environment import search_engine_name
 
     return {"cores": os.cpu_count(), "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
             "cpu": _cpu_model(), "os": f"{platform.system()} {platform.release()}",

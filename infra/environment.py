@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.keys import stored_keys
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -127,8 +129,6 @@ def env(name: str) -> str | None:
         if value:
             return value
     if name in ("SECRET_KEY", "JWT_SIGNING_KEY"):
-        from infra.keys import stored_keys
-
         value = stored_keys(_absolute(os.environ.get("DATA_DIR") or _BY_NAME["DATA_DIR"].default or "./var")).get(name)
         if value:
             return value

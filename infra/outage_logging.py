@@ -13,15 +13,15 @@ import logging
 import threading
 import time
 
+import django.db
+import psycopg
+import redis.exceptions
+
 REMIND_SECONDS = 60.0
 
 
 def _dependency(error: BaseException | None) -> str | None:
     """Which dependency a connection failure is about; None for any other error."""
-    import django.db
-    import psycopg
-    import redis.exceptions
-
     seen = 0
     while error is not None and seen < 10:
         if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from infra.environment import PROJECT_ROOT, data_path, env, env_bool
+from warehouse.lake import LakeUnavailable, check
 
 PYTHON = sys.executable
 BIN = os.path.dirname(PYTHON)
@@ -261,8 +262,6 @@ class Supervisor:
 
 def _warehouse_extensions_load(supervisor: Supervisor) -> bool:
     """Start-up check: the DuckDB extensions the lake needs load into the pinned DuckDB (clear error if not)."""
-    from warehouse.lake import LakeUnavailable, check
-
     try:
         supervisor.say(f"warehouse lake: extensions {', '.join(check())} load")
     except LakeUnavailable as failure:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final, Literal, TypeGuard
 
 from kernel.vocabulary import Actor
 
@@ -27,15 +28,23 @@ PRACTITIONER = Actor.PRACTITIONER
 SYSTEM = Actor.SYSTEM
 
 # Why a cancellation refunded what it did (``RefundDecision.refund_reason``, ``booking.refund_reason``).
-CANCELLED_BY_PRACTITIONER = "cancelled_by_practitioner"
-CANCELLED_BY_SYSTEM = "cancelled_by_system"
-UNSCHEDULED = "unscheduled"
-INSIDE_CANCELLATION_WINDOW = "inside_cancellation_window"
-OUTSIDE_CANCELLATION_WINDOW = "outside_cancellation_window"
-UNDELIVERED_COURSE_SESSIONS = "undelivered_course_sessions"
-PER_SESSION = "refunded_per_session"
-REFUND_REASONS = (CANCELLED_BY_PRACTITIONER, CANCELLED_BY_SYSTEM, UNSCHEDULED, INSIDE_CANCELLATION_WINDOW,
-                  OUTSIDE_CANCELLATION_WINDOW, UNDELIVERED_COURSE_SESSIONS, PER_SESSION)
+RefundReason = Literal["cancelled_by_practitioner", "cancelled_by_system", "unscheduled", "inside_cancellation_window",
+                       "outside_cancellation_window", "undelivered_course_sessions", "refunded_per_session"]
+CANCELLED_BY_PRACTITIONER: Final = "cancelled_by_practitioner"
+CANCELLED_BY_SYSTEM: Final = "cancelled_by_system"
+UNSCHEDULED: Final = "unscheduled"
+INSIDE_CANCELLATION_WINDOW: Final = "inside_cancellation_window"
+OUTSIDE_CANCELLATION_WINDOW: Final = "outside_cancellation_window"
+UNDELIVERED_COURSE_SESSIONS: Final = "undelivered_course_sessions"
+PER_SESSION: Final = "refunded_per_session"
+REFUND_REASONS: tuple[RefundReason, ...] = (
+    CANCELLED_BY_PRACTITIONER, CANCELLED_BY_SYSTEM, UNSCHEDULED, INSIDE_CANCELLATION_WINDOW,
+    OUTSIDE_CANCELLATION_WINDOW, UNDELIVERED_COURSE_SESSIONS, PER_SESSION)
+
+
+def is_refund_reason(value: str) -> TypeGuard[RefundReason]:
+    """Whether ``value`` (a booking's stored ``refund_reason``, empty while it has none) names a rule."""
+    return value in REFUND_REASONS
 
 
 @dataclass(frozen=True)

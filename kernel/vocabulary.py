@@ -69,6 +69,16 @@ class BookingStatus(Vocabulary):
     CANCELLED = "cancelled"
 
 
+class StreamAccess(Vocabulary):
+    FREE = "free"
+    PREMIUM = "premium"
+
+
+class StreamStatus(Vocabulary):
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
 class Actor(Vocabulary):
     """Who made a change that has more than one possible author (a cancellation, a completion)."""
 
@@ -116,6 +126,7 @@ class ErrorCode(StrEnum):
     PROJECTION_LAGGING = "projection_lagging"
     POSITION_BEYOND_HEAD = "position_beyond_head"
     SEARCH_UNAVAILABLE = "search_unavailable"
+    ANALYTICS_UNAVAILABLE = "analytics_unavailable"
     # idempotent commands
     IDEMPOTENCY_KEY_IN_PROGRESS = "idempotency_key_in_progress"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 
+from api_conventions.health import Check
 from read_models import positions
 from search_index.engines import configured_engine
 from warehouse import lake
@@ -23,4 +24,4 @@ def check_warehouse_extensions() -> None:
     lake.check()
 
 
-CHECKS = {"redis": check_redis, "search": check_search, "warehouse": check_warehouse_extensions}
+CHECKS: dict[str, Check] = {"redis": check_redis, "search": check_search, "warehouse": check_warehouse_extensions}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily
 
@@ -17,7 +18,7 @@ class ReadMetricsMiddleware(MetricsMiddleware):
 class ProjectionLagCollector:
     """Reads positions at scrape time, so every API process reports the same figures."""
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         events = GaugeMetricFamily("projection_lag_events", "Events committed but not yet applied.",
                                    labels=["projection"])
         seconds = GaugeMetricFamily("projection_seconds_since_update",

@@ -5,12 +5,20 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api_conventions.authentication import CheckedStatelessJWTAuthentication
 from read_models import positions, timing
+
+
+def answers_at(request: Request, position: int | None) -> None:
+    """Records the position the answer reflects, for its ``X-Projection-Position`` header."""
+    # DRF builds the request, so the attribute cannot be declared on a subclass of it.
+    request.projection_position = position  # type: ignore[attr-defined]
 
 
 class ReadModelView(APIView):
@@ -27,7 +35,7 @@ class ReadModelView(APIView):
     # only in settings, because DRF copies its defaults onto APIView once, when first imported.
     authentication_classes = [CheckedStatelessJWTAuthentication]
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         token = timing.start()
         try:
             return super().dispatch(request, *args, **kwargs)
@@ -38,7 +46,7 @@ class ReadModelView(APIView):
         super().initial(request, *args, **kwargs)
         minimum = positions.parse_min_position(request.headers.get("X-Min-Position"))
         with timing.fetching():
-            request.projection_position = self.projection_position(minimum)  # type: ignore[attr-defined]
+            answers_at(request, self.projection_position(minimum))
 
     def projection_position(self, minimum: int | None) -> int | None:
         """The position this answer reflects at least (``X-Projection-Position``), after the bounded wait
@@ -61,7 +69,7 @@ class ReadModelView(APIView):
         """Wait up to ``timeout`` seconds for :meth:`applied_position` to reach ``minimum``; None if it did not."""
         return positions.wait_until(self.read_models, minimum, timeout)
 
-    def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         position = getattr(request, "projection_position", None)
         if position is not None:

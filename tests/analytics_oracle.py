@@ -4,6 +4,7 @@ the write tables (``oracle``), for the oracle tests and the warehouse process te
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
 from collections.abc import Callable
@@ -13,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 from django.db import connection
+from django.db.models import QuerySet
+from rest_framework.test import APIClient
 
 from api_conventions.errors import ApplicationError
 from workers import event_reader
@@ -113,8 +116,7 @@ class Market:
             starts = [(workshop, START + timedelta(days=7 * week, hours=3 + i)) for week in range(1, 10, 2)]
             starts += [(course, START + timedelta(days=20 + 7 * week, hours=5 + i)) for week in range(3)]
             for service, start_at in starts:
-                self.attempt(lambda s=service, t=start_at, u=user: session_create(service_id=s.id, actor=u,
-                                                                                   start_at=t))
+                self.attempt(functools.partial(session_create, service_id=service.id, actor=user, start_at=start_at))
             stream = stream_publish(actor=user, title=f"Calm {i}", access="premium", price_cents=700)
             self.practitioners.append({"user": user, "practitioner": practitioner, "zone": zone,
                                        "sessions": [flow, breath], "workshop": workshop, "course": course,
@@ -139,7 +141,7 @@ class Market:
         client = self.rng.choice(self.clients)
         for _ in range(4):
             start = self._future(2, 24 * 20)
-            if self.attempt(lambda s=start: booking_create(client=client, service_id=service.id, start_at=s)):
+            if self.attempt(functools.partial(booking_create, client=client, service_id=service.id, start_at=start)):
                 return
 
     def book_group(self) -> None:
@@ -165,8 +167,8 @@ class Market:
         if child is not None:
             for _ in range(3):
                 start = self._future(2, 24 * 15)
-                if self.attempt(lambda s=start: booking_schedule(booking_id=child.id, actor=child.client,
-                                                                 start_at=s)):
+                if self.attempt(functools.partial(booking_schedule, booking_id=child.id, actor=child.client,
+                                                  start_at=start)):
                     return
 
     def cancel(self) -> None:
@@ -201,7 +203,7 @@ class Market:
         p = self.rng.choice(self.practitioners)
         self.attempt(lambda: stream_unlock(stream_id=p["stream"].id, user=self.rng.choice(self.clients)))
 
-    def _pick(self, query) -> Booking | None:
+    def _pick(self, query: QuerySet[Booking]) -> Booking | None:
         ids = list(query.order_by("id").values_list("id", flat=True))
         return Booking.objects.select_related("client", "practitioner__user").get(id=self.rng.choice(ids)) \
             if ids else None
@@ -222,8 +224,8 @@ class Market:
             base = START + timedelta(days=day)
             found += [base + timedelta(minutes=self.rng.randrange(0, 24 * 60)) for _ in range(self.rng.randint(2, 5))]
         for zone in {p["zone"] for p in self.practitioners} | {"Europe/London", "America/New_York"}:
-            for day in DST_DAYS:
-                midnight = datetime(day.year, day.month, day.day)
+            for dst_day in DST_DAYS:
+                midnight = datetime(dst_day.year, dst_day.month, dst_day.day)
                 for local in (midnight - timedelta(minutes=10), midnight.replace(minute=20),
                               midnight.replace(hour=3, minute=5)):
                     found.append(local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC))
@@ -288,8 +290,9 @@ def oracle_revenue(params: dict[str, Any]) -> dict[str, Any]:
                sum(CASE WHEN kind = 'spend' THEN -amount_cents ELSE 0 END),
                sum(CASE WHEN kind = 'refund' THEN amount_cents ELSE 0 END)
         FROM money m, w WHERE m.created_at >= w.lo AND m.created_at < w.hi GROUP BY 1, 2""", params)
-    periods = {p: {"period": p.isoformat(), "gross_cents": 0, "refunds_cents": 0, "net_cents": 0,
-                   "by_service_type": {}} for p in spine(params)}
+    periods: dict[date, dict[str, Any]] = {
+        p: {"period": p.isoformat(), "gross_cents": 0, "refunds_cents": 0, "net_cents": 0, "by_service_type": {}}
+        for p in spine(params)}
     kinds: dict[str, list[int]] = {}
     for period, kind, gross, refunds in rows:
         entry = periods[period]
@@ -451,12 +454,12 @@ def oracle(endpoint: str, practitioner: Practitioner, query: dict[str, str]) -> 
     return expected
 
 
-def as_practitioner(read_api, user: User):
+def as_practitioner(read_api: APIClient, user: User) -> APIClient:
     read_api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_for(user)['access']}")
     return read_api
 
 
-def assert_every_figure_matches(read_api, market: Market) -> int:
+def assert_every_figure_matches(read_api: APIClient, market: Market) -> int:
     """Every endpoint × parameter set × practitioner against the oracle; the number of figures compared."""
     compared = 0
     for p in market.practitioners:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework.test import APIClient
 
 from tests.clients import authenticate, register
@@ -28,7 +30,7 @@ def balance_of(user_id: str) -> int:
     return sum(CreditTransaction.objects.filter(user_id=user_id).values_list("amount_cents", flat=True))
 
 
-def register_practitioner(write_api, zone="Europe/London", **profile) -> dict:
+def register_practitioner(write_api: APIClient, zone: str = "Europe/London", **profile: Any) -> dict[str, Any]:
     """Through the write API (unlike `engagement_fixtures.make_practitioner`, which uses the services)."""
     user = register(write_api)
     authenticate(write_api, user["tokens"])
@@ -39,13 +41,14 @@ def register_practitioner(write_api, zone="Europe/London", **profile) -> dict:
     return response.json()["data"]["practitioner"]
 
 
-def open_week(write_api, start_minute=9 * 60, end_minute=17 * 60, days=(0, 1, 2, 3, 4, 5, 6)) -> None:
+def open_week(write_api: APIClient, start_minute: int = 9 * 60, end_minute: int = 17 * 60,
+              days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)) -> None:
     windows = [{"weekday": d, "start_minute": start_minute, "end_minute": end_minute} for d in days]
     response = write_api.put("/api/v1/practitioner/schedule/", {"windows": windows}, format="json")
     assert response.status_code == 200, response.content
 
 
-def post_service(write_api, **fields) -> dict:
+def post_service(write_api: APIClient, **fields: Any) -> dict[str, Any]:
     """Through the write API, as the authenticated practitioner (unlike `engagement_fixtures.make_service`,
     which uses the services)."""
     body = {"title": "Session", "service_type": "session", "price_cents": 5000, "duration_minutes": 60, **fields}
@@ -54,5 +57,5 @@ def post_service(write_api, **fields) -> dict:
     return response.json()["data"]
 
 
-def book(api: APIClient, service_id: str, **fields):
+def book(api: APIClient, service_id: str, **fields: Any) -> Any:  # the test client's response
     return api.post("/api/v1/bookings/", {"service_id": service_id, **fields}, format="json")

@@ -9,14 +9,16 @@ from typing import Any
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from read_models import settings as read_settings
+from write_api.accounts.models import User
+from write_api.accounts.views import user_out
+
 
 class ReadApiClient(APIClient):
     """The read API in-process: each request runs with the read API's URLconf, middleware and DRF
     settings, so a test can talk to both APIs. (A separate-process test covers the real deployment.)"""
 
     def request(self, **kwargs: Any) -> Any:
-        from read_models import settings as read_settings
-
         with override_settings(ROOT_URLCONF=read_settings.ROOT_URLCONF, MIDDLEWARE=read_settings.MIDDLEWARE,
                                REST_FRAMEWORK=read_settings.REST_FRAMEWORK,
                                SPECTACULAR_SETTINGS=read_settings.SPECTACULAR_SETTINGS):
@@ -31,9 +33,6 @@ def register(client: APIClient, email: str | None = None, password: str = "a-str
     assert response.status_code == 202, response.content
     tokens = client.post("/api/v1/auth/login/", {"email": email, "password": password}, format="json")
     assert tokens.status_code == 200, tokens.content
-    from write_api.accounts.models import User
-    from write_api.accounts.views import user_out
-
     return {"user": user_out(User.objects.get(email=email.lower())), "tokens": tokens.json()["data"]}
 
 

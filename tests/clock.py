@@ -13,6 +13,6 @@ NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
+def clock() -> Iterator[time_machine.Coordinates]:
     with time_machine.travel(NOW, tick=True) as traveller:
         yield traveller

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from collections.abc import Iterator
 
 import pytest
 import redis
 import rest_framework.views  # noqa: F401 - see below
 from django.conf import settings
+from osmem_server import OsmemServer
 from rest_framework.test import APIClient
 
 from infra.environment import data_path
+from search_index.engines import configured_engine
 from tests.clients import ReadApiClient, authenticate, register
 from tests.clock import clock  # noqa: F401 - a fixture: the clock held at tests.clock.NOW
 from tests.stack import stack  # noqa: F401 - a fixture, shared with every test module that starts the stack
+from warehouse import lake
+from workers import registry
+from write_api.reference import reference_data as reference_rows
+from write_api.reference.models import Category, Modality
 
 # APIView takes its class-level defaults (authentication classes…) from the settings active when
 # rest_framework.views is first imported. It is imported above, under the write API's settings, so
@@ -25,8 +33,6 @@ from tests.stack import stack  # noqa: F401 - a fixture, shared with every test 
 def _reset_read_side() -> None:
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     shutil.rmtree(data_path("search"), ignore_errors=True)
-    from search_index.engines import configured_engine
-    from workers import registry
 
     configured_engine.cache_clear()
     registry.projections.cache_clear()
@@ -42,16 +48,12 @@ def clean_read_side() -> Iterator[None]:
 def django_db_setup(django_db_setup: None) -> None:
     """What ``migrate`` does in a deployment (``workers.apps``): the warehouse's catalog database and its
     read-only role exist from the first test on, whichever test runs first."""
-    from warehouse import lake
-
     lake.ensure_catalog()
 
 
 @pytest.fixture
 def fresh_lake() -> Iterator[None]:
     """An empty warehouse: the lake's catalog database dropped and its data files deleted (then closed)."""
-    from warehouse import lake
-
     lake.drop_catalog()
     shutil.rmtree(data_path("warehouse"), ignore_errors=True)
     yield
@@ -64,18 +66,14 @@ def reference_data(request) -> None:
     if "django_db_setup" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
         return
     request.getfixturevalue("_django_db_helper")
-    from write_api.reference import reference_data as data
-    from write_api.reference.models import Category, Modality
 
-    data.load(Category, Modality)
+    reference_rows.load(Category, Modality)
 
 
 @pytest.fixture(scope="session")
 def opensearch_url() -> Iterator[str]:
     """An osmem-server process for the whole session (the binary ships in the ``osmem-server`` wheel)."""
     try:
-        from osmem_server import OsmemServer
-
         server = OsmemServer.start(japanese=False, startup_timeout=30)
     except Exception as exc:  # noqa: BLE001 - report exactly why the OpenSearch leg is skipped
         message = f"osmem-server could not start: {type(exc).__name__}: {exc}"
@@ -124,9 +122,6 @@ def pytest_unconfigure(config) -> None:
     which would turn a green run red. Everything the suite owns is closed by then, and the embedded
     servers are stopped by ``infra.with_services`` after this process ends.
     """
-    import os
-    import sys
-
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(_exit_status.get("code", 0))

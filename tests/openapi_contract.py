@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from django.test import override_settings
 from openapi_schema_validator import OAS30Validator
+from rest_framework.test import APIClient
 
+from read_models import settings as read
 from tests.clients import ReadApiClient
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
@@ -26,8 +29,6 @@ RELAXED_THROTTLES = {"anon": "1000000/min", "user": "1000000/min", "auth": "1000
 
 
 def _read_settings() -> dict[str, Any]:
-    from read_models import settings as read
-
     return {"ROOT_URLCONF": read.ROOT_URLCONF, "MIDDLEWARE": read.MIDDLEWARE,
             "REST_FRAMEWORK": {**read.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": RELAXED_THROTTLES},
             "SPECTACULAR_SETTINGS": read.SPECTACULAR_SETTINGS}
@@ -49,8 +50,6 @@ APPS: dict[str, WsgiApp] = {"write": write_app, "read": read_app}
 @contextmanager
 def serving() -> Iterator[None]:
     """Requests through the apps above keep the test's database connection (as Django's test client does)."""
-    from django.conf import settings
-
     signals.request_finished.disconnect(close_old_connections)
     try:
         with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": RELAXED_THROTTLES},
@@ -61,8 +60,6 @@ def serving() -> Iterator[None]:
 
 
 def published_schema(api: str) -> dict[str, Any]:
-    from rest_framework.test import APIClient
-
     client = ReadApiClient() if api == "read" else APIClient()
     response = client.get("/api/schema/?format=json")
     assert response.status_code == 200, response.content

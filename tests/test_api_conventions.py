@@ -15,15 +15,19 @@ import uuid
 
 import orjson
 import pytest
+from django.test import Client
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
+from api_conventions import throttling
 from infra.environment import PROJECT_ROOT
 from infra.redis_client import redis_client
 from read_models import settings as read_settings
 from tests.clients import authenticate, register
 from tests.urls_extra import SECRET
 from workers import runtime
+from write_api.accounts.models import User
+from write_api.eventlog.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -296,8 +300,6 @@ def test_authenticated_requests_are_throttled_per_user_on_the_read_api(write_api
 
 
 def test_auth_endpoints_have_their_own_rate(write_api, throttle_rates):
-    from write_api.accounts.models import User
-
     User.objects.create_user(email="ada@example.com", password="a-strong-password-1")
     throttle_rates(auth="2/min")
     wrong = {"email": "ada@example.com", "password": "not-the-password"}
@@ -308,8 +310,6 @@ def test_auth_endpoints_have_their_own_rate(write_api, throttle_rates):
 
 def test_throttling_still_limits_when_its_cache_is_down(write_api, read_api, throttle_rates, settings):
     """Redis down must not lift the limits (the login rate above all): the process counts in memory."""
-    from api_conventions import throttling
-
     throttling._LOCAL_COUNTS.clear()
     throttle_rates(anon="2/min", auth="2/min")
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -323,10 +323,6 @@ def test_throttling_still_limits_when_its_cache_is_down(write_api, read_api, thr
 
 
 def test_the_admin_login_form_is_throttled_like_the_api_login(write_api, throttle_rates):
-    from django.test import Client
-
-    from write_api.accounts.models import User
-
     User.objects.create_superuser(email="root@example.com", password="a-strong-password-1")
     throttle_rates(auth="2/min")
     client = Client()
@@ -593,8 +589,6 @@ def test_error_log_lines_carry_the_request_id(api, caplog):
 
 
 def test_events_record_the_request_id_of_their_command(write_api):
-    from write_api.eventlog.models import Event
-
     write_api.post("/api/v1/auth/register/", {"email": "rid@example.com", "password": "a-strong-password-1"},
                    format="json", HTTP_X_REQUEST_ID="register-77")
     assert list(Event.objects.values_list("request_id", flat=True)) == ["register-77"]

@@ -7,6 +7,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -15,7 +18,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from bench.copy_sink import CopySink, dangling_references
+from bench.dataset import DatasetGenerator
+from bench.scales import SCALES
 from infra.environment import PROJECT_ROOT
+from write_api.reference import reference_data
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
@@ -117,14 +124,6 @@ class _RecordingSink:
 
 
 def _generate(seed: int) -> tuple[_RecordingSink, dict]:
-    import uuid
-    from dataclasses import replace
-    from datetime import date
-
-    from bench.dataset import DatasetGenerator
-    from bench.scales import SCALES
-    from write_api.reference import reference_data
-
     reference = {table: {slug: (uuid.uuid5(uuid.NAMESPACE_URL, slug), name) for slug, name in rows}
                  for table, rows in (("category", reference_data.CATEGORIES), ("modality", reference_data.MODALITIES))}
     sink = _RecordingSink()
@@ -154,7 +153,6 @@ def test_dataset_generator_is_deterministic_and_keeps_the_booking_invariants() -
     for b in bookings:
         if b["status"] in ("confirmed", "completed") and b["start_at"] and b["id"] not in seats:
             by_practitioner.setdefault(b["practitioner_id"], []).append((b["start_at"], b["end_at"]))
-    from datetime import timedelta
 
     for intervals in by_practitioner.values():
         intervals.sort()
@@ -171,10 +169,6 @@ def test_dataset_generator_is_deterministic_and_keeps_the_booking_invariants() -
 
 @pytest.mark.django_db
 def test_dangling_references_finds_rows_whose_foreign_key_points_nowhere() -> None:
-    import uuid
-
-    from bench.copy_sink import dangling_references
-
     with connection.cursor() as cursor:
         assert dangling_references(connection.connection) == {}
         cursor.execute("SET LOCAL session_replication_role = replica")  # what the bulk load does
@@ -185,8 +179,6 @@ def test_dangling_references_finds_rows_whose_foreign_key_points_nowhere() -> No
 
 @pytest.mark.django_db
 def test_bulk_load_drops_secondary_indexes_and_builds_the_same_ones_again() -> None:
-    from bench.copy_sink import CopySink
-
     def definitions() -> dict[str, str]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.stack import Stack, free_port, http_call
 
@@ -101,7 +102,6 @@ REFUSED_CALL = """(w) => fetch(w + "/api/v1/auth/register/", {method: "POST",
 def test_a_page_on_another_origin_writes_and_reads_its_own_write(page_origin: str, browser_stack: Stack) -> None:
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed (make test installs it with apt-get when run as root)")
-    from playwright.sync_api import sync_playwright
 
     title = f"Kinhin walking meditation {uuid.uuid4().hex[:6]}"
     stranger = ThreadingHTTPServer(("127.0.0.1", free_port()), _PageHandler)  # an origin not admitted

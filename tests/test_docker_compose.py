@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from infra.environment import PROJECT_ROOT, VARIABLES
+from workers.celery_app import app
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 DECLARED = {v.name for v in VARIABLES}
@@ -235,8 +236,6 @@ def test_commands_start_modules_that_exist(services):
 
 
 def test_workers_consume_every_queue_the_app_routes_to(services):
-    from workers.celery_app import app
-
     consumed: dict[str, str] = {}
     for name in ("worker", "warehouse-writer"):
         command = _command(services[name])

@@ -138,8 +138,8 @@ def test_redis_killed_and_emptied_during_writes_heals_with_no_manual_command(emb
     # The services written before FLUSHALL are served again: the workers replayed what Redis lost.
     assert "embedded Redis died: restarting it" in running.log.read_text(errors="replace")
 
-    status = _manage(environment, "projections", "status")
-    assert status.returncode == 0, status.stdout + status.stderr
+    listed = _manage(environment, "projections", "status")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
     verify = _manage(environment, "projections", "verify", "all")
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert verify.stdout.count(": OK") == 6, verify.stdout

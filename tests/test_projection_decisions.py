@@ -145,7 +145,7 @@ def test_a_handler_is_found_by_event_class_and_cannot_also_be_ignored() -> None:
         @on(BookingCancelled)
         def count(self, event: RecordedEvent[BookingCancelled]) -> None: ...
 
-        prepare = activate = discard = apply = snapshot = lambda *args: None  # type: ignore[assignment]
+        prepare = activate = discard = apply = snapshot = lambda *args: None  # type: ignore[assignment]  # a stub: never called
 
     assert Counting.handlers == {BookingCancelled: "count"}
     assert Counting.undecided() == []

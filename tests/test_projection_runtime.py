@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 import time_machine
 from django.conf import settings
@@ -26,12 +27,14 @@ from django.db import connection, transaction
 from infra.environment import PROJECT_ROOT, data_path
 from kernel.events import PractitionerUpdated, RecordedEvent, ReviewPublished, ServiceUpdated, registered_events
 from kernel.projection import Projection, on
+from read_models import settings as read_settings
 from read_models.catalogue import store
 from search_index.engines import configured_engine
+from search_index.engines import configured_engine as engine_factory
 from tests.concurrency import in_thread
 from tests.history import build_history, run_history
 from tests.stack import database_url
-from workers import event_reader, positions, runtime
+from workers import event_reader, positions, registry, runtime, tasks
 from workers.registry import projections
 from write_api.catalogue.models import Service
 from write_api.catalogue.services import (
@@ -187,8 +190,6 @@ def test_drain_is_skipped_while_another_instance_holds_the_lock():
 
 
 def test_a_second_rebuild_is_refused_while_one_runs_in_another_session():
-    import psycopg
-
     name = next(iter(projections()))
     params = connection.settings_dict
     other = psycopg.connect(dbname=params["NAME"], host=params["HOST"] or None, port=params["PORT"] or None,
@@ -215,9 +216,6 @@ def test_a_second_rebuild_is_refused_while_one_runs_in_another_session():
 def test_two_workers_taking_turns_equal_a_rebuild(monkeypatch):
     """Celery runs several worker processes; each has its own projection objects and takes the drain
     lock in turn, often milliseconds apart. What one caches must not hide what the other applied."""
-    from search_index.engines import configured_engine as engine_factory
-    from workers import registry
-
     run_history(random.Random(15), practitioners=1, clients=False)
     worker_a = registry.projections()
     runtime.drain_all()  # worker A has now read (and may cache) every read model
@@ -351,8 +349,6 @@ def tantivy_generation_dirs(generation: int) -> list[str]:
 
 
 def test_rebuild_switches_generation_while_reads_keep_answering(read_api, monkeypatch):
-    from read_models import settings as read_settings
-
     unthrottled = {**read_settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         scope: None for scope in read_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}}
     monkeypatch.setattr(read_settings, "REST_FRAMEWORK", unthrottled)  # this reader is one busy client
@@ -442,7 +438,7 @@ def test_the_old_generation_stays_readable_for_a_grace_period_after_the_switch()
         readers.append(threading.Thread(target=read_old_generation_a_moment_later))
         readers[-1].start()
 
-    projection.activate = activate  # type: ignore[method-assign]
+    projection.activate = activate  # type: ignore[method-assign]  # the test wraps it
     try:
         result = runtime.rebuild("catalogue", grace=0.5)
     finally:
@@ -506,8 +502,6 @@ def test_a_crash_between_the_two_switch_steps_heals_on_the_next_drain(monkeypatc
 
 
 def test_the_safety_net_wakes_only_projections_that_need_it(monkeypatch):
-    from workers import tasks
-
     run_history(random.Random(5), practitioners=1, clients=False)
     assert set(runtime.needing_drain(projections())) == set(projections())  # never drained
     runtime.drain_all()
@@ -688,8 +682,6 @@ def test_batches_double_while_behind_up_to_the_catch_up_size(monkeypatch):
 
 
 def test_projections_variable_limits_what_a_deployment_drives(monkeypatch):
-    from workers import registry
-
     every = set(registry.projections())
     try:
         monkeypatch.setenv("PROJECTIONS", "warehouse, search")

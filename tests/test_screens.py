@@ -182,6 +182,7 @@ def test_the_caller_lists_their_saved_and_unlocked_streams():
 def test_favourite_ids_come_in_one_lookup_by_type():
     owner, fan = make_practitioner(), make_user()
     service, stream = make_service(owner), make_stream(owner)
+    assert owner.practitioner is not None
     assert fan.write.get("/api/v1/favorites/ids/").json()["data"] == {"practitioner": [], "service": [],
                                                                       "stream": []}
     for kind, object_id in (("service", str(service.id)), ("stream", stream["id"]),

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import io
 import time
+import uuid
 from collections import Counter
 
 import pytest
 import time_machine
 from django.core.management import call_command
 
+from api_conventions.errors import ValidationFailed
+from read_models import positions
 from read_models.search import popular_queries
+from read_models.search.params import MAX_RESULT_WINDOW, check_window, parse
+from search_index.engines import configured_engine
 from search_index.geo import Point, haversine_km
 from tests.clients import authenticate, register
-from workers import runtime
+from workers import registry, runtime
 from write_api.accounts.models import User
 
 database = pytest.mark.django_db(transaction=True)  # real commits; validation tests need no database
@@ -292,9 +297,6 @@ def test_a_page_past_the_last_hit_is_empty_however_deep(read_api, catalogue):
 
 
 def test_a_page_with_hits_past_the_result_window_is_400():
-    from api_conventions.errors import ValidationFailed
-    from read_models.search.params import MAX_RESULT_WINDOW, check_window, parse
-
     parsed = parse({"q": "yoga", "page": "200", "page_size": "100"})
     assert parsed.beyond_window and (parsed.request.offset, parsed.request.limit) == (0, 0)  # counts only
     check_window(parsed, 19_900)  # page 200 holds hits 19,901.. : none
@@ -394,8 +396,6 @@ def test_bad_parameters_are_400_envelopes(read_api, path, params, field):
 
 
 def test_an_unreachable_engine_is_a_503_search_unavailable(read_api, monkeypatch):
-    from search_index.engines import configured_engine
-
     monkeypatch.setenv("SEARCH_ENGINE", "opensearch")
     monkeypatch.setenv("OPENSEARCH_URL", "http://127.0.0.1:9")
     configured_engine.cache_clear()
@@ -411,13 +411,6 @@ def test_an_unreachable_engine_is_a_503_search_unavailable(read_api, monkeypatch
 @database
 def test_the_endpoints_answer_alike_on_opensearch(request, read_api, catalogue, monkeypatch):
     """The same requests, first on tantivy, then after a rebuild into OpenSearch (osmem-server)."""
-    import uuid
-
-    from read_models import positions
-    from read_models.search import popular_queries
-    from search_index.engines import configured_engine
-    from workers import registry
-
     requests = [
         ("/api/v1/search/", {"q": "yoga"}),
         ("/api/v1/search/", {"q": "breathwrok", "type": "service"}),

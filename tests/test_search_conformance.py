@@ -30,10 +30,13 @@ from kernel.events import (
 )
 from search_index.documents import KINDS, index_name
 from search_index.engine import SearchEngine, SearchFilters, SearchRequest, SuggestRequest
+from search_index.engines import configured_engine
+from search_index.engines.elasticsearch_engine import ElasticsearchEngine
 from search_index.engines.opensearch_engine import OpenSearchEngine
 from search_index.engines.tantivy_engine import TantivyEngine
 from search_index.geo import Point, haversine_km
 from search_index.projection import SearchProjection
+from workers import registry, runtime
 
 ENGINES = ["tantivy", "opensearch", "elasticsearch"]
 ON_OSMEM: set[str] = set()  # index prefixes of engines talking to osmem-server
@@ -51,7 +54,6 @@ def _new_engine(name: str, request: pytest.FixtureRequest, root) -> SearchEngine
     url = os.environ.get("ELASTICSEARCH_URL")
     if not url:
         pytest.skip("ELASTICSEARCH_URL is not set")
-    from search_index.engines.elasticsearch_engine import ElasticsearchEngine
 
     return ElasticsearchEngine(url, prefix=prefix)
 
@@ -60,7 +62,7 @@ def _drop(engine: SearchEngine) -> None:
     if isinstance(engine, TantivyEngine):
         return
     for generation, kind in itertools.product(range(1, 4), (*KINDS, "position")):
-        engine._delete_index(index_name(engine.prefix, kind, generation))  # type: ignore[attr-defined]
+        engine._delete_index(index_name(engine.prefix, kind, generation))  # type: ignore[attr-defined]  # server engines
 
 
 # --- events -------------------------------------------------------------------------------------------
@@ -522,9 +524,6 @@ def test_replay_equals_batch_by_batch_application(request, tmp_path):
 @pytest.mark.parametrize("engine_name", ENGINES)
 def test_rebuild_while_a_reader_queries_in_a_loop_never_fails_nor_reads_empty(engine_name, request, monkeypatch,
                                                                                 write_api, practitioner):
-    from search_index.engines import configured_engine
-    from workers import registry, runtime
-
     if engine_name == "opensearch":
         monkeypatch.setenv("OPENSEARCH_URL", request.getfixturevalue("opensearch_url"))
     if engine_name == "elasticsearch" and not os.environ.get("ELASTICSEARCH_URL"):
@@ -578,7 +577,7 @@ def test_rebuild_while_a_reader_queries_in_a_loop_never_fails_nor_reads_empty(en
     if engine_name != "tantivy":
         for generation in range(1, 5):
             for kind in KINDS:
-                engine._delete_index(index_name(engine.prefix, kind, generation))  # type: ignore[attr-defined]
+                engine._delete_index(index_name(engine.prefix, kind, generation))  # type: ignore[attr-defined]  # server engines
 
 
 @pytest.mark.parametrize("engine_name", ENGINES)

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from infra.environment import data_path
-from kernel.events import RecordedEvent
+from kernel.events import DomainEvent, RecordedEvent
 from warehouse import lake, maintenance, reader, slices
 from warehouse.projection import WarehouseProjection
 
@@ -36,8 +36,9 @@ class History:
         self.services: dict[str, str] = {}
 
     def add(self, event_type: str, payload: dict[str, Any], at: datetime) -> RecordedEvent[Any]:
-        event = RecordedEvent(len(self.events) + 1, uuid.uuid4(), event_type, 1, event_type.split(".")[0],
-                              uuid.uuid4(), payload, None, None, at)
+        event: RecordedEvent[DomainEvent] = RecordedEvent(
+            len(self.events) + 1, uuid.uuid4(), event_type, 1, event_type.split(".")[0], uuid.uuid4(), payload, None,
+            None, at)
         self.events.append(event)
         return event
 
@@ -159,8 +160,9 @@ def test_events_at_or_below_the_files_checkpoint_are_skipped_so_a_replayed_batch
     assert projection.checkpoint(1) == 40
     # Skipped, not re-applied: an event at or below the checkpoint is not even looked at.
     first = history.events[0]
-    altered = RecordedEvent(first.position, first.event_id, first.type, 1, first.aggregate_type, first.aggregate_id,
-                            {**first.payload, "display_name": "Someone else"}, None, None, first.recorded_at)
+    altered: RecordedEvent[DomainEvent] = RecordedEvent(
+        first.position, first.event_id, first.type, 1, first.aggregate_type, first.aggregate_id,
+        {**first.payload, "display_name": "Someone else"}, None, None, first.recorded_at)
     projection.apply([altered], 1)
     assert query(1, "SELECT display_name FROM dim_practitioner") == [("Pat",)]
     projection.apply(history.events[35:], 1)  # overlapping: only the new part counts
@@ -301,8 +303,9 @@ def test_a_failing_batch_leaves_the_file_at_the_previous_batch():
     projection.apply(history.events[:20], 1)
     before = projection.snapshot(1)
     broken = history.events[20]
-    bad = RecordedEvent(broken.position, broken.event_id, "booking.confirmed", 1, "booking", broken.aggregate_id,
-                        {"booking_id": "not-a-uuid"}, None, None, broken.recorded_at)
+    bad: RecordedEvent[DomainEvent] = RecordedEvent(
+        broken.position, broken.event_id, "booking.confirmed", 1, "booking", broken.aggregate_id,
+        {"booking_id": "not-a-uuid"}, None, None, broken.recorded_at)
     with pytest.raises(duckdb.ConversionException):  # the batch's SQL cannot derive its rows
         projection.apply([bad], 1)
     assert projection.checkpoint(1) == 20
@@ -323,15 +326,15 @@ def test_readers_see_each_commit_at_once_read_only_and_one_snapshot_per_read():
     projection.apply(history.events[:30], 1)
     with shared.open() as (view, cursor):
         assert view.position == 30 and view.generation == 1
-        held = cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0]
+        held = lake.scalar(cursor.execute("SELECT count(*) FROM booking_event").fetchone())
         # The writer keeps committing while this read is open: the read stays on its snapshot.
         projection.apply(history.events, 1)
-        assert cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0] == held
-        assert cursor.execute("SELECT position FROM warehouse_checkpoint").fetchone()[0] == 30
+        assert lake.scalar(cursor.execute("SELECT count(*) FROM booking_event").fetchone()) == held
+        assert lake.scalar(cursor.execute("SELECT position FROM warehouse_checkpoint").fetchone()) == 30
     expected = sum(1 for e in history.events if e.type.startswith("booking."))
     with shared.open() as (view, cursor):
         assert view.position == len(history.events)
-        assert cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0] == expected
+        assert lake.scalar(cursor.execute("SELECT count(*) FROM booking_event").fetchone()) == expected
     with pytest.raises(duckdb.Error), shared.open() as (_view, cursor):  # the read API cannot write
         cursor.execute("DELETE FROM lake.g1.booking_event")
     shared.close()
@@ -340,8 +343,8 @@ def test_readers_see_each_commit_at_once_read_only_and_one_snapshot_per_read():
 def test_the_reader_role_has_no_write_access_to_the_catalog_database():
     fresh().activate(1)
     with psycopg.connect(lake.reader_url()) as conn:
-        assert conn.execute("SELECT current_user").fetchone()[0] == lake.READER_ROLE
-        assert conn.execute("SELECT count(*) FROM ducklake_snapshot").fetchone()[0] > 0
+        assert lake.scalar(conn.execute("SELECT current_user").fetchone()) == lake.READER_ROLE
+        assert lake.scalar(conn.execute("SELECT count(*) FROM ducklake_snapshot").fetchone()) > 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("DELETE FROM ducklake_snapshot")
 
@@ -358,8 +361,8 @@ def test_as_of_position_reads_the_snapshot_committed_at_or_before_it():
                                                                                          len(history.events))):
         with shared.open(asked) as (view, cursor):
             assert view.position == answered
-            assert cursor.execute("SELECT position FROM warehouse_checkpoint").fetchone()[0] == answered
-            bookings = cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0]
+            assert lake.scalar(cursor.execute("SELECT position FROM warehouse_checkpoint").fetchone()) == answered
+            bookings = lake.scalar(cursor.execute("SELECT count(*) FROM booking_event").fetchone())
         assert bookings == sum(1 for e in history.events[:answered] if e.type.startswith("booking."))
     with pytest.raises(reader.PositionOutOfRange) as beyond, shared.open(len(history.events) + 1):
         pass
@@ -425,7 +428,7 @@ def test_an_object_store_data_path_loads_httpfs_and_the_stores_credentials(monke
                                     "WHERE name = 'warehouse_s3'").fetchone()
     finally:
         connection.close()
-    assert secret[0] == "s3"
+    assert secret is not None and secret[0] == "s3"
     assert "endpoint=minio:9000" in secret[1] and "url_style=path" in secret[1] and "use_ssl=false" in secret[1]
     assert "key_id=reader" in secret[1]
 
@@ -484,10 +487,11 @@ def test_a_practitioners_slice_holds_exactly_their_rows_of_one_snapshot_and_foll
             for name, sql in SLICE_QUERIES.items():
                 text = sql.format(p=practitioner)
                 assert sliced.execute(text).fetchall() == lake_cursor.execute(text).fetchall(), name
-            assert sliced.execute("SELECT count(*) FROM fact_booking").fetchone()[0] == lake_cursor.execute(
-                f"SELECT count(*) FROM fact_booking WHERE practitioner_id = '{practitioner}'").fetchone()[0]
-            assert zone == lake_cursor.execute(
-                f"SELECT timezone FROM dim_practitioner WHERE practitioner_id = '{practitioner}'").fetchone()[0]
+            assert lake.scalar(sliced.execute("SELECT count(*) FROM fact_booking").fetchone()) == lake.scalar(
+                lake_cursor.execute(
+                    f"SELECT count(*) FROM fact_booking WHERE practitioner_id = '{practitioner}'").fetchone())
+            assert zone == lake.scalar(lake_cursor.execute(
+                f"SELECT timezone FROM dim_practitioner WHERE practitioner_id = '{practitioner}'").fetchone())
             with pytest.raises(duckdb.Error):  # a slice is a copy: nothing reaches the lake through it
                 sliced.execute("DELETE FROM lake.g1.booking_event")
             return view
@@ -513,7 +517,7 @@ def test_slices_beyond_the_bound_are_dropped_once_unused(monkeypatch):
     with shared.practitioner(practitioners[0]) as (_view, _zone, held):
         with shared.practitioner(practitioners[1]) as (_view2, _zone2, _other):
             pass  # the first slice is beyond the bound now, but still in use
-        assert held.execute("SELECT count(*) FROM fact_booking").fetchone()[0] > 0
+        assert lake.scalar(held.execute("SELECT count(*) FROM fact_booking").fetchone()) > 0
     with shared.open() as (_view, cursor):
         schemas = {row[0] for row in cursor.execute(
             "SELECT schema_name FROM duckdb_schemas() WHERE database_name = 'memory' "

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+import psycopg
 import pytest
 from django.conf import settings
 
@@ -29,10 +30,11 @@ from tests.analytics_oracle import (
     sql,
 )
 from tests.stack import database_url
-from warehouse import maintenance, reader
+from warehouse import lake, maintenance, reader
 from warehouse.projection import WarehouseProjection
 from workers import event_reader, runtime
 from workers.registry import projection as projection_named
+from workers.tasks import maintain_warehouse, warehouse_catch_up
 from write_api.eventlog.models import ProjectionState
 from write_api.practitioners.models import Practitioner
 
@@ -128,8 +130,8 @@ def test_readers_never_fail_nor_see_a_half_written_state_during_writes_and_compa
             time.sleep(0.005)
             try:
                 with lake_reader.open() as (view, cursor):
-                    count = cursor.execute("SELECT count(*) FROM booking_event").fetchone()[0]
-                    position = cursor.execute("SELECT position FROM warehouse_checkpoint").fetchone()[0]
+                    count = lake.scalar(cursor.execute("SELECT count(*) FROM booking_event").fetchone())
+                    position = lake.scalar(cursor.execute("SELECT position FROM warehouse_checkpoint").fetchone())
                 if position != view.position or count != expectations[position]["booking_events"]:
                     thread_errors.append((view.position, position, count))
                 thread_reads.append(position)
@@ -227,7 +229,7 @@ def test_a_killed_writer_resumes_without_loss_or_double_counting(read_api):
             break
         time.sleep(0.2)
     state = ProjectionState.objects.get(name="warehouse")
-    projection = projection_named("warehouse")
+    projection = warehouse_projection()
     assert state.active_position == head and projection.checkpoint(state.active_generation) == head
     live = projection.snapshot(state.active_generation)
     movements = [k for k in live if k.startswith("fact_credit_movement:")]
@@ -243,9 +245,13 @@ def test_a_killed_writer_resumes_without_loss_or_double_counting(read_api):
         assert body["data"] == oracle(endpoint, practitioner, PARAMETER_SETS[1])
 
 
-def runtime_catch_up() -> bool:
-    from workers.tasks import warehouse_catch_up
+def warehouse_projection() -> WarehouseProjection:
+    projection = projection_named("warehouse")
+    assert isinstance(projection, WarehouseProjection)
+    return projection
 
+
+def runtime_catch_up() -> bool:
     result = warehouse_catch_up()
     return result.ran and result.position == event_reader.head_position()
 
@@ -258,7 +264,7 @@ def test_a_rebuild_fills_a_new_generation_while_the_old_serves_then_switches_in_
     query = PARAMETER_SETS[2]
     before = read_api.get(ENDPOINTS["clients"], query).json()
     old = ProjectionState.objects.get(name="warehouse").active_generation
-    projection = projection_named("warehouse")
+    projection = warehouse_projection()
     image = projection.snapshot(old)
 
     served_during: list[dict] = []
@@ -290,7 +296,7 @@ def test_the_lakes_checkpoint_is_authoritative_so_a_restored_or_lost_generation_
     catch_up()
     state = ProjectionState.objects.get(name="warehouse")
     generation, head = state.active_generation, state.active_position
-    projection = projection_named("warehouse")
+    projection = warehouse_projection()
     complete = projection.snapshot(generation)
     events = [e for e in all_events() if projection.handles(e.type)]
 
@@ -298,7 +304,8 @@ def test_the_lakes_checkpoint_is_authoritative_so_a_restored_or_lost_generation_
     projection.discard(generation)
     projection.prepare(generation)
     projection.apply(events[: len(events) // 2], generation)
-    assert projection.checkpoint(generation) < head
+    restored = projection.checkpoint(generation)
+    assert restored is not None and restored < head
     projection.release(generation)
     catch_up()
     assert projection.checkpoint(generation) == head
@@ -312,10 +319,6 @@ def test_the_lakes_checkpoint_is_authoritative_so_a_restored_or_lost_generation_
 
 
 def test_maintenance_runs_on_the_writers_queue_and_waits_out_a_rebuild_elsewhere():
-    import psycopg
-
-    from workers.tasks import maintain_warehouse
-
     build_market(13, ("Europe/Berlin",), clients=2, days=10)
     catch_up()
     done = maintain_warehouse()
@@ -323,7 +326,8 @@ def test_maintenance_runs_on_the_writers_queue_and_waits_out_a_rebuild_elsewhere
     # Another process (its own session) is rebuilding: the compaction must not race its commits.
     with psycopg.connect(database_url(), autocommit=True) as other:
         key = runtime._lock_key("rebuild:warehouse")
-        assert other.execute("SELECT pg_try_advisory_lock(%s, %s)", [runtime._LOCK_NAMESPACE, key]).fetchone()[0]
+        assert lake.scalar(other.execute("SELECT pg_try_advisory_lock(%s, %s)",
+                                         [runtime._LOCK_NAMESPACE, key]).fetchone())
         assert maintain_warehouse() == {"skipped": "a rebuild or verify of the warehouse is running"}
         other.execute("SELECT pg_advisory_unlock(%s, %s)", [runtime._LOCK_NAMESPACE, key])  # the rebuild ends
     assert "files_after" in maintain_warehouse()

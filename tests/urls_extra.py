@@ -17,6 +17,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api_conventions.deprecation import Deprecated
@@ -29,7 +31,7 @@ log = logging.getLogger("tests.extra")
 
 
 class ExplodingApi(APIView):
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         raise RuntimeError(f"{SECRET}: the view failed")
 
 
@@ -52,7 +54,7 @@ FAILURES = {
 class FailingApi(APIView):
     """Raises the exception named in the URL: framework and driver errors that are not bugs."""
 
-    def get(self, request, kind):
+    def get(self, request: Request, kind: str) -> Response:
         raise FAILURES[kind]()
 
 
@@ -63,14 +65,14 @@ class EchoApi(APIView):
         tags = serializers.ListField(child=serializers.CharField(max_length=10), max_length=3, required=False)
         starts_at = serializers.DateTimeField(required=False)
 
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         return ok(data.validated_data)
 
 
 class LoggingApi(APIView):
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         log.warning("inside the request")
         return ok({"logged": True})
 
@@ -81,7 +83,7 @@ class RetiredApi(APIView):
     deprecations = (Deprecated.endpoint("/test/retired/", replacement="`/test/echo/`"),
                     Deprecated.parameter("legacy", replacement="`modern`", methods=("GET",)))
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         if request.GET.get("missing"):
             raise NotFound("Nothing here.")
         return ok({"legacy": request.GET.get("legacy")})

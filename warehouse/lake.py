@@ -19,12 +19,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import duckdb
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from infra.environment import data_path, database_url, env
 
@@ -80,10 +85,15 @@ def _uses_object_store(location: str) -> bool:
 
 def _conninfo(url: str) -> str:
     """A libpq key=value string (what DuckDB's postgres extension takes) from a PostgreSQL URL."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
     values = {k: v for k, v in conninfo_to_dict(url).items() if v is not None}
-    return make_conninfo(**values)
+    return make_conninfo("", **values)
+
+
+def scalar(row: tuple[Any, ...] | None) -> Any:
+    """The value of a one-row, one-column answer (``count(*)``, ``current_snapshot()``): ``fetchone()``'s row."""
+    if row is None:
+        raise LookupError("the query answered no row")
+    return row[0]
 
 
 def _quoted(text: str) -> str:
@@ -96,7 +106,7 @@ def _quoted(text: str) -> str:
 def extension_file(name: str) -> Path:
     """The ``.duckdb_extension`` shipped by the ``duckdb-ext-<name>`` wheel for this DuckDB release."""
     try:
-        import duckdb_ext
+        import duckdb_ext  # noqa: PLC0415 - missing wheels make the lake unusable (LakeUnavailable), not the API
     except ImportError as error:
         raise LakeUnavailable("the DuckDB extension wheels (duckdb-ext-ducklake, duckdb-ext-postgres) are not "
                               "installed; run `make` to install requirements.txt") from error
@@ -168,9 +178,6 @@ def ensure_catalog() -> None:
     privileges); where the server refuses to create roles a warning says so and the read API must be
     given ``WAREHOUSE_READER_URL``.
     """
-    import psycopg
-    from psycopg import sql
-
     url = catalog_url()
     name = _database_name(url)
     try:
@@ -191,7 +198,7 @@ def ensure_catalog() -> None:
                 conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
             if password:
                 conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
-            owner = conn.execute("SELECT current_user").fetchone()[0]
+            owner = scalar(conn.execute("SELECT current_user").fetchone())
             for statement in ("GRANT CONNECT ON DATABASE {db} TO {role}", "GRANT USAGE ON SCHEMA public TO {role}",
                               "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
                               "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public "
@@ -204,9 +211,6 @@ def ensure_catalog() -> None:
 
 def drop_catalog() -> None:
     """Drop the catalog database (tests and resets); this process's lake connections are closed first."""
-    import psycopg
-    from psycopg import sql
-
     close_all()
     url = catalog_url()
     with psycopg.connect(_maintenance_url(url), autocommit=True, connect_timeout=5) as admin:
@@ -215,9 +219,6 @@ def drop_catalog() -> None:
 
 def _grant_reader() -> None:
     """Tables DuckLake created before the default privileges existed (its first attach) become readable."""
-    import psycopg
-    from psycopg import sql
-
     role = unquote(urlsplit(reader_url()).username or "")
     if not role or role == unquote(urlsplit(catalog_url()).username or ""):
         return
@@ -331,15 +332,13 @@ def reader_connection() -> duckdb.DuckDBPyConnection:
 def close_all() -> None:
     with _writer.lock:
         _writer.close()
-    from warehouse import maintenance, reader
+    from warehouse import maintenance, reader  # noqa: PLC0415 - both import this module
 
     reader.close_all()
     maintenance.forget()
 
 
 if __name__ == "__main__":  # `python -m warehouse.lake`: the start-up check, on its own
-    import sys
-
     try:
         print("DuckDB", duckdb.__version__, "extensions loaded:", ", ".join(check()))
     except LakeUnavailable as failure:

@@ -44,7 +44,7 @@ def forget() -> None:
 
 def _current_snapshot() -> int:
     with lake.writer() as connection:
-        return int(connection.execute(f"SELECT id FROM {lake.ALIAS}.current_snapshot()").fetchone()[0])
+        return int(lake.scalar(connection.execute(f"SELECT id FROM {lake.ALIAS}.current_snapshot()").fetchone()))
 
 
 def data_file_count() -> int:
@@ -52,7 +52,7 @@ def data_file_count() -> int:
         row = connection.execute(
             f"SELECT count(*) FROM __ducklake_metadata_{lake.ALIAS}.ducklake_data_file WHERE end_snapshot IS NULL"
         ).fetchone()
-    return int(row[0])
+    return int(lake.scalar(row))
 
 
 def compact(*, history_seconds: int | None = None, file_grace_seconds: int = FILE_GRACE_SECONDS) -> MaintenanceRun:

@@ -236,9 +236,9 @@ class WarehouseProjection(CheckpointOwner):
 
     def _exists(self, generation: int) -> bool:
         with lake.writer() as connection:
-            return connection.execute(
+            return int(lake.scalar(connection.execute(
                 "SELECT count(*) FROM duckdb_schemas() WHERE database_name = $db AND schema_name = $schema",
-                {"db": lake.ALIAS, "schema": schema.generation_schema(generation)}).fetchone()[0] > 0
+                {"db": lake.ALIAS, "schema": schema.generation_schema(generation)}).fetchone())) > 0
 
     def snapshot(self, generation: int) -> dict[str, tuple[Any, ...]]:
         """Every row of every compared table, keyed ``table:key`` (for verify and replay tests)."""

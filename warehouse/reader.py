@@ -63,9 +63,7 @@ def _not_built(error: duckdb.Error) -> bool:
 def _view(cursor: duckdb.DuckDBPyConnection, alias: str, snapshot_id: int | None = None) -> View:
     """The view of ``alias`` in the cursor's open transaction (``snapshot_id``: the version it is pinned to)."""
     if snapshot_id is None:
-        current = cursor.execute(f"SELECT id FROM {alias}.current_snapshot()").fetchone()
-        assert current is not None  # a lake always has a current snapshot
-        snapshot_id = int(current[0])
+        snapshot_id = int(lake.scalar(cursor.execute(f"SELECT id FROM {alias}.current_snapshot()").fetchone()))
     try:
         row = cursor.execute(f"SELECT max(generation) FROM {alias}.{schema.ACTIVE}").fetchone()
     except duckdb.CatalogException as error:

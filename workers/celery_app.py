@@ -17,7 +17,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workers.settings")
 app = Celery("marketplace")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
-    task_queues=(Queue("projections"), Queue("default"), Queue("warehouse")),  # type: ignore[no-untyped-call]
+    task_queues=(Queue("projections"), Queue("default"), Queue("warehouse")),  # type: ignore[no-untyped-call]  # kombu is untyped
     task_default_queue="default",
     task_routes={
         "workers.tasks.drain_all_projections": {"queue": "projections"},
@@ -60,7 +60,7 @@ app.autodiscover_tasks(["workers"])
 
 
 @signals.after_setup_logger.connect  # type: ignore[untyped-decorator]  # Celery is untyped
-@signals.after_setup_task_logger.connect  # type: ignore[untyped-decorator]
+@signals.after_setup_task_logger.connect  # type: ignore[untyped-decorator]  # Celery is untyped
 def _one_line_per_outage(logger: logging.Logger, *args: Any, **kwargs: Any) -> None:
     """A PostgreSQL or Redis outage logs one line per process, not a traceback per task (see the filter)."""
     outage_logging.install(logger)
@@ -73,7 +73,7 @@ class _NotDueTaskLines(logging.Filter):
         return not str(record.msg).startswith("Scheduler: Sending due task")
 
 
-@signals.after_setup_logger.connect
+@signals.after_setup_logger.connect  # type: ignore[untyped-decorator]  # Celery is untyped
 def _task_traffic_at_debug(loglevel: Any = logging.INFO, **_: Any) -> None:
     """Task traffic (received, succeeded, beat's sends: several lines a second, idle or not) shows only at
     ``LOG_LEVEL=DEBUG``; failures, retries exhausted and everything else keep their levels."""

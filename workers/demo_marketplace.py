@@ -13,13 +13,14 @@ the loading day by default), so two loads with the same anchor make the same mar
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -46,7 +47,18 @@ HISTORY_DAYS = 120
 WEEKDAYS_9_TO_5 = [{"weekday": d, "start_minute": 9 * 60, "end_minute": 17 * 60} for d in range(5)]
 SESSION_HOURS = (9, 11, 13, 15)  # local starts of 1:1 sessions: an hour each, buffers never overlap
 
-PRACTITIONERS = [
+class _PractitionerSpec(TypedDict):
+    email: str
+    name: str
+    title: str
+    zone: str
+    location: tuple[float, float, str] | None  # latitude, longitude, address; None: online only
+    modalities: list[str]
+    services: list[tuple[str, str, int, str, str, list[str]]]  # title, type, price, format, category, modalities
+    streams: list[tuple[str, str, int]]  # title, access, price
+
+
+PRACTITIONERS: list[_PractitionerSpec] = [
     {"email": "maya@demo.example", "name": "Maya Okafor", "title": "Yoga teacher", "zone": "Europe/London",
      "location": (51.5074, -0.1278, "Shoreditch, London"), "modalities": ["yoga", "breathwork"],
      "services": [("Vinyasa flow for beginners", "session", 4500, "in_person", "movement", ["yoga"]),
@@ -80,7 +92,7 @@ REPLIES = ["Thank you so much, see you next time!", "Thanks for the kind words."
 class _Step:
     at: datetime
     order: int
-    run: Callable[[], None] = field(compare=False)
+    run: Callable[[], object] = field(compare=False)
 
 
 @dataclass
@@ -104,7 +116,7 @@ class _Timeline:
         self._steps: list[_Step] = []
         self._order = itertools.count()
 
-    def at(self, when: datetime, run: Callable[[], None]) -> None:
+    def at(self, when: datetime, run: Callable[[], object]) -> None:
         """Run ``run`` at ``when``, or a minute from now if ``when`` already passed; never at or after ``until``."""
         when = max(when, self.now + timedelta(minutes=1))
         if when < self.until:
@@ -133,16 +145,16 @@ def load(*, anchor: date | None = None) -> Summary:
 
     def setup() -> None:
         cast["practitioners"] = [_practitioner(spec) for spec in PRACTITIONERS]
-        cast["clients"] = [user_register(email=email, password=PASSWORD, first_name=first, last_name=last,
-                                         timezone=zone) for email, first, last, zone in CLIENTS]
+        cast["clients"] = [_register(email, first, last, zone) for email, first, last, zone in CLIENTS]
         summary.practitioners, summary.clients = len(PRACTITIONERS), len(CLIENTS)
 
     timeline.at(start - timedelta(days=3), setup)
     for month in range(HISTORY_DAYS // 30 + 1):
         for i in range(len(CLIENTS)):
-            timeline.at(start - timedelta(days=2) + timedelta(days=30 * month, minutes=i),
-                        lambda i=i: credits_purchase(user=cast["clients"][i], amount_cents=100_000,
-                                                     payment_token="tok_test_success"))
+            def buy(i: int = i) -> None:
+                credits_purchase(user=cast["clients"][i], amount_cents=100_000, payment_token="tok_test_success")
+
+            timeline.at(start - timedelta(days=2) + timedelta(days=30 * month, minutes=i), buy)
     _streams(timeline, rng, start, cast, summary)
     for day in range(HISTORY_DAYS):
         when = start + timedelta(days=day, hours=7)
@@ -154,10 +166,16 @@ def load(*, anchor: date | None = None) -> Summary:
     return summary
 
 
-def _practitioner(spec: dict[str, Any]) -> User:
+def _register(email: str, first: str, last: str, zone: str) -> User:
+    user = user_register(email=email, password=PASSWORD, first_name=first, last_name=last, timezone=zone)
+    if user is None:
+        raise ValueError(f"{email} already has an account: the demo loads into an empty database")
+    return user
+
+
+def _practitioner(spec: _PractitionerSpec) -> User:
     first, last = spec["name"].split()
-    user = user_register(email=spec["email"], password=PASSWORD, first_name=first, last_name=last,
-                         timezone=spec["zone"])
+    user = _register(spec["email"], first, last, spec["zone"])
     location = spec["location"]
     extra = ({"latitude": location[0], "longitude": location[1], "address": location[2], "online_only": False}
              if location else {"online_only": True})
@@ -263,6 +281,7 @@ def _workshops(timeline: _Timeline, rng: random.Random, start: datetime, midnigh
                     booking = booking_create(client=cast["clients"][client_index], service_id=workshop.id,
                                              session_id=session.id)
                     summary.bookings += 1
+                    assert booking.end_at is not None  # a seat in a scheduled session
                     timeline.at(booking.end_at + timedelta(hours=1), lambda: _complete(booking, owner, summary))
                 timeline.at(session_start - timedelta(days=12 - 2 * i, hours=3), seat)
 
@@ -293,8 +312,8 @@ def _streams(timeline: _Timeline, rng: random.Random, start: datetime, cast: dic
                 later = published + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 12))
                 likes, saves = rng.random() < 0.7, rng.random() < 0.4
                 unlocks = access == "premium" and rng.random() < 0.5
-                timeline.at(later, lambda p=p, title=title, c=client_index, likes=likes, saves=saves,
-                            unlocks=unlocks: _engage(cast, summary, p, title, c, likes, saves, unlocks))
+                timeline.at(later, functools.partial(_engage, cast, summary, p, title, client_index, likes, saves,
+                                                     unlocks))
 
 
 def _engage(cast: dict[str, Any], summary: Summary, p: int, title: str, client_index: int, likes: bool,
@@ -325,8 +344,9 @@ def _upcoming(midnight: datetime, cast: dict[str, Any], summary: Summary) -> Non
                    children=[{"service_id": str(_service(sam, "session").id), "quantity": 10}],
                    description="Ten nutrition consultations, used within six months.")
     workshop = _service(maya, "workshop")
-    booking_create(client=casey, service_id=workshop.id,
-                   session_id=workshop.sessions.filter(start_at__gt=midnight).order_by("start_at").first().id)
+    next_session = workshop.sessions.filter(start_at__gt=midnight).order_by("start_at").first()
+    assert next_session is not None  # scheduled just above
+    booking_create(client=casey, service_id=workshop.id, session_id=next_session.id)
     summary.bookings += 1
     # The demo login has a premium stream unlocked and one saved (unlocking twice charges nothing).
     stream_unlock(stream_id=Stream.objects.get(practitioner=maya.practitioner, access="premium").id, user=casey)

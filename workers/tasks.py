@@ -14,6 +14,9 @@ from warehouse.catch_up import WarehouseRun, catch_up
 from warehouse.projection import WarehouseProjection
 from workers import event_reader, positions, registry, runtime
 from workers.celery_app import app
+from write_api.bookings.services import bookings_autocomplete
+from write_api.eventlog.idempotency import idempotency_records_purge
+from write_api.notifications.reminders import notifications_send_session_reminders
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +61,6 @@ def publish_projection_status() -> None:
 @app.task(name="workers.tasks.send_session_reminders")
 def send_session_reminders() -> int:
     """Notify of sessions starting within 24 h; each reminder once (dedupe key per booking and start)."""
-    from write_api.notifications.reminders import notifications_send_session_reminders
-
     return notifications_send_session_reminders()
 
 
@@ -92,13 +93,9 @@ def maintain_warehouse() -> dict[str, Any]:
 
 @app.task(name="workers.tasks.complete_ended_bookings")
 def complete_ended_bookings() -> int:
-    from write_api.bookings.services import bookings_autocomplete
-
     return bookings_autocomplete()
 
 
 @app.task(name="workers.tasks.purge_idempotency_records")
 def purge_idempotency_records() -> int:
-    from write_api.eventlog.idempotency import idempotency_records_purge
-
     return idempotency_records_purge()

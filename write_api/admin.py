@@ -128,7 +128,8 @@ def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = Non
     so the admin form is no cheaper way to guess passwords or to burn the server's CPU on hashes."""
     if request.method == "POST":
         throttle = ScopedThrottle()
-        if not throttle.allow_request(request, _LoginScope()):
+        # DRF's throttle reads the request's META and user and the view's scope, which these have too.
+        if not throttle.allow_request(request, _LoginScope()):  # type: ignore[arg-type]
             response = envelope_response(429, "throttled", "Too many login attempts; retry later.")
             wait = throttle.wait()
             if wait:

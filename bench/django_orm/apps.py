@@ -11,9 +11,10 @@ class DjangoOrmBaselineConfig(AppConfig):
     label = "django_orm_baseline"
 
     def ready(self) -> None:
-        from write_api.catalogue.models import Service
-        from write_api.practitioners.models import Practitioner
-        from write_api.streams.models import Stream
+        # Models exist once the registry is ready (this module is imported while it is being filled).
+        from write_api.catalogue.models import Service  # noqa: PLC0415
+        from write_api.practitioners.models import Practitioner  # noqa: PLC0415
+        from write_api.streams.models import Stream  # noqa: PLC0415
 
         # What a Django developer writes as ``search_vector = SearchVectorField(...)`` plus a GinIndex on
         # the model; the write models are not ours to change, so the field joins them in this process only.

@@ -7,13 +7,14 @@ from rest_framework import serializers
 
 from write_api.catalogue.models import Service, ServiceSession
 from write_api.practitioners.models import Practitioner
+from write_api.reference.models import Category, Modality
 from write_api.reviews.models import Review
 from write_api.streams.models import Stream
 
 
 class ServiceCardSerializer(serializers.ModelSerializer):
     practitioner_name = serializers.CharField(source="practitioner.display_name")
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category: serializers.SlugRelatedField[Category] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     rating = serializers.FloatField(read_only=True)
     distance_km = serializers.FloatField(read_only=True, default=None)
     snippet = serializers.CharField(read_only=True, default=None)
@@ -42,7 +43,8 @@ class StreamCardSerializer(serializers.ModelSerializer):
 
 
 class PractitionerBriefSerializer(serializers.ModelSerializer):
-    modalities = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    modalities: serializers.SlugRelatedField[Modality] = serializers.SlugRelatedField(slug_field="slug", many=True,
+                                                                                     read_only=True)
 
     class Meta:
         model = Practitioner
@@ -59,13 +61,14 @@ class SessionSerializer(serializers.ModelSerializer):
         fields = ["id", "start_at", "end_at", "capacity", "seats_taken", "seats_left"]
 
     def get_seats_left(self, session: ServiceSession) -> int:
-        return max(session.capacity - session.seats_taken, 0)  # type: ignore[attr-defined]
+        return max(session.capacity - session.seats_taken, 0)  # type: ignore[attr-defined]  # annotated
 
 
 class ServiceDetailSerializer(serializers.ModelSerializer):
     practitioner = PractitionerBriefSerializer()
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    modalities = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    category: serializers.SlugRelatedField[Category] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    modalities: serializers.SlugRelatedField[Modality] = serializers.SlugRelatedField(slug_field="slug", many=True,
+                                                                                     read_only=True)
     upcoming_sessions = SessionSerializer(many=True, read_only=True)
     reviews = serializers.SerializerMethodField()
     included_in = serializers.SerializerMethodField()
@@ -87,7 +90,7 @@ class ServiceDetailSerializer(serializers.ModelSerializer):
     def get_included_in(self, service: Service) -> list[dict]:
         return [{"id": link.parent.id, "title": link.parent.title, "service_type": link.parent.service_type,
                  "price_cents": link.parent.price_cents, "quantity": link.quantity}
-                for link in service.active_containers]  # type: ignore[attr-defined]
+                for link in service.active_containers]  # type: ignore[attr-defined]  # a Prefetch to_attr
 
     def get_children(self, service: Service) -> list[dict]:
         return [{"service_id": link.child_id, "quantity": link.quantity} for link in service.children.all()]

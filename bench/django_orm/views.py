@@ -13,6 +13,7 @@ from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRa
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Count, F, FloatField, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt, Trunc
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -26,6 +27,7 @@ from rest_framework.views import APIView
 from bench.django_orm import serializers as s
 from kernel import availability
 from kernel.timezones import local_days_range, parse_zone
+from write_api.accounts.models import User
 from write_api.bookings.models import Booking
 from write_api.catalogue.models import Service, ServiceChild, ServiceSession
 from write_api.practitioners.models import Practitioner
@@ -66,7 +68,7 @@ def page_number(request: Request) -> int:
         raise ValidationError({"page": ["Must be a whole number."]}) from None
 
 
-def facets(queryset: QuerySet[Service]) -> dict[str, dict[str, int]]:
+def facets(queryset: QuerySet[Any]) -> dict[str, dict[str, int]]:
     return {name: {str(k): n for k, n in queryset.order_by().values_list(field).annotate(n=Count("id"))}
             for name, field in (("service_type", "service_type"), ("format", "format"),
                                 ("category", "category__slug"))}
@@ -106,7 +108,7 @@ class SearchView(APIView):
             by_kind[name] = count
             if name == "service":
                 service_facets = facets(hits)
-            rank = SearchRank(F("search_vector"), query)
+            rank: SearchRank | CombinedExpression = SearchRank(F("search_vector"), query)
             if has_trigram():
                 rank = rank + TrigramSimilarity(title, q)
             top = hits.annotate(rank=rank, snippet=SearchHeadline(body, query, config="english", max_fragments=1))
@@ -174,7 +176,7 @@ class ServiceListView(generics.ListAPIView):
     def number(self, name: str) -> float | None:
         raw = self.request.query_params.get(name)
         try:
-            return float(raw) if raw not in (None, "") else None
+            return float(raw) if raw else None
         except ValueError:
             raise ValidationError({name: ["Must be a number."]}) from None
 
@@ -232,7 +234,7 @@ class ServiceDetailView(generics.RetrieveAPIView):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         service = self.get_object()
-        service.upcoming_sessions = service.upcoming_sessions[:20]  # type: ignore[attr-defined]
+        service.upcoming_sessions = service.upcoming_sessions[:20]
         return Response(self.get_serializer(service).data)
 
 
@@ -274,7 +276,7 @@ class TimeSlotsView(APIView):
                     for w in WeeklyWindow.objects.filter(practitioner=practitioner)],
             overrides=[availability.DateOverride(date=o.date, windows=tuple(tuple(w) for w in o.windows))
                        for o in overrides],
-            busy=[availability.Interval(a, b) for a, b in [*one_to_one, *hosted]],
+            busy=[availability.Interval(a, b) for a, b in [*one_to_one, *hosted] if a is not None and b is not None],
             blocks=[availability.Interval(b.start_at, b.end_at) for b in blocks],
             duration_minutes=service.duration_minutes, range_start_utc=start, range_end_utc=end,
             now_utc=datetime.now(UTC))
@@ -303,6 +305,7 @@ class AnalyticsView(APIView):
                 "compare": params.get("compare") == "previous"}
 
     def get(self, request: Request) -> Response:
+        assert isinstance(request.user, User)  # IsAuthenticated
         try:
             practitioner = request.user.practitioner
         except Practitioner.DoesNotExist:
@@ -311,7 +314,8 @@ class AnalyticsView(APIView):
         data = cache.get(key)
         if data is None:
             data = self.compute(practitioner, self.window(request))
-            cache.set(key, data, settings.ANALYTICS_CACHE_SECONDS)
+            # Declared by the bench's own settings (bench.django_orm.settings); mypy reads workers.settings.
+            cache.set(key, data, settings.ANALYTICS_CACHE_SECONDS)  # type: ignore[misc]
         return Response(data)
 
     def compute(self, practitioner: Practitioner, w: dict[str, Any]) -> dict[str, Any]:
@@ -374,6 +378,7 @@ class TrendsView(AnalyticsView):
         heat: dict[str, int] = {}
         leads = [0] * 13
         for start_at, created_at in period.filter(start_at__isnull=False).values_list("start_at", "created_at"):
+            assert start_at is not None  # filtered
             local = start_at.astimezone(w["zone"])
             heat[f"{local.isoweekday()}:{local.hour}"] = heat.get(f"{local.isoweekday()}:{local.hour}", 0) + 1
             leads[min(int((start_at - created_at).total_seconds() // (5 * 86400)), 12)] += 1

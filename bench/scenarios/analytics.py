@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import psycopg
 
 from bench.harness import HttpRequest, Job
-from bench.scenarios.base import Context, HttpVsSql, forever
+from bench.scenarios.base import Baselines, Context, HttpVsSql, ScenarioResult, forever
 from read_models.analytics.params import MAX_DAYS
 
 PATHS = {"revenue": "/api/v1/practitioner/analytics/revenue/",
@@ -126,7 +126,7 @@ class AnalyticsScenario(HttpVsSql):
         request = HttpRequest("GET", PATHS[self.key] + "?" + urlencode(query), headers=ctx.bearer(user_id))
         return forever(lambda: request)
 
-    def baselines(self, ctx: Context):
+    def baselines(self, ctx: Context) -> Baselines:
         window = _window(ctx, self.case)
         pid, _, zone = self._subject(ctx)
         params = {**window, "p": pid, "tz": zone, "grain": self.case.granularity}
@@ -136,7 +136,7 @@ class AnalyticsScenario(HttpVsSql):
 
         return {"pg_aggregates": ("GROUP BY over booking (and service) per request: 2–4 queries per endpoint", make)}
 
-    def run(self, ctx: Context):
+    def run(self, ctx: Context) -> ScenarioResult:
         ctx.token(self._subject(ctx)[1])  # minted before timing starts
         result = super().run(ctx)
         result.extra["practitioner_bookings"] = ctx.manifest["heavy_practitioner_bookings"]

@@ -65,8 +65,9 @@ class Context:
     def token(self, user_id: str) -> str:
         """An access token for a generated user, minted with the APIs' signing key (logging in is not measured)."""
         if user_id not in self._tokens:
-            from write_api.accounts.models import User
-            from write_api.accounts.tokens import token_pair_for
+            # Models: bench.runner imports the scenarios before django.setup().
+            from write_api.accounts.models import User  # noqa: PLC0415
+            from write_api.accounts.tokens import token_pair_for  # noqa: PLC0415
 
             self._tokens[user_id] = token_pair_for(User.objects.get(id=user_id))["access"]
         return self._tokens[user_id]
@@ -141,6 +142,9 @@ class Scenario:
 
 ORM_BASELINE = "django_orm"
 
+Baselines = dict[str, tuple[str, Callable[[random.Random], Iterator[Job]]]]
+"""``{name: (description, jobs(rng))}``: a scenario's SQL baselines."""
+
 
 class HttpVsSql(Scenario):
     """An API endpoint against one or more SQL baselines answering the same questions, and against the
@@ -151,7 +155,7 @@ class HttpVsSql(Scenario):
     def requests(self, ctx: Context, rng: random.Random) -> Iterator[HttpRequest]:
         raise NotImplementedError
 
-    def baselines(self, ctx: Context) -> dict[str, tuple[str, Callable[[random.Random], Iterator[Job]]]]:
+    def baselines(self, ctx: Context) -> Baselines:
         """``{name: (description, jobs(rng))}``."""
         raise NotImplementedError
 

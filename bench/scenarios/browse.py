@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench.harness import HttpRequest, Job
-from bench.scenarios.base import Context, HttpVsSql, forever
+from bench.scenarios.base import Baselines, Context, HttpVsSql, forever
 
 CATEGORIES = ("mind", "body", "movement", "nutrition", "coaching")
 _KM = ("6371 * 2 * asin(sqrt(power(sin(radians(p.latitude - %(lat)s) / 2), 2) + cos(radians(%(lat)s)) "
@@ -80,7 +80,7 @@ class BrowseScenario(HttpVsSql):
     def requests(self, ctx: Context, rng: random.Random) -> Iterator[HttpRequest]:
         return forever(lambda: HttpRequest("GET", "/api/v1/services/?" + urlencode(browse_params(ctx, rng))))
 
-    def baselines(self, ctx: Context):
+    def baselines(self, ctx: Context) -> Baselines:
         def make(rng: random.Random) -> Iterator[Job]:
             def job() -> Job:
                 sql, args = browse_sql(browse_params(ctx, rng))

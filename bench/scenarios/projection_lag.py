@@ -24,7 +24,8 @@ import psycopg
 import redis
 
 from bench.harness import Measurement
-from bench.scenarios.base import Context, Scenario, ScenarioResult
+from bench.scenarios.base import Context, Scenario, ScenarioResult, median_of
+from warehouse import reader
 
 POLL_SECONDS = 0.002
 SNAPSHOT = "warehouse (lake snapshot)"
@@ -44,8 +45,6 @@ class _Poller(threading.Thread):
         self.timeline: dict[str, list[tuple[float, int]]] = {n: [] for n in self.names}
 
     def run(self) -> None:
-        from warehouse import reader
-
         lake_reader = reader.LakeReader()
         while not self.stop.is_set():
             pipe = self.client.pipeline(transaction=False)
@@ -147,7 +146,6 @@ class ProjectionLagScenario(Scenario):
                         else:
                             lag.latencies_ms.append(max(seen - answered, 0.0) * 1000)
                     lags.setdefault(name, []).append(lag.summary())
-        from bench.scenarios.base import median_of
 
         result.extra = {"writes_per_second": ctx.scale.lag_writes_per_second, "seconds": ctx.scale.lag_seconds,
                         "lag_by_projection": {name: median_of(runs) for name, runs in sorted(lags.items())},

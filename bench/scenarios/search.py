@@ -18,11 +18,11 @@ Baselines:
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
 
 from bench.harness import HttpRequest, Job
-from bench.scenarios.base import Context, HttpVsSql, forever
+from bench.scenarios.base import Baselines, Context, HttpVsSql, forever
 
 _ENTITIES = {
     # kind: (FROM … WHERE visible, searchable text, title expression, price, service columns)
@@ -76,10 +76,10 @@ class SearchScenario(HttpVsSql):
         return forever(lambda: HttpRequest("GET", "/api/v1/search/?" + urlencode({"q": rng.choice(terms),
                                                                                   "type": "all"})))
 
-    def baselines(self, ctx: Context):
+    def baselines(self, ctx: Context) -> Baselines:
         terms = ctx.manifest["search_terms"]
 
-        def jobs(mode: str):
+        def jobs(mode: str) -> Callable[[random.Random], Iterator[Job]]:
             sql = search_sql(mode)
 
             def make(rng: random.Random) -> Iterator[Job]:
@@ -126,7 +126,7 @@ class SuggestionsScenario(HttpVsSql):
         return forever(lambda: HttpRequest("GET", "/api/v1/search/suggestions/?" + urlencode(
             {"q": rng.choice(prefixes), "limit": 8})))
 
-    def baselines(self, ctx: Context):
+    def baselines(self, ctx: Context) -> Baselines:
         prefixes = ctx.manifest["suggestion_prefixes"]
 
         def make(rng: random.Random) -> Iterator[Job]:

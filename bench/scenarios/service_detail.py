@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import psycopg
 
 from bench.harness import HttpRequest, Job
-from bench.scenarios.base import Context, HttpVsSql, forever
+from bench.scenarios.base import Baselines, Context, HttpVsSql, forever
 
 QUERIES = (
     "SELECT s.*, p.display_name, p.title AS practitioner_title, p.timezone, p.online_only, p.address, p.latitude, "
@@ -46,7 +46,7 @@ class ServiceDetailScenario(HttpVsSql):
         ids = ctx.manifest["public_service_ids"]
         return forever(lambda: HttpRequest("GET", f"/api/v1/services/{rng.choice(ids)}/"))
 
-    def baselines(self, ctx: Context):
+    def baselines(self, ctx: Context) -> Baselines:
         ids = ctx.manifest["public_service_ids"]
 
         def make(rng: random.Random) -> Iterator[Job]:

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import psycopg
 
 from bench.harness import HttpRequest, Job
-from bench.scenarios.base import Context, HttpVsSql, forever
+from bench.scenarios.base import Baselines, Context, HttpVsSql, ScenarioResult, forever
 from kernel import availability
 from kernel.timezones import local_days_range, parse_zone
 
@@ -84,7 +84,7 @@ class TimeSlotsScenario(HttpVsSql):
                             + urlencode({"date": day.isoformat(), "days": days}))
                 for service_id, day, days in queries)
 
-    def baselines(self, ctx: Context):
+    def baselines(self, ctx: Context) -> Baselines:
         def make(rng: random.Random) -> Iterator[Job]:
             def bind(service_id: str, day: date, days: int) -> Job:
                 return lambda conn: slots_from_sql(conn, service_id, day, days)
@@ -93,7 +93,7 @@ class TimeSlotsScenario(HttpVsSql):
         return {"pg_inputs_kernel": ("rules, windows, overrides, busy time and blocks by SQL, then the same "
                                      "kernel.availability.free_slots", make)}
 
-    def run(self, ctx: Context):
+    def run(self, ctx: Context) -> ScenarioResult:
         result = super().run(ctx)
         result.extra["slots_future_bookings"] = ctx.manifest["slots_future_bookings"]
         return result

@@ -22,14 +22,16 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from api_conventions.errors import ProjectionLagging, ServiceUnavailable, ValidationFailed
 from api_conventions.responses import ok
+from kernel.vocabulary import ErrorCode
 from read_models.analytics import cache
 from read_models.analytics.params import AnalyticsQuery, as_of_position, parse
 from read_models.analytics.payloads import ClientsReport, RevenueReport, TrendsReport
 from read_models.analytics.reports import REPORTS
-from read_models.views import ReadModelView
+from read_models.views import ReadModelView, answers_at
 from warehouse.lake import LakeUnavailable
 from warehouse.reader import LakeReader, NoWarehouse, PositionOutOfRange, View, shared
 
@@ -50,12 +52,12 @@ class IsPractitionerToken(BasePermission):
 
     message = "Analytics are for practitioners; become one at POST /api/v1/practitioners/."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return practitioner_claim(request) is not None
 
 
 class AnalyticsUnavailable(ServiceUnavailable):
-    code = "analytics_unavailable"
+    code = ErrorCode.ANALYTICS_UNAVAILABLE
     default_message = "Analytics are unavailable right now (the warehouse catalog cannot be reached); retry shortly."
 
 
@@ -124,13 +126,13 @@ class AnalyticsView(ReadModelView):
         parsed = parse(request.query_params, practitioner_id=practitioner_id, default_zone=zone, today=timezone.now())
         cached = cache.get(cache.key(str(head.snapshot_id), self.report, parsed.cache_key()))
         if cached is not None:
-            request.projection_position = head.position
+            answers_at(request, head.position)
         return cached
 
     def _answer(self, request: Request, practitioner_id: str, view: View, known_zone: str | None,
                 connection: Any) -> tuple[dict[str, Any], bool]:
         """The answer computed on ``connection`` (the practitioner's rows of ``view``'s snapshot)."""
-        request.projection_position = view.position
+        answers_at(request, view.position)
         zone = _remember_zone(view, practitioner_id, known_zone or "UTC")
         parsed = parse(request.query_params, practitioner_id=practitioner_id, default_zone=zone, today=timezone.now())
         key = cache.key(str(view.snapshot_id), self.report, parsed.cache_key())

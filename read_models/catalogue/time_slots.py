@@ -13,8 +13,11 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from api_conventions.errors import Conflict, ValidationFailed
 from api_conventions.responses import ok
@@ -70,7 +73,7 @@ def _inputs(generation: int, practitioner: dict[str, Any], start: datetime, end:
     busy, blocks = store.read_calendar(generation, pid, low, high)
     return SlotInputs(
         weekly=tuple((w["weekday"], w["start_minute"], w["end_minute"]) for w in practitioner.get("windows", [])),
-        overrides=tuple(sorted((d, tuple(tuple(w) for w in ws))
+        overrides=tuple(sorted((d, tuple((w[0], w[1]) for w in ws))
                                for d, ws in (practitioner.get("overrides") or {}).items())),
         busy=tuple(busy),
         blocks=tuple(blocks),
@@ -80,7 +83,7 @@ def _inputs(generation: int, practitioner: dict[str, Any], start: datetime, end:
 @dataclass(frozen=True)
 class SlotInputs:
     weekly: tuple[tuple[int, int, int], ...]
-    overrides: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
+    overrides: tuple[tuple[str, tuple[tuple[int, int], ...]], ...]  # date, its (start, end) minutes
     busy: tuple[tuple[float, float], ...]  # epoch seconds
     blocks: tuple[tuple[float, float], ...]
 
@@ -129,7 +132,7 @@ class TimeSlotsApi(ReadModelView):
     payload = list[TimeSlot]
     conflicts = ("not_schedulable",)
 
-    def get(self, request, service_id):
+    def get(self, request: Request, service_id: UUID) -> Response:
         query = TimeSlotQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         generation = active_generation()

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from uuid import UUID
+
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from api_conventions.deprecation import Deprecated
 from api_conventions.errors import NotFound, ServiceUnavailable
 from api_conventions.responses import ok
+from api_conventions.shared_payloads import GeoPoint
 from kernel.vocabulary import DEFAULT_STEP_MINUTES, ErrorCode, ServiceType
 from read_models.catalogue import store
-from read_models.catalogue.payloads import PractitionerBrief, RatingSummary, ServiceDetail, UpcomingSession
+from read_models.catalogue.payloads import Offer, PractitionerBrief, RatingSummary, ServiceDetail, UpcomingSession
 from read_models.views import ReadModelView
 
 UPCOMING_SESSIONS = 20
@@ -64,13 +69,13 @@ def _price(cents: int) -> str:
     return f"{cents / 100:.2f}"
 
 
-def offer_out(service: dict, quantity: int) -> dict:
+def offer_out(service: dict[str, Any], quantity: int) -> Offer:
     """A package or bundle containing a service, or a service a package or bundle contains."""
     return {"id": service["id"], "title": service["title"], "service_type": service["service_type"],
             "price_cents": service["price_cents"], "price": _price(service["price_cents"]), "quantity": quantity}
 
 
-def location_out(p: dict) -> dict | None:
+def location_out(p: dict[str, Any]) -> GeoPoint | None:
     """One shape everywhere (both APIs): ``{"lat": …, "lon": …}``, or null for an online-only practitioner."""
     lat, lon = p.get("latitude"), p.get("longitude")
     return None if lat is None or lon is None else {"lat": lat, "lon": lon}
@@ -90,7 +95,7 @@ class ServiceDetailApi(ReadModelView):
         Deprecated.field("practitioner.longitude", replacement="`practitioner.location`"),
     )
 
-    def get(self, request, service_id):
+    def get(self, request: Request, service_id: UUID) -> Response:
         generation = active_generation()
         service, practitioner = visible_service(request, generation, str(service_id))
         now = time.time()
@@ -123,8 +128,8 @@ class ServiceDetailApi(ReadModelView):
             "created_at": service["created_at"],
             # Deprecated names (see ``deprecations``), kept with their old shapes for two releases:
             "reviews": summary,
-            "included_in": [{k: o[k] for k in ("id", "title", "service_type", "price_cents", "quantity")}
-                            for o in offers],
+            "included_in": [{"id": o["id"], "title": o["title"], "service_type": o["service_type"],
+                             "price_cents": o["price_cents"], "quantity": o["quantity"]} for o in offers],
             "children": children,
         }
         return ok(data)

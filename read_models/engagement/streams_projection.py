@@ -69,8 +69,9 @@ class StreamsProjection(StoreProjection):
                                                                   "is_active": True, "stream_ids": []}
 
     def _reindex(self, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
-        for key in index_keys(old) if old else []:
-            self.b.zrem(key, old["id"])  # type: ignore[index]
+        if old:
+            for key in index_keys(old):
+                self.b.zrem(key, old["id"])
         practitioner = self._practitioner(new["practitioner_id"])
         if new["status"] == "published" and practitioner.get("is_active", True):
             score = datetime.fromisoformat(new["created_at"]).timestamp()

@@ -7,9 +7,12 @@ whose ``practitioner_id`` claim matches, an unlocker is a caller whose id is in 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from api_conventions.errors import NotAuthenticated, NotFound, ServiceUnavailable
 from api_conventions.pagination import PageRequest, pagination_meta
@@ -52,7 +55,7 @@ class ReviewListApi(ReadModelView):
 
     query_serializer = Filters
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         filters = self.Filters(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         page = PageRequest.from_query(request.query_params)
@@ -141,7 +144,7 @@ class StreamListApi(ReadModelView):
     query_serializer = Filters
 
     @extend_schema(operation_id="streams_list")
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         filters = self.Filters(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         page = PageRequest.from_query(request.query_params)
@@ -168,7 +171,7 @@ class StreamDetailApi(ReadModelView):
     read_models = ("streams",)
     payload = StreamCard
 
-    def get(self, request, stream_id):
+    def get(self, request: Request, stream_id: UUID) -> Response:
         generation = active_generation(STREAMS)
         doc = STREAMS.doc(generation, f"stream:{stream_id}")
         if doc is None:

@@ -8,17 +8,20 @@ import orjson
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from api_conventions.payloads import example
 from api_conventions.responses import ok
 from read_models import positions
-from read_models.views import ReadModelView
+from read_models.views import ReadModelView, answers_at
 
 
 class IsStaffToken(BasePermission):
     """Staff, as the token says (``is_staff`` claim): the read API has no user table to ask."""
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user and request.user.is_authenticated and getattr(request.user, "is_staff", False))
 
 
@@ -47,7 +50,7 @@ class ProjectionsApi(ReadModelView):
     output_serializer = ProjectionOut(many=True)
 
     @extend_schema(summary="Projection positions and lag (staff)")
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         head = positions.head()
         now = time.time()
         published = positions.client().get("projections:status")
@@ -69,5 +72,5 @@ class ProjectionsApi(ReadModelView):
                          "store_position": detail.get(name, {}).get("store_position"),
                          "health": detail.get(name, {}).get("health", "ok" if not lag_events else "catching up")})
         # This view answers from every projection: its position is the lowest of them.
-        request.projection_position = min((row["position"] for row in rows), default=head)
+        answers_at(request, min((row["position"] for row in rows), default=head))
         return ok(rows)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, cast
 
-from read_models.search.payloads import SearchCard
+from read_models.search.payloads import CardKind, SearchCard
 from search_index.engine import SearchHit
 from search_index.geo import Point, haversine_km
 
 SNIPPET_CHARS = 150
 
 
-def _price(cents: int | None) -> str | None:
-    return None if cents is None else f"{cents / 100:.2f}"
+def _price(cents: int) -> str:
+    return f"{cents / 100:.2f}"
 
 
 def distance_km(doc: dict[str, Any], near: Point | None) -> float | None:
@@ -27,7 +27,7 @@ def card(hit: SearchHit, near: Point | None = None) -> SearchCard:
     doc = hit.document
     plain = html.escape((doc.get("description") or "")[:SNIPPET_CHARS])
     out: SearchCard = {
-        "type": hit.kind, "id": hit.id, "title": doc["title"],
+        "type": cast(CardKind, hit.kind), "id": hit.id, "title": doc["title"],
         "snippet": hit.highlights.get("description", plain),
         "highlights": hit.highlights,
         "score": round(hit.score, 4),
@@ -37,16 +37,17 @@ def card(hit: SearchHit, near: Point | None = None) -> SearchCard:
         "location": doc.get("location"), "distance_km": distance_km(doc, near),
     }
     if hit.kind == "service":
-        out.update(service_type=doc["service_type"], format=doc["format"], price_cents=doc["price_cents"],
-                   price=_price(doc["price_cents"]), duration_minutes=doc["duration_minutes"],
-                   category=({"slug": doc["category"], "name": doc.get("category_name")}
-                             if doc.get("category") else None),
-                   created_at=doc.get("created_at"))
+        out["service_type"], out["format"] = doc["service_type"], doc["format"]
+        out["price_cents"], out["price"] = doc["price_cents"], _price(doc["price_cents"])
+        out["duration_minutes"] = doc["duration_minutes"]
+        out["category"] = {"slug": doc["category"], "name": doc.get("category_name")} if doc.get("category") else None
+        out["created_at"] = doc.get("created_at")
     elif hit.kind == "stream":
-        out.update(access=doc.get("access"), price_cents=doc.get("price_credits", 0),
-                   price=_price(doc.get("price_credits", 0)), tags=doc.get("tags", []),
-                   popularity=doc.get("popularity", 0), created_at=doc.get("created_at"))
+        out["access"] = doc.get("access")
+        out["price_cents"], out["price"] = doc.get("price_credits", 0), _price(doc.get("price_credits", 0))
+        out["tags"], out["popularity"] = doc.get("tags", []), doc.get("popularity", 0)
+        out["created_at"] = doc.get("created_at")
     elif hit.kind == "practitioner":
-        out.update(headline=doc.get("headline", ""), online_only=doc.get("online_only", True),
-                   address=doc.get("address") or None)
+        out["headline"], out["online_only"] = doc.get("headline", ""), doc.get("online_only", True)
+        out["address"] = doc.get("address") or None
     return out

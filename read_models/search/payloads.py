@@ -7,11 +7,14 @@ from typing import Literal, TypedDict
 from api_conventions.payloads import DateTime, Money, NotRequired, Uuid, example
 from api_conventions.shared_payloads import CategoryRef, GeoPoint
 
+CardKind = Literal["service", "practitioner", "stream"]
+"""The kinds of document the search index holds (``search_index.documents.KINDS``)."""
+
 
 class SearchCard(TypedDict):
     """One search hit with what its card shows; the fields after ``distance_km`` depend on ``type``."""
 
-    type: Literal["service", "practitioner", "stream"]
+    type: CardKind
     id: Uuid
     title: str
     snippet: str

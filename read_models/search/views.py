@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -93,7 +95,7 @@ def search_page(parsed: ParsedSearch) -> SearchResult:
     return result
 
 
-def search_response(http_request: Any, parsed: ParsedSearch, result: SearchResult):
+def search_response(http_request: Any, parsed: ParsedSearch, result: SearchResult) -> Response:
     near = parsed.request.filters.near
     meta = {
         "pagination": pagination_meta(http_request, parsed.page, result.total),
@@ -110,7 +112,7 @@ class SearchApi(SearchReadView):
     query_serializer = (SearchParams, PageQuery)  # documents the query parameters (api_conventions.schema)
     payload = list[SearchCard]
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         parsed = parse(request.query_params)
         result = search_page(parsed)
         if parsed.request.q and result.total and parsed.page.page == 1:
@@ -125,7 +127,7 @@ class ServiceBrowseApi(SearchReadView):
     query_serializer = (FilterParams, PageQuery)  # documents the query parameters (api_conventions.schema)
     payload = list[SearchCard]
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         parsed = parse(request.query_params, kinds=("service",))
         return search_response(request, parsed, search_page(parsed))
 
@@ -144,7 +146,7 @@ class SuggestionsApi(SearchReadView):
     query_serializer = SuggestionParams  # documents the query parameters (api_conventions.schema)
     payload = list[Suggestion]
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         params = SuggestionParams(data=request.query_params)
         params.is_valid(raise_exception=True)
         q, limit = params.validated_data["q"], params.validated_data["limit"]
@@ -168,7 +170,7 @@ class PractitionerProfileApi(SearchReadView):
 
     payload = PractitionerProfile
 
-    def get(self, request, practitioner_id):
+    def get(self, request: Request, practitioner_id: UUID) -> Response:
         with timing.fetching():
             doc = engine().fetch("practitioner", str(practitioner_id))
         if doc is None or not doc.get("visible"):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -13,11 +13,12 @@ def _username_for(email: str) -> str:
 
 
 class MarketplaceUserManager(UserManager["User"]):
-    def create_user(self, email: str, password: str | None = None, **extra):  # type: ignore[override]
+    # Email first (it is the login); Django's manager takes a username first: hence the overrides' ignores.
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:  # type: ignore[override]
         extra.setdefault("username", _username_for(email.lower()))
         return super().create_user(email=email.lower(), password=password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra):  # type: ignore[override]
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:  # type: ignore[override]
         extra.setdefault("username", _username_for(email.lower()))
         return super().create_superuser(email=email.lower(), password=password, **extra)
 

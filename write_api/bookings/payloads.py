@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import TypedDict
 
 from api_conventions.payloads import DateTime, Money, Uuid, example
 from kernel import refund_policy
-from write_api.bookings.models import Booking
-from write_api.catalogue.payloads import ServiceType
-
-BookingStatus = Literal[tuple(Booking.Status.values)]  # type: ignore[valid-type]
+from kernel.vocabulary import Actor, BookingStatus, ServiceType
 
 
 class BookingService(TypedDict):
@@ -49,12 +46,12 @@ class BookingPayload(TypedDict):
     price: Money
     charged_cents: int
     refund_cents: int
-    refund_reason: Literal[refund_policy.REFUND_REASONS] | None  # type: ignore[valid-type]
+    refund_reason: refund_policy.RefundReason | None
     valid_until: DateTime | None
     session_ids: list[Uuid]
     children: list[BookingChild]
     cancelled_at: DateTime | None
-    cancelled_by: Literal[tuple(Booking.Actor.values)] | None  # type: ignore[valid-type]
+    cancelled_by: Actor | None
     completed_at: DateTime | None
     created_at: DateTime
 

@@ -12,6 +12,8 @@ from api_conventions.errors import NotFound
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import created, ok
 from api_conventions.serializers import AwareDateTimeField, StrictInput, StrictUUIDField
+from kernel import refund_policy
+from kernel.vocabulary import Actor, BookingStatus, ServiceType
 from write_api.bookings import services
 from write_api.bookings.models import Booking
 from write_api.bookings.payloads import BookingPayload
@@ -19,8 +21,9 @@ from write_api.eventlog.idempotency import idempotent
 
 
 def booking_out(b: Booking) -> BookingPayload:
-    return {"id": str(b.id), "status": b.status, "service": {"id": str(b.service_id), "title": b.service.title,
-                                                            "service_type": b.service.service_type},
+    return {"id": str(b.id), "status": BookingStatus(b.status),
+            "service": {"id": str(b.service_id), "title": b.service.title,
+                        "service_type": ServiceType(b.service.service_type)},
             "practitioner": {"id": str(b.practitioner_id), "display_name": b.practitioner.display_name,
                              "timezone": b.practitioner.timezone},
             "client_id": str(b.client_id), "client_name": _client_name(b),
@@ -28,15 +31,17 @@ def booking_out(b: Booking) -> BookingPayload:
             "start_at": b.start_at.isoformat() if b.start_at else None,
             "end_at": b.end_at.isoformat() if b.end_at else None,
             "price_cents": b.price_cents, "price": f"{b.price_cents / 100:.2f}", "charged_cents": b.charged_cents,
-            "refund_cents": b.refund_cents, "refund_reason": b.refund_reason or None,
+            "refund_cents": b.refund_cents,
+            "refund_reason": b.refund_reason if refund_policy.is_refund_reason(b.refund_reason) else None,
             "valid_until": b.valid_until.isoformat() if b.valid_until else None,
             "session_ids": [str(s.session_id) for s in b.seats.all()],
-            "children": [{"id": str(c.id), "service_id": str(c.service_id), "status": c.status,
+            "children": [{"id": str(c.id), "service_id": str(c.service_id), "status": BookingStatus(c.status),
                           "start_at": c.start_at.isoformat() if c.start_at else None}
                          for c in b.children.all()],
             "cancelled_at": b.cancelled_at.isoformat() if b.cancelled_at else None,
-            "cancelled_by": b.cancelled_by or None, "completed_at": b.completed_at.isoformat() if b.completed_at
-            else None, "created_at": b.created_at.isoformat()}
+            "cancelled_by": Actor(b.cancelled_by) if b.cancelled_by else None,
+            "completed_at": b.completed_at.isoformat() if b.completed_at else None,
+            "created_at": b.created_at.isoformat()}
 
 
 def _client_name(b: Booking) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import TypedDict
 
 from api_conventions.payloads import DateTime, Uuid, example
 from api_conventions.shared_payloads import ServiceFields, ServiceType
-from write_api.catalogue.models import ServiceSession
+from kernel.vocabulary import SessionStatus
 
 __all__ = ["ServiceChild", "ServicePayload", "ServiceType", "SessionPayload"]
 
@@ -37,7 +37,7 @@ class SessionPayload(TypedDict):
     capacity: int
     seats_taken: int
     seats_left: int
-    status: Literal[tuple(ServiceSession.Status.values)]  # type: ignore[valid-type]
+    status: SessionStatus
 
 
 example(ServicePayload, {

@@ -8,6 +8,7 @@ from api_conventions.errors import NotFound
 from api_conventions.pagination import PageRequest, pagination_meta
 from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput, StrictUUIDField, service_format_field
+from kernel.vocabulary import ServiceFormat, ServiceStatus, ServiceType
 from write_api.catalogue import services
 from write_api.catalogue.models import Service
 from write_api.catalogue.payloads import ServicePayload
@@ -16,8 +17,9 @@ from write_api.permissions import IsPractitioner, IsPractitionerOwner
 
 def service_out(s: Service) -> ServicePayload:
     return {"id": str(s.id), "practitioner_id": str(s.practitioner_id), "title": s.title,
-            "description": s.description, "service_type": s.service_type, "format": s.format,
-            "status": s.status, "price_cents": s.price_cents, "price": f"{s.price_cents / 100:.2f}",
+            "description": s.description, "service_type": ServiceType(s.service_type),
+            "format": ServiceFormat(s.format),
+            "status": ServiceStatus(s.status), "price_cents": s.price_cents, "price": f"{s.price_cents / 100:.2f}",
             "duration_minutes": s.duration_minutes, "step_minutes": s.step_minutes, "capacity": s.capacity,
             "validity_days": s.validity_days,
             "category": {"slug": s.category.slug, "name": s.category.name} if s.category else None,

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 from api_conventions.payloads import DateTime, Uuid, example
-from write_api.favorites.services import FAVORITE_TYPES
+from write_api.favorites.services import FavoriteType
 
 
 class FavoritePayload(TypedDict):
     """A favourite and a brief of its object (null once the object is gone)."""
 
     id: Uuid
-    type: Literal[FAVORITE_TYPES]  # type: ignore[valid-type]
+    type: FavoriteType
     object_id: Uuid
     object: dict[str, Any] | None
     created_at: DateTime

@@ -67,7 +67,7 @@ def favorites_with_briefs(favorites: list[Favorite]) -> list[FavoritePayload]:
         load, brief = _BRIEFS[name]
         for obj in load(ids):
             briefs[(name, str(obj.id))] = brief(obj)
-    out = []
+    out: list[FavoritePayload] = []
     for favorite in favorites:
         name = type_of[favorite.content_type_id]
         out.append({"id": str(favorite.id), "type": name, "object_id": str(favorite.object_id),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.contrib.contenttypes.models import ContentType
@@ -18,15 +18,17 @@ from write_api.favorites.models import Favorite
 from write_api.practitioners.models import Practitioner
 from write_api.streams.models import Stream
 
-FAVORITE_MODELS: dict[str, type[models.Model]] = {"practitioner": Practitioner, "service": Service, "stream": Stream}
-FAVORITE_TYPES = tuple(FAVORITE_MODELS)
+FavoriteType = Literal["practitioner", "service", "stream"]
+FAVORITE_MODELS: dict[FavoriteType, type[models.Model]] = {"practitioner": Practitioner, "service": Service,
+                                                          "stream": Stream}
+FAVORITE_TYPES: tuple[FavoriteType, ...] = tuple(FAVORITE_MODELS)
 
 
 def favorite_content_type(object_type: str) -> ContentType:
-    model = FAVORITE_MODELS.get(object_type)
-    if model is None:
-        raise ValidationFailed(errors={"type": [f"Must be one of: {', '.join(FAVORITE_TYPES)}."]})
-    return ContentType.objects.get_for_model(model)
+    for name, model in FAVORITE_MODELS.items():
+        if name == object_type:
+            return ContentType.objects.get_for_model(model)
+    raise ValidationFailed(errors={"type": [f"Must be one of: {', '.join(FAVORITE_TYPES)}."]})
 
 
 def visible_objects(object_type: str, user: User) -> models.QuerySet:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 from api_conventions.payloads import DateTime, Uuid, example
 from write_api.notifications.models import Notification
@@ -12,7 +12,7 @@ class NotificationPayload(TypedDict):
     """One of the caller's notifications; ``data`` holds the ids it is about (booking, review, stream…)."""
 
     id: Uuid
-    type: Literal[tuple(Notification.Type.values)]  # type: ignore[valid-type]
+    type: Notification.Type
     title: str
     body: str
     data: dict[str, Any]

@@ -30,6 +30,6 @@ def unread_count(*, user: User) -> int:
 
 
 def notification_out(n: Notification) -> NotificationPayload:
-    return {"id": str(n.id), "type": n.type, "title": n.title, "body": n.body, "data": n.data,
+    return {"id": str(n.id), "type": Notification.Type(n.type), "title": n.title, "body": n.body, "data": n.data,
             "is_read": n.is_read, "read_at": n.read_at.isoformat() if n.read_at else None,
             "created_at": n.created_at.isoformat()}

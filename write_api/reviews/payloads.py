@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import TypedDict
 
 from api_conventions.payloads import DateTime, Uuid, example
 from api_conventions.shared_payloads import ReviewedService, Reviewer, ReviewReply
@@ -19,7 +19,7 @@ class ReviewPayload(TypedDict):
     reviewer: Reviewer
     rating: int
     comment: str
-    status: Literal[tuple(Review.Status.values)]  # type: ignore[valid-type]
+    status: Review.Status
     reply: ReviewReply | None
     editable_until: DateTime
     created_at: DateTime

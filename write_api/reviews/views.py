@@ -17,7 +17,7 @@ def review_out(r: Review) -> ReviewPayload:
     return {"id": str(r.id), "booking_id": str(r.booking_id), "service": {"id": str(r.service_id),
                                                                          "title": r.service.title},
             "practitioner_id": str(r.practitioner_id), "reviewer": {"name": services.reviewer_name(r.client)},
-            "rating": r.rating, "comment": r.comment, "status": r.status,
+            "rating": r.rating, "comment": r.comment, "status": Review.Status(r.status),
             "reply": {"text": r.reply, "replied_at": r.replied_at.isoformat()} if r.replied_at else None,
             "editable_until": (r.created_at + services.EDIT_WINDOW).isoformat(),
             "created_at": r.created_at.isoformat(), "updated_at": r.updated_at.isoformat()}

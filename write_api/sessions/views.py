@@ -10,6 +10,7 @@ from api_conventions.errors import NotFound
 from api_conventions.pagination import PageQuery, PageRequest, pagination_meta
 from api_conventions.responses import created, ok
 from api_conventions.serializers import AwareDateTimeField, StrictInput
+from kernel.vocabulary import SessionStatus
 from write_api.catalogue.models import Service, ServiceSession
 from write_api.catalogue.payloads import SessionPayload
 from write_api.catalogue.views import owned_service
@@ -21,7 +22,7 @@ def session_out(s: ServiceSession) -> SessionPayload:
     taken = s.seats.filter(active=True).count()
     return {"id": str(s.id), "service_id": str(s.service_id), "start_at": s.start_at.isoformat(),
             "end_at": s.end_at.isoformat(), "capacity": s.capacity, "seats_taken": taken,
-            "seats_left": max(s.capacity - taken, 0), "status": s.status}
+            "seats_left": max(s.capacity - taken, 0), "status": SessionStatus(s.status)}
 
 
 class SessionInput(StrictInput):

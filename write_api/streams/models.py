@@ -8,17 +8,13 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from kernel.vocabulary import StreamAccess, StreamStatus
 from write_api.practitioners.models import Practitioner
 
 
 class Stream(models.Model):
-    class Access(models.TextChoices):
-        FREE = "free"
-        PREMIUM = "premium"
-
-    class Status(models.TextChoices):
-        PUBLISHED = "published"
-        ARCHIVED = "archived"
+    Access = StreamAccess
+    Status = StreamStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="streams")
@@ -29,9 +25,9 @@ class Stream(models.Model):
                                 help_text="The media; hidden on premium items until unlocked.")
     tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
     modalities = models.ManyToManyField("reference.Modality", blank=True, related_name="streams")
-    access = models.CharField(max_length=16, choices=Access.choices, default=Access.FREE)
+    access = models.CharField(max_length=16, choices=StreamAccess.choices, default=StreamAccess.FREE)
     price_cents = models.PositiveIntegerField(default=0, help_text="Unlock price in credits (cents); premium only.")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PUBLISHED)
+    status = models.CharField(max_length=16, choices=StreamStatus.choices, default=StreamStatus.PUBLISHED)
     like_count = models.PositiveIntegerField(default=0)
     save_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from api_conventions.responses import created, ok
 from api_conventions.serializers import StrictInput
+from kernel.vocabulary import StreamAccess, StreamStatus
 from write_api.credits.views import PAYMENT_ERRORS
 from write_api.eventlog.idempotency import idempotent
 from write_api.permissions import IsPractitioner
@@ -23,8 +24,8 @@ def stream_out(s: Stream, *, user: Any) -> StreamPayload:
     return {"id": str(s.id), "practitioner": {"id": str(s.practitioner_id),
                                               "display_name": s.practitioner.display_name},
             "title": s.title, "description": s.description, "tags": list(s.tags),
-            "modalities": sorted(m.slug for m in s.modalities.all()), "access": s.access,
-            "price_cents": s.price_cents, "price": f"{s.price_cents / 100:.2f}", "status": s.status,
+            "modalities": sorted(m.slug for m in s.modalities.all()), "access": StreamAccess(s.access),
+            "price_cents": s.price_cents, "price": f"{s.price_cents / 100:.2f}", "status": StreamStatus(s.status),
             "locked": not visible, "body": s.body if visible else None, "media_url": s.media_url if visible else None,
             "unlocked": bool(authenticated and s.access == Stream.Access.PREMIUM and visible),
             "like_count": s.like_count, "save_count": s.save_count,
