@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -133,56 +134,58 @@ def _replay(projection: Projection, generation: int, start: int, *, up_to: int |
                                target=target)
 
 
-def _replay_batches(projection: Projection, generation: int, start: int, *, up_to: int | None,
-                    save: Callable[[int], None], progress: Progress | None, target: int) -> int:
-    if projection.reads_log:
-        return _replay_ranges(projection, generation, start, up_to=up_to, save=save, progress=progress,
-                              target=target)
-    position = start
-    types = handled_types(projection)
-    size, ceiling = batch_size(), catch_up_batch_size()
-    while True:
-        head = event_reader.head_position() if up_to is None else up_to
-        if position >= head:
-            return position
-        scan_to = min(head, position + size * SCAN_FACTOR)
-        events = event_reader.events_after(position, limit=size, up_to=scan_to, types=types)
-        reached = events[-1].position if len(events) == size else scan_to
-        with _apply_lock(projection.name):
-            projection.apply_through(events, generation, reached)
-        position = reached
-        save(position)
-        if progress is not None:
-            progress(position, max(target, position))
-        if position < head:
-            size = min(size * 2, ceiling)
-
+# One batch: from (position, head, batch size), the position it reaches and how to apply it (run under the
+# projection's apply lock; the reading happened outside it).
+Step = Callable[[int, int, int], tuple[int, Callable[[], None]]]
 
 # A projection that reads the log itself takes position ranges: up to this many times the catch-up batch
 # size while it is behind (the events it ignores are skipped by the query, not handed over one by one).
 LOG_RANGE_FACTOR = 5
 
 
-def _replay_ranges(projection: Projection, generation: int, start: int, *, up_to: int | None,
-                   save: Callable[[int], None], progress: Progress | None, target: int) -> int:
-    position = start
+def _replay_batches(projection: Projection, generation: int, start: int, *, up_to: int | None,
+                    save: Callable[[int], None], progress: Progress | None, target: int) -> int:
     types = handled_types(projection)
-    conninfo = event_reader.conninfo()
-    size, ceiling = batch_size(), catch_up_batch_size() * LOG_RANGE_FACTOR
+    if projection.reads_log:
+        step, ceiling = _log_range_step(projection, generation, types), catch_up_batch_size() * LOG_RANGE_FACTOR
+    else:
+        step, ceiling = _events_step(projection, generation, types), catch_up_batch_size()
+    position, size = start, batch_size()
     while True:
         head = event_reader.head_position() if up_to is None else up_to
         if position >= head:
             return position
-        reached = min(head, position + size)
-        batch = LogRange(position, reached, conninfo, event_reader.range_query(position, reached, types))
+        reached, apply = step(position, head, size)
         with _apply_lock(projection.name):
-            projection.apply_log(generation, batch)
+            apply()
         position = reached
         save(position)
         if progress is not None:
             progress(position, max(target, position))
         if position < head:
             size = min(size * 2, ceiling)
+
+
+def _events_step(projection: Projection, generation: int, types: list[str]) -> Step:
+    """Events of the handled types read into Python, at most ``size`` of them within ``size × SCAN_FACTOR``
+    positions; a batch that found fewer has consumed its whole scanned range."""
+    def step(position: int, head: int, size: int) -> tuple[int, Callable[[], None]]:
+        scan_to = min(head, position + size * SCAN_FACTOR)
+        events = event_reader.events_after(position, limit=size, up_to=scan_to, types=types)
+        reached = events[-1].position if len(events) == size else scan_to
+        return reached, functools.partial(projection.apply_through, events, generation, reached)
+    return step
+
+
+def _log_range_step(projection: Projection, generation: int, types: list[str]) -> Step:
+    """A range of ``size`` positions the projection reads from the log itself (no Python object per event)."""
+    conninfo = event_reader.conninfo()
+
+    def step(position: int, head: int, size: int) -> tuple[int, Callable[[], None]]:
+        reached = min(head, position + size)
+        batch = LogRange(position, reached, conninfo, event_reader.range_query(position, reached, types))
+        return reached, functools.partial(projection.apply_log, generation, batch)
+    return step
 
 
 @dataclass(frozen=True)
