@@ -81,12 +81,13 @@ class AnalyticsView(ReadModelView):
         with _lake_errors():
             return super().projection_position(minimum)
 
-    def _validate_query(self) -> None:
+    def _validate_query(self) -> int | None:
         """Bad input is a 400 whatever state the lake is in (the zone only supplies a default, so any zone
-        validates the same)."""
+        validates the same); returns ``as_of_position``."""
         query = self.request.query_params
-        as_of_position(query)
+        as_of = as_of_position(query)
         parse(query, practitioner_id=practitioner_claim(self.request) or "", default_zone="UTC", today=timezone.now())
+        return as_of
 
     def applied_position(self) -> int:
         return reader().head().position
@@ -98,8 +99,7 @@ class AnalyticsView(ReadModelView):
     def get(self, request: Request) -> Response:
         practitioner_id = practitioner_claim(request)
         assert practitioner_id is not None  # IsPractitionerToken
-        self._validate_query()
-        as_of = as_of_position(request.query_params)
+        as_of = self._validate_query()
         with _lake_errors():
             try:
                 cached = self._cached(request, practitioner_id) if as_of is None else None
