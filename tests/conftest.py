@@ -46,8 +46,12 @@ def clean_read_side() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None) -> None:
-    """What ``migrate`` does in a deployment (``workers.apps``): the warehouse's catalog database and its
-    read-only role exist from the first test on, whichever test runs first."""
+    """The test database is new for each run, and so is the warehouse's: a catalog left on the server by an
+    earlier run (another checkout's data path, which DuckLake refuses to attach to) is dropped with its files.
+    Then what ``migrate`` does in a deployment (``workers.apps``): the catalog database and its read-only role
+    exist from the first test on, whichever test runs first."""
+    lake.drop_catalog()
+    shutil.rmtree(data_path("warehouse"), ignore_errors=True)
     lake.ensure_catalog()
 
 
